@@ -1,0 +1,59 @@
+//! A TTL cache in front of the client, like the seed's `SECRETS_CACHE_TTL` (300 s by
+//! default). Entries are dropped early by [`CachedClient::invalidate`], which the
+//! change stream calls when a secret is written.
+
+use crate::{Client, ClientError, SecretValue};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Debug)]
+pub struct CachedClient {
+    client: Client,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, SecretValue)>>,
+}
+
+impl CachedClient {
+    pub fn new(client: Client, ttl: Duration) -> Self {
+        Self {
+            client,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The current value of `name`, from the cache while it is fresh.
+    pub fn get(&self, name: &str) -> Result<SecretValue, ClientError> {
+        if let Ok(entries) = self.entries.lock() {
+            if let Some((at, v)) = entries.get(name) {
+                if at.elapsed() < self.ttl {
+                    return Ok(v.clone());
+                }
+            }
+        }
+        let v = self.client.get_secret(name, None, None)?;
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(name.to_string(), (Instant::now(), v.clone()));
+        }
+        Ok(v)
+    }
+
+    pub fn invalidate(&self, name: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(name);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The key hierarchy. One 256-bit root key (from a key file, an environment variable
+//! or an Argon2id passphrase) is never used directly: HKDF-SHA256 derives one key per
+//! purpose, so a key for MACing audit records can never decrypt a secret.
+
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fmt;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+pub const KEY_LEN: usize = 32;
+type HmacSha256 = Hmac<Sha256>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "a root key must be exactly 32 bytes (64 hex characters or 44 base64 characters), got {0} bytes"
+    )]
+    WrongLength(usize),
+    #[error("the root key is neither hex nor base64 text")]
+    NotEncoded,
+    #[error("the passphrase could not be stretched: {0}")]
+    Kdf(String),
+}
+
+macro_rules! key_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Zeroize, ZeroizeOnDrop)]
+        pub struct $name([u8; KEY_LEN]);
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "([REDACTED])"))
+            }
+        }
+        impl $name {
+            #[allow(dead_code)] // not every purpose key needs raw access
+            pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
+                &self.0
+            }
+        }
+    };
+}
+
+key_type!(
+    /// The root of the hierarchy. Only derives other keys.
+    RootKey
+);
+key_type!(
+    /// Key-encryption key: wraps the per-version data keys.
+    Kek
+);
+key_type!(
+    /// MAC key for the audit chain.
+    AuditKey
+);
+key_type!(
+    /// MAC key for anything that needs a keyed fingerprint (scan fingerprints,
+    /// duplicate-value checks, bearer-token binding).
+    TokenKey
+);
+
+impl RootKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        let arr: [u8; KEY_LEN] = bytes
+            .try_into()
+            .map_err(|_| KeyError::WrongLength(bytes.len()))?;
+        Ok(Self(arr))
+    }
+
+    /// Parses a key file's or an environment variable's text: 64 hex characters or
+    /// standard base64 of 32 bytes, surrounding whitespace ignored.
+    pub fn from_text(text: &str) -> Result<Self, KeyError> {
+        use base64::Engine;
+        let t = text.trim();
+        let mut bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(t).map_err(|_| KeyError::NotEncoded)?
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .map_err(|_| KeyError::NotEncoded)?
+        };
+        let key = Self::from_bytes(&bytes);
+        bytes.zeroize();
+        key
+    }
+
+    pub fn generate() -> Self {
+        let mut k = [0u8; KEY_LEN];
+        crate::fill_random(&mut k);
+        Self(k)
+    }
+
+    /// Hex text for a key file. The caller must write it with mode 0600.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    fn derive(&self, label: &str) -> [u8; KEY_LEN] {
+        let hk = Hkdf::<Sha256>::new(Some(b"keyward-v1"), &self.0);
+        let mut out = [0u8; KEY_LEN];
+        hk.expand(label.as_bytes(), &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
+    pub fn kek(&self) -> Kek {
+        Kek(self.derive("keyward/kek"))
+    }
+    pub fn audit_key(&self) -> AuditKey {
+        AuditKey(self.derive("keyward/audit"))
+    }
+    pub fn token_key(&self) -> TokenKey {
+        TokenKey(self.derive("keyward/token"))
+    }
+
+    /// A value stored beside the data that tells whether a later root key is the same
+    /// one, without revealing anything about it. Compare with [`RootKey::matches_check`].
+    pub fn check_value(&self) -> String {
+        hex::encode(self.derive("keyward/key-check"))
+    }
+    pub fn matches_check(&self, stored: &str) -> bool {
+        constant_time_eq(self.check_value().as_bytes(), stored.trim().as_bytes())
+    }
+}
+
+fn mac(key: &[u8; KEY_LEN], parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    for p in parts {
+        // Length-prefix each part so ("ab","c") and ("a","bc") never collide.
+        m.update(&(p.len() as u64).to_be_bytes());
+        m.update(p);
+    }
+    m.finalize().into_bytes().into()
+}
+
+impl AuditKey {
+    /// MAC over length-prefixed parts.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.0, parts)
+    }
+}
+
+impl TokenKey {
+    /// Keyed fingerprint over length-prefixed parts.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.0, parts)
+    }
+}
+
+/// Argon2id (m = 64 MiB, t = 3, p = 1) of a passphrase with a stored random salt.
+pub fn derive_root_key_from_passphrase(
+    passphrase: &[u8],
+    salt: &[u8],
+) -> Result<RootKey, KeyError> {
+    use argon2::{Algorithm, Argon2, Params, Version};
+    let params =
+        Params::new(64 * 1024, 3, 1, Some(KEY_LEN)).map_err(|e| KeyError::Kdf(e.to_string()))?;
+    let mut out = [0u8; KEY_LEN];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(passphrase, salt, &mut out)
+        .map_err(|e| KeyError::Kdf(e.to_string()))?;
+    Ok(RootKey(out))
+}
+
+/// Constant-time equality for secrets of possibly different lengths (the length
+/// itself is not treated as secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purpose_keys_differ_and_are_stable() {
+        let root = RootKey::from_bytes(&[7u8; 32]).expect("32 bytes");
+        assert_ne!(root.kek().bytes(), root.audit_key().bytes());
+        assert_ne!(root.kek().bytes(), root.token_key().bytes());
+        assert_eq!(
+            root.kek().bytes(),
+            RootKey::from_bytes(&[7u8; 32]).expect("32").kek().bytes()
+        );
+    }
+
+    #[test]
+    fn key_check_detects_a_different_key() {
+        let a = RootKey::generate();
+        let b = RootKey::generate();
+        assert!(a.matches_check(&a.check_value()));
+        assert!(!b.matches_check(&a.check_value()));
+    }
+
+    #[test]
+    fn parses_hex_and_base64() {
+        let k = RootKey::generate();
+        let hex_text = k.to_hex();
+        assert_eq!(
+            RootKey::from_text(&hex_text).expect("hex").bytes(),
+            k.bytes()
+        );
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(k.bytes());
+        assert_eq!(
+            RootKey::from_text(&format!("{b64}\n"))
+                .expect("b64")
+                .bytes(),
+            k.bytes()
+        );
+        assert!(matches!(
+            RootKey::from_text("abcd"),
+            Err(KeyError::NotEncoded | KeyError::WrongLength(_))
+        ));
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let k = RootKey::from_bytes(&[0xAB; 32]).expect("32");
+        assert!(!format!("{k:?}").to_lowercase().contains("abab"));
+    }
+
+    #[test]
+    fn passphrase_derivation_is_deterministic_per_salt() {
+        let a =
+            derive_root_key_from_passphrase(b"correct horse", b"0123456789abcdef").expect("kdf");
+        let b =
+            derive_root_key_from_passphrase(b"correct horse", b"0123456789abcdef").expect("kdf");
+        let c =
+            derive_root_key_from_passphrase(b"correct horse", b"fedcba9876543210").expect("kdf");
+        assert_eq!(a.bytes(), b.bytes());
+        assert_ne!(a.bytes(), c.bytes());
+    }
+}

@@ -1,0 +1,455 @@
+//! The matcher: an Aho-Corasick keyword prefilter over the whole buffer, then every rule's
+//! regex on the lines (windows) that contain one of its keywords. Rules are independent: a
+//! generic match never hides a specific one; overlapping generic findings are dropped only
+//! after all rules ran.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::{memchr, memmem, memrchr};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, ScanError};
+use crate::managed::{self, ManagedFingerprints};
+use crate::rules::{RuleDef, RuleSet};
+use crate::validate::validate;
+
+/// Lines longer than this are not scanned whole: only a window around each keyword hit.
+const LONG_LINE: usize = 4096;
+const WINDOW_BEFORE: usize = 512;
+const WINDOW_AFTER: usize = 2048;
+
+/// One reported secret. Never contains the secret itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    /// Rule id (`managed-secret` for store-aware matches).
+    pub rule: String,
+    /// Rule description.
+    pub description: String,
+    /// File path as given / relative to the scanned root (blob path in git mode).
+    pub path: String,
+    /// 1-based line of the start of the secret.
+    pub line: usize,
+    /// 1-based column (characters) of the start of the secret.
+    pub column: usize,
+    /// 1-based line where the secret ends (PEM blocks span several lines).
+    pub end_line: usize,
+    /// Redacted preview: a few leading characters, the rest masked.
+    pub preview: String,
+    /// Stable fingerprint: SHA-256 over rule, path and secret (hex, 128 bits).
+    pub fingerprint: String,
+    /// Likelihood 0..1 that this is a real secret.
+    pub score: f64,
+    /// Shannon entropy (bits/char) of the secret.
+    pub entropy: f64,
+    /// Commit that introduced the blob (`--git` / `--staged` scans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// keyward secret path of a `managed-secret` match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_path: Option<String>,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    def: RuleDef,
+    re: Regex,
+    allow: Vec<Regex>,
+    secret_groups: Vec<usize>,
+    user_group: Option<usize>,
+}
+
+#[derive(Debug)]
+struct Prefilter {
+    ac: AhoCorasick,
+    /// pattern index -> rule indices
+    rules: Vec<Vec<usize>>,
+}
+
+/// A compiled rule set, cheap to share between threads (`&Scanner` is `Sync`).
+#[derive(Debug)]
+pub struct Scanner {
+    rules: Vec<CompiledRule>,
+    prefilters: Vec<Prefilter>,
+    unkeyed: Vec<usize>,
+}
+
+/// A match before line/column resolution.
+#[derive(Debug)]
+struct Raw {
+    rule: usize,
+    start: usize,
+    end: usize,
+    secret_end: usize,
+    score: f64,
+    entropy: f64,
+}
+
+impl Scanner {
+    /// Compile a rule set.
+    pub fn new(rules: RuleSet) -> Result<Self> {
+        let mut compiled = Vec::with_capacity(rules.rules.len());
+        for def in rules.rules {
+            let build = |src: &str| {
+                RegexBuilder::new(src)
+                    .unicode(false)
+                    .size_limit(50 << 20)
+                    .build()
+                    .map_err(|e| ScanError::Regex {
+                        rule: def.id.clone(),
+                        source: Box::new(e),
+                    })
+            };
+            let re = build(&def.regex)?;
+            let allow = def.allow.iter().map(|a| build(a)).collect::<Result<Vec<_>>>()?;
+            let mut secret_groups: Vec<usize> = re
+                .capture_names()
+                .enumerate()
+                .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret")))
+                .map(|(i, _)| i)
+                .collect();
+            if secret_groups.is_empty() {
+                secret_groups.push(usize::from(re.captures_len() > 1));
+            }
+            let user_group = re.capture_names().position(|n| n == Some("user"));
+            compiled.push(CompiledRule {
+                def,
+                re,
+                allow,
+                secret_groups,
+                user_group,
+            });
+        }
+        let mut prefilters = Vec::new();
+        let mut unkeyed = Vec::new();
+        for case_sensitive in [true, false] {
+            let mut pats: Vec<String> = Vec::new();
+            let mut map: Vec<Vec<usize>> = Vec::new();
+            for (ri, r) in compiled.iter().enumerate() {
+                if r.def.keywords.is_empty() {
+                    if case_sensitive {
+                        unkeyed.push(ri);
+                    }
+                    continue;
+                }
+                if r.def.case_sensitive != case_sensitive {
+                    continue;
+                }
+                for k in &r.def.keywords {
+                    let k = if case_sensitive { k.clone() } else { k.to_ascii_lowercase() };
+                    match pats.iter().position(|p| *p == k) {
+                        Some(i) => map[i].push(ri),
+                        None => {
+                            pats.push(k);
+                            map.push(vec![ri]);
+                        }
+                    }
+                }
+            }
+            if pats.is_empty() {
+                continue;
+            }
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(!case_sensitive)
+                .match_kind(MatchKind::Standard)
+                .build(&pats)
+                .map_err(|e| ScanError::Rules {
+                    origin: "keywords".into(),
+                    message: e.to_string(),
+                })?;
+            prefilters.push(Prefilter { ac, rules: map });
+        }
+        Ok(Self {
+            rules: compiled,
+            prefilters,
+            unkeyed,
+        })
+    }
+
+    /// Scanner over the built-in rules.
+    pub fn builtin() -> Result<Self> {
+        Self::new(RuleSet::builtin())
+    }
+
+    /// Rule definitions, in order.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleDef> {
+        self.rules.iter().map(|r| &r.def)
+    }
+
+    /// Scan one buffer. `path` is used for reporting, fingerprints and lock-file detection.
+    pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<Finding> {
+        self.scan_bytes_with(path, data, None)
+    }
+
+    /// Scan one buffer, also matching values of a secret store ([`ManagedFingerprints`]).
+    pub fn scan_bytes_with(
+        &self,
+        path: &str,
+        data: &[u8],
+        managed: Option<&dyn ManagedFingerprints>,
+    ) -> Vec<Finding> {
+        let lockfile = is_lockfile(path);
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
+        for pf in &self.prefilters {
+            for m in pf.ac.find_overlapping_iter(data) {
+                let mut w = None;
+                for &ri in &pf.rules[m.pattern().as_usize()] {
+                    if lockfile && self.rules[ri].def.generic {
+                        continue;
+                    }
+                    let w = *w.get_or_insert_with(|| window(data, m.start()));
+                    let v = &mut windows[ri];
+                    match v.last_mut() {
+                        Some(last) if w.0 <= last.1 && w.0 >= last.0 => last.1 = last.1.max(w.1),
+                        _ => v.push(w),
+                    }
+                }
+            }
+        }
+        for &ri in &self.unkeyed {
+            windows[ri].push((0, data.len()));
+        }
+        let mut raws = Vec::new();
+        for (ri, ws) in windows.iter_mut().enumerate() {
+            if ws.is_empty() {
+                continue;
+            }
+            ws.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ws.len());
+            for &w in ws.iter() {
+                match merged.last_mut() {
+                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    _ => merged.push(w),
+                }
+            }
+            for (s, e) in merged {
+                self.match_rule(ri, data, s, e, &mut raws);
+            }
+        }
+        let mut findings = self.resolve(path, data, raws);
+        if let Some(m) = managed {
+            findings.extend(self.resolve_managed(path, data, managed::find(data, m)));
+            findings.sort_by_key(|f| (f.line, f.column));
+        }
+        findings
+    }
+
+    fn match_rule(&self, ri: usize, data: &[u8], ws: usize, we: usize, out: &mut Vec<Raw>) {
+        let rule = &self.rules[ri];
+        let hay = &data[ws..we];
+        for caps in rule.re.captures_iter(hay) {
+            let Some(m) = rule.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+                continue;
+            };
+            let (start, end) = (ws + m.start(), ws + m.end());
+            let secret = &data[start..end];
+            if rule.allow.iter().any(|a| a.is_match(secret)) {
+                continue;
+            }
+            let user = rule.user_group.and_then(|g| caps.get(g)).map(|u| u.as_bytes());
+            let d = &rule.def;
+            let Some(v) = validate(d.validate, d.min_entropy, d.confidence, data, start, end, user)
+            else {
+                continue;
+            };
+            if d.generic && caps.name("key").is_some_and(|k| excluded_key(k.as_bytes())) {
+                continue;
+            }
+            if allowed_inline(data, start) {
+                continue;
+            }
+            out.push(Raw {
+                rule: ri,
+                start,
+                end,
+                secret_end: v.end,
+                score: v.score,
+                entropy: v.entropy,
+            });
+        }
+    }
+
+    /// Drop generic matches overlapping specific ones, then compute lines/columns.
+    fn resolve(&self, path: &str, data: &[u8], mut raws: Vec<Raw>) -> Vec<Finding> {
+        raws.sort_by_key(|r| (r.start, r.rule));
+        let specific: Vec<(usize, usize)> = raws
+            .iter()
+            .filter(|r| !self.rules[r.rule].def.generic)
+            .map(|r| (r.start, r.end))
+            .collect();
+        raws.retain(|r| {
+            if !self.rules[r.rule].def.generic {
+                return true;
+            }
+            let hi = specific.partition_point(|s| s.0 < r.end);
+            !specific[..hi].iter().rev().take(64).any(|s| s.1 > r.start)
+        });
+        // two generic rules on overlapping spans, or two rules on the very same span: keep the
+        // first (rule file order puts the more specific rules first)
+        raws.sort_by_key(|r| (r.start, r.end, r.rule));
+        raws.dedup_by(|b, a| {
+            (a.start == b.start && a.end == b.end)
+                || (a.start < b.end && b.start < a.end && self.rules[a.rule].def.generic && self.rules[b.rule].def.generic)
+        });
+        let mut lines = LineIndex::new(data);
+        raws.into_iter()
+            .map(|r| {
+                let def = &self.rules[r.rule].def;
+                let secret = &data[r.start..r.secret_end];
+                let (line, column) = lines.locate(r.start);
+                let end_line = line + memchr::memchr_iter(b'\n', &data[r.start..r.secret_end]).count();
+                Finding {
+                    rule: def.id.clone(),
+                    description: def.description.clone(),
+                    path: path.to_string(),
+                    line,
+                    column,
+                    end_line,
+                    preview: redact(&data[r.start..r.end]),
+                    fingerprint: fingerprint(&def.id, path, secret),
+                    score: round3(r.score),
+                    entropy: round3(r.entropy),
+                    commit: None,
+                    secret_path: None,
+                }
+            })
+            .collect()
+    }
+
+    fn resolve_managed(&self, path: &str, data: &[u8], hits: Vec<managed::Hit>) -> Vec<Finding> {
+        let mut lines = LineIndex::new(data);
+        hits.into_iter()
+            .filter(|h| !allowed_inline(data, h.start))
+            .map(|h| {
+                let (line, column) = lines.locate(h.start);
+                Finding {
+                    rule: managed::RULE_ID.into(),
+                    description: "value of a secret stored in keyward".into(),
+                    path: path.to_string(),
+                    line,
+                    column,
+                    end_line: line,
+                    preview: redact(&data[h.start..h.end]),
+                    fingerprint: fingerprint(managed::RULE_ID, path, &data[h.start..h.end]),
+                    score: 1.0,
+                    entropy: round3(crate::entropy::shannon(&data[h.start..h.end])),
+                    commit: None,
+                    secret_path: Some(h.secret_path),
+                }
+            })
+            .collect()
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The line around `pos`, or a window of it when the line is very long (minified code).
+fn window(data: &[u8], pos: usize) -> (usize, usize) {
+    let ls = memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+    let le = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+    if le - ls <= LONG_LINE {
+        (ls, le)
+    } else {
+        (ls.max(pos.saturating_sub(WINDOW_BEFORE)), le.min(pos + WINDOW_AFTER))
+    }
+}
+
+/// `keyward:allow` / `pragma: allowlist secret` on the line, or the `nextline` forms on the
+/// line before.
+fn allowed_inline(data: &[u8], pos: usize) -> bool {
+    let ls = memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+    let le = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+    let line = &data[ls..le];
+    if memmem::find(line, b"keyward:allow").is_some() || memmem::find(line, b"pragma: allowlist secret").is_some() {
+        return true;
+    }
+    if ls == 0 {
+        return false;
+    }
+    let ps = memrchr(b'\n', &data[..ls - 1]).map_or(0, |i| i + 1);
+    let prev = &data[ps..ls - 1];
+    memmem::find(prev, b"keyward:allow-next-line").is_some()
+        || memmem::find(prev, b"pragma: allowlist nextline secret").is_some()
+}
+
+/// Assignment names that contain a keyword but never hold a secret value.
+fn excluded_key(key: &[u8]) -> bool {
+    let k = key.to_ascii_lowercase();
+    const SUFFIXES: &[&[u8]] = &[
+        b"_id", b"-id", b".id", b"_url", b"_uri", b"url", b"uri", b"_name", b"_file", b"_path", b"_dir",
+        b"_type", b"_len", b"_length", b"_size", b"_count", b"_ttl", b"_timeout", b"_header", b"_field",
+        b"_env", b"_var", b"_prefix", b"_format", b"_mode", b"_policy", b"_hint", b"_label", b"_enabled",
+        b"_endpoint", b"_expiry", b"_expires", b"_hash", b"_sha", b"_digest", b"_checksum", b"_pattern",
+        b"_regex", b"_class", b"_version", b"_key_id", b"fingerprint",
+    ];
+    const PARTS: &[&[u8]] = &[b"author", b"tokeniz", b"oauth2", b"passthrough", b"bypass", b"compass", b"keyboard", b"monkey", b"hotkey"];
+    SUFFIXES.iter().any(|s| k.ends_with(s)) || PARTS.iter().any(|p| memmem::find(&k, p).is_some())
+}
+
+/// Lock files and checksum manifests: only specific (non-generic) rules run there.
+pub fn is_lockfile(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    matches!(
+        name,
+        "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock"
+            | "poetry.lock" | "Pipfile.lock" | "composer.lock" | "Gemfile.lock" | "go.sum" | "go.work.sum"
+            | "uv.lock" | "pdm.lock" | "bun.lock" | "flake.lock" | "mix.lock" | "pubspec.lock"
+            | "packages.lock.json" | "gradle.lockfile" | ".cargo-checksum.json" | "requirements.txt"
+    ) || name.ends_with(".lock")
+        || name.ends_with(".sum")
+}
+
+/// Preview that never contains the full secret: up to 4 leading characters of long values
+/// (usually a vendor prefix), fewer of short ones, the rest masked.
+pub fn redact(secret: &[u8]) -> String {
+    let n = secret.len();
+    let keep = match n {
+        0..=7 => 0,
+        8..=15 => 2,
+        _ => 4,
+    };
+    let head = String::from_utf8_lossy(&secret[..keep]);
+    format!("{head}{}({n} chars)", "*".repeat((n - keep).min(8)))
+}
+
+/// Stable fingerprint of a secret at a path, for baselines (hex, 128 bits).
+pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"keyward-scan/v1\0");
+    h.update(rule.as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(secret);
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Incremental offset -> (line, column) for ascending offsets.
+struct LineIndex<'a> {
+    data: &'a [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Self { data, pos: 0, line: 1, line_start: 0 }
+    }
+
+    fn locate(&mut self, off: usize) -> (usize, usize) {
+        if off < self.pos {
+            // not ascending: restart (rare)
+            *self = Self::new(self.data);
+        }
+        for i in memchr::memchr_iter(b'\n', &self.data[self.pos..off]) {
+            self.line += 1;
+            self.line_start = self.pos + i + 1;
+        }
+        self.pos = off;
+        let col = self.data[self.line_start..off].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+        (self.line, col)
+    }
+}

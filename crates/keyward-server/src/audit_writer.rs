@@ -1,0 +1,93 @@
+//! Group commit for the audit chain. Requests hand their event to one writer task and
+//! wait; the task appends everything that queued up meanwhile in one transaction, so
+//! each request still gets a durable record before its answer, at the cost of one
+//! commit per batch instead of one per request.
+
+use keyward_crypto::AuditKey;
+use keyward_store::{AuditEvent, Store};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+
+const MAX_BATCH: usize = 512;
+
+type Job = (AuditEvent, oneshot::Sender<Result<(), String>>);
+
+/// Where committed records are mirrored as JSON lines, besides the chain.
+#[derive(Debug, Clone)]
+pub enum AuditMirror {
+    Stdout,
+    File(std::path::PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl AuditWriter {
+    pub fn spawn(store: Arc<dyn Store>, key: AuditKey, mirror: Option<AuditMirror>) -> Self {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let mirror_out: Option<Arc<Mutex<Box<dyn Write + Send>>>> = mirror.and_then(|m| {
+            let w: Box<dyn Write + Send> = match m {
+                AuditMirror::Stdout => Box::new(std::io::stdout()),
+                AuditMirror::File(p) => match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
+                    Ok(f) => Box::new(f),
+                    Err(e) => {
+                        tracing::error!(path = %p.display(), error = %e, "cannot open the audit mirror file; mirroring is off");
+                        return None;
+                    }
+                },
+            };
+            Some(Arc::new(Mutex::new(w)))
+        });
+        tokio::spawn(async move {
+            let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let events: Vec<AuditEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
+                let result = store.append_audit(&key, events.clone()).await;
+                match &result {
+                    Ok(seqs) => {
+                        if let Some(out) = &mirror_out {
+                            if let Ok(mut w) = out.lock() {
+                                for (seq, e) in seqs.iter().zip(&events) {
+                                    let mut v = serde_json::to_value(e).unwrap_or_default();
+                                    v["seq"] = (*seq).into();
+                                    let _ = writeln!(w, "{v}");
+                                }
+                                let _ = w.flush();
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, records = batch.len(), "audit append failed")
+                    }
+                }
+                let reply = result.map(|_| ()).map_err(|e| e.to_string());
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(reply.clone());
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    /// Appends one event and waits until it is durable.
+    pub async fn record(&self, event: AuditEvent) -> Result<(), String> {
+        let (done_tx, done_rx) = oneshot::channel();
+        self.tx
+            .send((event, done_tx))
+            .await
+            .map_err(|_| "the audit writer has stopped".to_string())?;
+        done_rx
+            .await
+            .map_err(|_| "the audit writer has stopped".to_string())?
+    }
+}

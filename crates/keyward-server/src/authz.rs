@@ -1,0 +1,80 @@
+//! Authorization: one IAM-style policy engine for every API. Identity policies come
+//! from the caller's attachments; a secret's resource policy is evaluated with them.
+
+use crate::error::ApiError;
+use crate::state::{AppState, Caller};
+use keyward_policy::{Decision, Policy, RequestContext};
+
+/// What authorization needs to know about the request beyond who and what.
+#[derive(Debug, Default, Clone)]
+pub struct AuthzExtras<'a> {
+    pub source_ip: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub resource_tags: &'a [keyward_store::Tag],
+    pub resource_policy: Option<&'a str>,
+}
+
+impl AppState {
+    /// Allows or denies `action` on `resource` for `caller`; a denial names both.
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        extras: &AuthzExtras<'_>,
+    ) -> Result<(), ApiError> {
+        let mut ctx = RequestContext::new(
+            action,
+            resource,
+            &caller.principal.arn,
+            &self.cfg.account_id,
+        );
+        ctx.set("aws:username", &caller.principal.name);
+        ctx.set("aws:userid", &caller.access_key_id);
+        ctx.set("aws:PrincipalArn", &caller.principal.arn);
+        ctx.set("aws:PrincipalAccount", &self.cfg.account_id);
+        ctx.set("aws:SecureTransport", "false");
+        let now = time::OffsetDateTime::now_utc();
+        ctx.set(
+            "aws:CurrentTime",
+            &now.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        );
+        ctx.set("aws:EpochTime", &now.unix_timestamp().to_string());
+        for tag in &caller.principal.tags {
+            ctx.set(&format!("aws:PrincipalTag/{}", tag.key), &tag.value);
+        }
+        for tag in extras.resource_tags {
+            ctx.set(&format!("aws:ResourceTag/{}", tag.key), &tag.value);
+            ctx.set(
+                &format!("secretsmanager:ResourceTag/{}", tag.key),
+                &tag.value,
+            );
+        }
+        if let Some(ip) = extras.source_ip {
+            ctx.set("aws:SourceIp", ip);
+        }
+        if let Some(r) = extras.region {
+            ctx.set("aws:RequestedRegion", r);
+        }
+        if let Some(ua) = extras.user_agent {
+            ctx.set("aws:UserAgent", ua);
+        }
+        let resource_policy = extras
+            .resource_policy
+            .and_then(|doc| Policy::parse(doc).ok());
+        let identity: Vec<&Policy> = caller.policies.iter().collect();
+        match keyward_policy::evaluate(&identity, resource_policy.as_ref(), &ctx) {
+            Decision::Allow => Ok(()),
+            Decision::ExplicitDeny { .. } => Err(ApiError::AccessDenied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a policy",
+                caller.principal.arn
+            ))),
+            Decision::ImplicitDeny => Err(ApiError::AccessDenied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
+                caller.principal.arn
+            ))),
+        }
+    }
+}

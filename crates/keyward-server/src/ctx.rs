@@ -1,0 +1,120 @@
+//! Per-request context and the audited completion of a request: every request that
+//! reaches an API handler leaves exactly one audit record, written durably before
+//! the response goes out.
+
+use crate::error::ApiError;
+use crate::state::{AppState, Caller};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use keyward_store::{AuditEvent, Outcome};
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let source_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect());
+        Ok(Self {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            source_ip,
+            user_agent,
+        })
+    }
+}
+
+/// The audit record of one request, filled in as the request learns who and what.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub event: AuditEvent,
+}
+
+impl Audit {
+    pub fn new(meta: &RequestMeta, action: &str, api: &str) -> Self {
+        Self {
+            event: AuditEvent {
+                time: time::OffsetDateTime::now_utc(),
+                request_id: meta.request_id.clone(),
+                principal: None,
+                access_key_id: None,
+                source_ip: meta.source_ip.clone(),
+                user_agent: meta.user_agent.clone(),
+                action: action.to_string(),
+                resource: None,
+                version_id: None,
+                outcome: Outcome::Success,
+                error_code: None,
+                api: api.to_string(),
+            },
+        }
+    }
+    pub fn caller(&mut self, caller: &Caller) {
+        self.event.principal = Some(caller.principal.arn.clone());
+        self.event.access_key_id = Some(caller.access_key_id.clone());
+    }
+    pub fn unverified_key(&mut self, access_key_id: &str) {
+        self.event.access_key_id = Some(access_key_id.chars().take(128).collect());
+    }
+    pub fn resource(&mut self, arn: impl Into<String>) {
+        self.event.resource = Some(arn.into());
+    }
+    pub fn version(&mut self, version_id: impl Into<String>) {
+        self.event.version_id = Some(version_id.into());
+    }
+    pub fn action(&mut self, action: &str) {
+        self.event.action = action.to_string();
+    }
+}
+
+impl AppState {
+    /// Records the request's audit event with its outcome and renders the response.
+    /// If the record cannot be stored, the response is an error: nothing is answered
+    /// that was not audited.
+    pub async fn finish<T: IntoResponse>(
+        &self,
+        mut audit: Audit,
+        result: Result<T, ApiError>,
+        render_error: fn(ApiError) -> Response,
+    ) -> Response {
+        match &result {
+            Ok(_) => audit.event.outcome = Outcome::Success,
+            Err(e) => {
+                audit.event.outcome = e.outcome();
+                audit.event.error_code = Some(e.aws_type().to_string());
+            }
+        }
+        let outcome = audit.event.outcome;
+        let request_id = audit.event.request_id.clone();
+        match self.keys() {
+            Ok(keys) => {
+                if let Err(e) = keys.audit.record(audit.event).await {
+                    tracing::error!(request_id, error = %e, "could not store the audit record; refusing to answer");
+                    return render_error(ApiError::Internal { request_id });
+                }
+            }
+            // Sealed: nothing can be chained, and nothing is served either.
+            Err(e) => return render_error(e),
+        }
+        if outcome != Outcome::Success {
+            tracing::info!(request_id, outcome = outcome.as_str(), "request failed");
+        }
+        match result {
+            Ok(v) => v.into_response(),
+            Err(e) => render_error(e),
+        }
+    }
+}

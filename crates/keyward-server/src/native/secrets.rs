@@ -1,0 +1,456 @@
+//! `/v1/secrets`: create, put, get, list, history, delete, restore.
+
+use super::{audited, parse_json, read_body};
+use crate::authz::AuthzExtras;
+use crate::ctx::RequestMeta;
+use crate::error::ApiError;
+use crate::names::validate_secret_name;
+use crate::ops::{AWSCURRENT, Value};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use http::HeaderMap;
+use keyward_crypto::SecretBytes;
+use keyward_store::{ListQuery, Namespace, Secret, Tag, ValueKind, Version, VersionSelector};
+use serde::Deserialize;
+use serde_json::{Value as Json_, json};
+use std::sync::Arc;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/secrets", get(list).post(create))
+        .route("/v1/secrets/{*name}", get(read).put(put).delete(delete))
+        .route("/v1/history/{*name}", get(history))
+        .route("/v1/restore/{*name}", post(restore))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WriteBody {
+    name: Option<String>,
+    value: Option<keyward_crypto::SecretString>,
+    value_base64: Option<keyward_crypto::SecretString>,
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    client_request_token: Option<String>,
+    stages: Option<Vec<String>>,
+}
+
+fn body_value(b: &WriteBody) -> Result<Option<Value>, ApiError> {
+    match (&b.value, &b.value_base64) {
+        (Some(_), Some(_)) => Err(ApiError::InvalidParameter(
+            "send either `value` or `value_base64`, not both".into(),
+        )),
+        (Some(v), None) => Ok(Some(Value {
+            kind: ValueKind::String,
+            bytes: SecretBytes::new(v.expose().as_bytes().to_vec()),
+        })),
+        (None, Some(b64)) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.expose())
+                .map_err(|_| {
+                    ApiError::InvalidParameter("`value_base64` is not valid base64".into())
+                })?;
+            Ok(Some(Value {
+                kind: ValueKind::Binary,
+                bytes: SecretBytes::new(bytes),
+            }))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn check_token(token: &Option<String>) -> Result<(), ApiError> {
+    if let Some(t) = token {
+        if t.len() < 32 || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::InvalidParameter(
+                "client_request_token must be 32–64 printable ASCII characters (a UUID works)"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn secret_json(s: &Secret) -> Json_ {
+    json!({
+        "name": s.name,
+        "arn": s.arn,
+        "description": s.description,
+        "tags": s.tags,
+        "created_at": rfc3339(s.created_at),
+        "updated_at": rfc3339(s.updated_at),
+        "deleted_at": s.deleted_at.map(rfc3339),
+        "rotation": s.rotation,
+    })
+}
+
+fn version_json(v: &Version) -> Json_ {
+    json!({
+        "version_id": v.version_id,
+        "stages": v.stages,
+        "created_at": rfc3339(v.created_at),
+        "created_by": v.created_by,
+        "kind": v.kind.as_str(),
+    })
+}
+
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl AppState {
+    /// Looks up a native secret and authorizes `action` on it; a missing secret is
+    /// authorized against its would-be ARN first so denial hides existence.
+    async fn native_secret(
+        &self,
+        caller: &crate::state::Caller,
+        audit: &mut crate::ctx::Audit,
+        meta: &RequestMeta,
+        name: &str,
+        action: &str,
+    ) -> Result<Secret, ApiError> {
+        validate_secret_name(name)?;
+        let region = self.cfg.default_region.clone();
+        let found = self
+            .find_secret(Namespace::Secrets, &region, name, &meta.request_id)
+            .await?;
+        let arn = found
+            .as_ref()
+            .map(|s| s.arn.clone())
+            .unwrap_or_else(|| self.would_be_arn(Namespace::Secrets, &region, name));
+        audit.resource(arn.clone());
+        let extras = AuthzExtras {
+            source_ip: meta.source_ip.as_deref(),
+            region: Some(&region),
+            user_agent: meta.user_agent.as_deref(),
+            resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
+            resource_policy: found.as_ref().and_then(|s| s.resource_policy.as_deref()),
+        };
+        self.authorize(caller, action, &arn, &extras)?;
+        found.ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "secret not found: {name} (list names with `keyward ls`)"
+            ))
+        })
+    }
+}
+
+async fn create(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    audited(&st, &meta, &headers, "secretsmanager:CreateSecret", async |caller, audit| {
+        let b: WriteBody = parse_json(&read_body(&st, body).await?)?;
+        let name = b.name.clone().ok_or_else(|| ApiError::InvalidParameter("`name` is required".into()))?;
+        validate_secret_name(&name)?;
+        check_token(&b.client_request_token)?;
+        let region = st.cfg.default_region.clone();
+        let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
+        audit.resource(would_be.clone());
+        st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
+            source_ip: meta.source_ip.as_deref(),
+            region: Some(&region),
+            ..Default::default()
+        })?;
+        let value = body_value(&b)?;
+        let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let arn = st.secret_arn(&region, &name);
+        let (secret, version) = st
+            .create_secret(
+                &caller,
+                audit,
+                Namespace::Secrets,
+                &region,
+                &name,
+                arn,
+                value.as_ref().map(|v| (v, version_id)),
+                b.description.clone(),
+                None,
+                b.tags.clone(),
+                json!({}),
+            )
+            .await?;
+        Ok((http::StatusCode::CREATED, Json(json!({"secret": secret_json(&secret), "version": version.as_ref().map(version_json)}))))
+    })
+    .await
+}
+
+async fn put(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Body,
+) -> Response {
+    audited(&st, &meta, &headers, "secretsmanager:PutSecretValue", async |caller, audit| {
+        let b: WriteBody = parse_json(&read_body(&st, body).await?)?;
+        validate_secret_name(&name)?;
+        check_token(&b.client_request_token)?;
+        let value = body_value(&b)?.ok_or_else(|| ApiError::InvalidParameter("`value` or `value_base64` is required".into()))?;
+        let region = st.cfg.default_region.clone();
+        let existing = st.find_secret(Namespace::Secrets, &region, &name, &meta.request_id).await?;
+        let Some(secret) = existing else {
+            // `keyward put` of a new name creates it: authorize as CreateSecret.
+            audit.action("secretsmanager:CreateSecret");
+            let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
+            audit.resource(would_be.clone());
+            st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
+                source_ip: meta.source_ip.as_deref(),
+                region: Some(&region),
+                ..Default::default()
+            })?;
+            let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let arn = st.secret_arn(&region, &name);
+            let (secret, version) = st
+                .create_secret(&caller, audit, Namespace::Secrets, &region, &name, arn, Some((&value, version_id)), b.description.clone(), None, b.tags.clone(), json!({}))
+                .await?;
+            return Ok((http::StatusCode::CREATED, Json(json!({"secret": secret_json(&secret), "version": version.as_ref().map(version_json), "created": true}))));
+        };
+        let secret = st.native_secret(&caller, audit, &meta, &secret.name, "secretsmanager:PutSecretValue").await?;
+        if secret.deleted_at.is_some() {
+            return Err(ApiError::InvalidRequest(format!(
+                "secret {name} is scheduled for deletion; restore it with `keyward restore {name}` first"
+            )));
+        }
+        let stages = b.stages.clone().unwrap_or_else(|| vec![AWSCURRENT.to_string()]);
+        let out = st.put_value(&caller, audit, &secret, &value, b.client_request_token.clone(), stages).await?;
+        Ok((http::StatusCode::OK, Json(json!({"secret": secret_json(&secret), "version": version_json(out.version()), "created": false}))))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadQuery {
+    version_id: Option<String>,
+    stage: Option<String>,
+}
+
+async fn read(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    q: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    audited(&st, &meta, &headers, "secretsmanager:GetSecretValue", async |caller, audit| {
+        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+        let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:GetSecretValue").await?;
+        if secret.deleted_at.is_some() {
+            return Err(ApiError::InvalidRequest(format!(
+                "secret {name} is scheduled for deletion and cannot be read; restore it with `keyward restore {name}`"
+            )));
+        }
+        let selector = match (q.version_id, q.stage) {
+            (Some(id), _) => VersionSelector::Id(id),
+            (None, Some(stage)) => VersionSelector::Stage(stage),
+            (None, None) => VersionSelector::Stage(AWSCURRENT.into()),
+        };
+        let (version, value) = st.read_version(audit, &secret, &selector).await?;
+        let mut out = json!({
+            "name": secret.name,
+            "arn": secret.arn,
+            "version_id": version.version_id,
+            "stages": version.stages,
+            "created_at": rfc3339(version.created_at),
+        });
+        match value.kind {
+            ValueKind::String => match std::str::from_utf8(value.bytes.expose()) {
+                Ok(s) => out["value"] = json!(s),
+                Err(_) => out["value_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())),
+            },
+            ValueKind::Binary => out["value_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())),
+        }
+        Ok(Json(out))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    prefix: Option<String>,
+    limit: Option<usize>,
+    next_token: Option<String>,
+    #[serde(default)]
+    include_deleted: bool,
+    recursive: Option<bool>,
+}
+
+async fn list(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    audited(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:ListSecrets",
+        async |caller, audit| {
+            let Query(q) =
+                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            let region = st.cfg.default_region.clone();
+            st.authorize(
+                &caller,
+                "secretsmanager:ListSecrets",
+                "*",
+                &AuthzExtras {
+                    source_ip: meta.source_ip.as_deref(),
+                    ..Default::default()
+                },
+            )?;
+            audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
+            let limit = q.limit.unwrap_or(100);
+            if limit == 0 || limit > 1000 {
+                return Err(ApiError::InvalidParameter(
+                    "limit must be between 1 and 1000".into(),
+                ));
+            }
+            let after = match &q.next_token {
+                Some(t) => Some(
+                    String::from_utf8(
+                        base64::engine::general_purpose::URL_SAFE_NO_PAD
+                            .decode(t)
+                            .map_err(|_| {
+                                ApiError::InvalidParameter(
+                                    "next_token is not one this server issued".into(),
+                                )
+                            })?,
+                    )
+                    .map_err(|_| {
+                        ApiError::InvalidParameter(
+                            "next_token is not one this server issued".into(),
+                        )
+                    })?,
+                ),
+                None => None,
+            };
+            let mut rows = st
+                .store
+                .list_secrets(&ListQuery {
+                    namespace: Namespace::Secrets,
+                    region,
+                    name_prefix: q.prefix.clone(),
+                    include_deleted: q.include_deleted,
+                    after_name: after,
+                    limit: Some(limit + 1),
+                })
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let next = if rows.len() > limit {
+                rows.truncate(limit);
+                rows.last()
+                    .map(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&s.name))
+            } else {
+                None
+            };
+            let prefix = q.prefix.unwrap_or_default();
+            let items: Vec<Json_> = rows
+                .iter()
+                .filter(|s| {
+                    q.recursive.unwrap_or(true)
+                        || !s.name[prefix.len().min(s.name.len())..]
+                            .trim_start_matches('/')
+                            .contains('/')
+                })
+                .map(secret_json)
+                .collect();
+            Ok(Json(json!({"secrets": items, "next_token": next})))
+        },
+    )
+    .await
+}
+
+async fn history(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    audited(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:ListSecretVersionIds",
+        async |caller, audit| {
+            let secret = st
+                .native_secret(
+                    &caller,
+                    audit,
+                    &meta,
+                    &name,
+                    "secretsmanager:ListSecretVersionIds",
+                )
+                .await?;
+            let versions = st
+                .store
+                .list_versions(secret.id)
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let items: Vec<Json_> = versions.iter().rev().map(version_json).collect();
+            Ok(Json(
+                json!({"name": secret.name, "arn": secret.arn, "versions": items}),
+            ))
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteParams {
+    recovery_window_days: Option<i64>,
+    #[serde(default)]
+    force: bool,
+}
+
+async fn delete(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    q: Result<Query<DeleteParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    audited(&st, &meta, &headers, "secretsmanager:DeleteSecret", async |caller, audit| {
+        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+        let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:DeleteSecret").await?;
+        let r = crate::lifecycle::delete_secret(&st, &secret, q.recovery_window_days, q.force, &meta.request_id).await?;
+        Ok(Json(json!({"name": secret.name, "arn": secret.arn, "deletion_date": r.map(rfc3339), "purged": r.is_none()})))
+    })
+    .await
+}
+
+async fn restore(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    audited(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:RestoreSecret",
+        async |caller, audit| {
+            let secret = st
+                .native_secret(&caller, audit, &meta, &name, "secretsmanager:RestoreSecret")
+                .await?;
+            crate::lifecycle::restore_secret(&st, &secret, &meta.request_id).await?;
+            Ok(Json(
+                json!({"name": secret.name, "arn": secret.arn, "restored": true}),
+            ))
+        },
+    )
+    .await
+}

@@ -1,0 +1,265 @@
+//! Operations on secrets shared by the native and the AWS APIs: lookup by name or
+//! ARN, authorization against the resource, sealing and opening values, version
+//! writes. The API layers only translate wire formats to and from these.
+
+use crate::changes::ChangeEvent;
+use crate::ctx::Audit;
+use crate::error::ApiError;
+use crate::state::{AppState, Caller};
+use keyward_crypto::SecretBytes;
+use keyward_store::{
+    AddVersionOutcome, Namespace, NewSecret, NewVersion, Secret, Tag, ValueKind, Version,
+    VersionSelector,
+};
+use uuid::Uuid;
+
+pub const AWSCURRENT: &str = "AWSCURRENT";
+pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+pub const AWSPENDING: &str = "AWSPENDING";
+
+/// A plaintext value on its way in or out. Never logged.
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub kind: ValueKind,
+    pub bytes: SecretBytes,
+}
+
+/// Associated data binding a version's ciphertext to its secret and version.
+pub fn value_aad(secret_id: Uuid, version_id: &str) -> Vec<u8> {
+    format!("keyward-secret|{secret_id}|{version_id}").into_bytes()
+}
+
+impl AppState {
+    pub fn secret_arn(&self, region: &str, name: &str) -> String {
+        let suffix = keyward_crypto::random_alphanumeric(6);
+        format!(
+            "arn:aws:secretsmanager:{region}:{}:secret:{name}-{suffix}",
+            self.cfg.account_id
+        )
+    }
+
+    /// The ARN a policy sees for a secret that does not exist (so that a denied
+    /// caller learns nothing about existence).
+    pub fn would_be_arn(&self, namespace: Namespace, region: &str, name: &str) -> String {
+        match namespace {
+            Namespace::Secrets => format!(
+                "arn:aws:secretsmanager:{region}:{}:secret:{name}",
+                self.cfg.account_id
+            ),
+            Namespace::Parameters => format!(
+                "arn:aws:ssm:{region}:{}:parameter/{}",
+                self.cfg.account_id,
+                name.trim_start_matches('/')
+            ),
+        }
+    }
+
+    /// Finds a secret by name, full ARN or partial ARN (ARN without the random suffix).
+    pub async fn find_secret(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        id: &str,
+        request_id: &str,
+    ) -> Result<Option<Secret>, ApiError> {
+        let st = |e| ApiError::from_store(e, request_id);
+        if id.starts_with("arn:") {
+            if let Some(s) = self.store.get_secret_by_arn(id).await.map_err(st)? {
+                return Ok(Some(s));
+            }
+            // Partial ARN: arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME
+            let prefix = format!(
+                "arn:aws:secretsmanager:{region}:{}:secret:",
+                self.cfg.account_id
+            );
+            if let Some(name) = id.strip_prefix(&prefix) {
+                return self
+                    .store
+                    .get_secret(namespace, region, name)
+                    .await
+                    .map_err(st);
+            }
+            return Ok(None);
+        }
+        self.store
+            .get_secret(namespace, region, id)
+            .await
+            .map_err(st)
+    }
+
+    /// Seals a value for a new version of `secret_id`.
+    pub fn seal_value(
+        &self,
+        secret_id: Uuid,
+        version_id: &str,
+        value: &Value,
+    ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
+        let keys = self.keys()?;
+        let sealed = keyward_crypto::seal(
+            &keys.kek,
+            value.bytes.expose(),
+            &value_aad(secret_id, version_id),
+        );
+        let mac = keys.token_key.mac(&[
+            b"keyward-value-v1",
+            secret_id.as_bytes(),
+            value.kind.as_str().as_bytes(),
+            value.bytes.expose(),
+        ]);
+        Ok((sealed.0, mac.to_vec()))
+    }
+
+    /// Opens a stored version. A failure means tampering or a moved row.
+    pub fn open_value(&self, secret: &Secret, version: &Version) -> Result<Value, ApiError> {
+        let keys = self.keys()?;
+        let plain = keyward_crypto::open(&keys.kek, &version.sealed, &value_aad(secret.id, &version.version_id))
+            .map_err(|e| {
+                tracing::error!(secret = %secret.name, version = %version.version_id, "stored value failed its integrity check");
+                ApiError::Integrity(format!(
+                    "version {} of secret {} failed its integrity check ({e}); restore it from a backup",
+                    version.version_id, secret.name
+                ))
+            })?;
+        Ok(Value {
+            kind: version.kind,
+            bytes: SecretBytes::new(plain.to_vec()),
+        })
+    }
+
+    pub fn new_version(
+        &self,
+        secret_id: Uuid,
+        version_id: String,
+        value: &Value,
+        stages: Vec<String>,
+        caller: &Caller,
+    ) -> Result<NewVersion, ApiError> {
+        let (sealed, value_mac) = self.seal_value(secret_id, &version_id, value)?;
+        Ok(NewVersion {
+            version_id,
+            kind: value.kind,
+            sealed,
+            value_mac,
+            created_by: Some(caller.principal.arn.clone()),
+            stages,
+        })
+    }
+
+    /// Creates a secret with an optional first value (staged AWSCURRENT).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_secret(
+        &self,
+        caller: &Caller,
+        audit: &mut Audit,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+        arn: String,
+        value: Option<(&Value, String)>,
+        description: Option<String>,
+        kms_key_id: Option<String>,
+        tags: Vec<Tag>,
+        metadata: serde_json::Value,
+    ) -> Result<(Secret, Option<Version>), ApiError> {
+        audit.resource(arn.clone());
+        let secret_id = Uuid::new_v4();
+        let new = NewSecret {
+            id: secret_id,
+            namespace,
+            region: region.to_string(),
+            name: name.to_string(),
+            arn,
+            description,
+            kms_key_id,
+            tags,
+            metadata,
+        };
+        // The first version is sealed under the id chosen here, and both land in
+        // one store call, so a failed create leaves nothing behind.
+        let first = match value {
+            Some((v, version_id)) => {
+                audit.version(version_id.clone());
+                Some(self.new_version(secret_id, version_id, v, vec![AWSCURRENT.into()], caller)?)
+            }
+            None => None,
+        };
+        let first_version_id = first.as_ref().map(|v| v.version_id.clone());
+        let secret = self
+            .store
+            .create_secret(new, first)
+            .await
+            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+        let version = match &first_version_id {
+            Some(id) => self
+                .store
+                .get_version(secret.id, &VersionSelector::Id(id.clone()))
+                .await
+                .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?,
+            None => None,
+        };
+        self.publish(&secret, "put", first_version_id);
+        Ok((secret, version))
+    }
+
+    /// Writes a new version and moves `stages` onto it.
+    pub async fn put_value(
+        &self,
+        caller: &Caller,
+        audit: &mut Audit,
+        secret: &Secret,
+        value: &Value,
+        version_id: Option<String>,
+        stages: Vec<String>,
+    ) -> Result<AddVersionOutcome, ApiError> {
+        let version_id = version_id.unwrap_or_else(|| Uuid::new_v4().to_string());
+        audit.version(version_id.clone());
+        let nv = self.new_version(secret.id, version_id, value, stages, caller)?;
+        let out = self
+            .store
+            .add_version(secret.id, nv)
+            .await
+            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+        if matches!(out, AddVersionOutcome::Created(_)) {
+            self.publish(secret, "put", Some(out.version().version_id.clone()));
+        }
+        Ok(out)
+    }
+
+    /// Reads a version (by id or stage; AWSCURRENT by default).
+    pub async fn read_version(
+        &self,
+        audit: &mut Audit,
+        secret: &Secret,
+        selector: &VersionSelector,
+    ) -> Result<(Version, Value), ApiError> {
+        let version = self
+            .store
+            .get_version(secret.id, selector)
+            .await
+            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?
+            .ok_or_else(|| {
+                ApiError::NotFound(match selector {
+                    VersionSelector::Id(id) => {
+                        format!("Secrets Manager can't find the specified secret value for VersionId: {id}")
+                    }
+                    VersionSelector::Stage(s) => {
+                        format!("Secrets Manager can't find the specified secret value for staging label: {s}")
+                    }
+                })
+            })?;
+        audit.version(version.version_id.clone());
+        let value = self.open_value(secret, &version)?;
+        Ok((version, value))
+    }
+
+    pub fn publish(&self, secret: &Secret, kind: &'static str, version_id: Option<String>) {
+        let _ = self.changes.send(ChangeEvent {
+            name: secret.name.clone(),
+            namespace: secret.namespace.as_str(),
+            region: secret.region.clone(),
+            kind,
+            version_id,
+            time: time::OffsetDateTime::now_utc(),
+        });
+    }
+}

@@ -1,0 +1,169 @@
+//! Shared server state: the store, the seal state (keys present or not), the audit
+//! writer, and the caches that keep authentication off the database's hot path.
+
+use crate::audit_writer::{AuditMirror, AuditWriter};
+use crate::error::ApiError;
+use keyward_crypto::{AuditKey, Kek, RootKey, SecretString, TokenKey};
+use keyward_store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Settings the server runs with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub account_id: String,
+    pub default_region: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub audit_mirror: Option<AuditMirror>,
+    /// How long an authenticated key's principal and policies are cached. Writes on
+    /// this server clear the cache at once; the TTL bounds staleness across servers.
+    pub auth_cache_ttl: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            account_id: "000000000000".into(),
+            default_region: "us-east-1".into(),
+            max_body_bytes: 256 * 1024,
+            audit_mirror: None,
+            auth_cache_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Keys that exist only while the server is unsealed.
+pub struct Unsealed {
+    pub kek: Kek,
+    pub audit_key: AuditKey,
+    pub token_key: TokenKey,
+    pub audit: AuditWriter,
+}
+
+impl std::fmt::Debug for Unsealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unsealed { .. }")
+    }
+}
+
+/// An authenticated caller with everything authorization needs.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: keyward_store::Principal,
+    pub access_key_id: String,
+    pub policies: Arc<Vec<keyward_policy::Policy>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CachedKey {
+    pub fetched: Instant,
+    pub secret: SecretString,
+    pub caller: Caller,
+}
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub cfg: ServerConfig,
+    unsealed: RwLock<Option<Arc<Unsealed>>>,
+    pub(crate) key_cache: Mutex<HashMap<String, Arc<CachedKey>>>,
+    pub(crate) sigv4_cache: keyward_sigv4::SigningKeyCache,
+    pub changes: tokio::sync::broadcast::Sender<crate::changes::ChangeEvent>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("cfg", &self.cfg)
+            .field("sealed", &self.is_sealed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, cfg: ServerConfig) -> Arc<Self> {
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        Arc::new(Self {
+            store,
+            cfg,
+            unsealed: RwLock::new(None),
+            key_cache: Mutex::new(HashMap::new()),
+            sigv4_cache: keyward_sigv4::SigningKeyCache::default(),
+            changes,
+        })
+    }
+
+    /// Checks `root` against the stored key-check value and, if it matches (or no
+    /// value is stored yet, on first start), unseals.
+    pub async fn unseal(&self, root: &RootKey) -> Result<(), ApiError> {
+        let check = self
+            .store
+            .get_setting("root_key_check")
+            .await
+            .map_err(|e| ApiError::from_store(e, "unseal"))?;
+        match check {
+            Some(stored) if !root.matches_check(&stored) => {
+                return Err(ApiError::BadCredentials(
+                    "the root key does not match this data directory: it was initialised with a different key. Check KEYWARD_ROOT_KEY / KEYWARD_ROOT_KEY_FILE / the passphrase".into(),
+                ));
+            }
+            Some(_) => {}
+            None => self
+                .store
+                .set_setting("root_key_check", &root.check_value())
+                .await
+                .map_err(|e| ApiError::from_store(e, "unseal"))?,
+        }
+        let audit_key = root.audit_key();
+        let audit = AuditWriter::spawn(
+            self.store.clone(),
+            audit_key.clone(),
+            self.cfg.audit_mirror.clone(),
+        );
+        let keys = Unsealed {
+            kek: root.kek(),
+            audit_key,
+            token_key: root.token_key(),
+            audit,
+        };
+        *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(keys));
+        Ok(())
+    }
+
+    pub fn seal(&self) {
+        *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.clear_auth_cache();
+    }
+
+    pub fn keys(&self) -> Result<Arc<Unsealed>, ApiError> {
+        self.unsealed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                ApiError::Sealed(
+                    "keyward is sealed: unseal it with `keyward operator unseal` before using it"
+                        .into(),
+                )
+            })
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.unsealed.read().map(|g| g.is_none()).unwrap_or(true)
+    }
+
+    pub fn clear_auth_cache(&self) {
+        if let Ok(mut c) = self.key_cache.lock() {
+            c.clear();
+        }
+        self.sigv4_cache.clear();
+    }
+
+    pub fn principal_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:user/{name}", self.cfg.account_id)
+    }
+    pub fn policy_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:policy/{name}", self.cfg.account_id)
+    }
+}

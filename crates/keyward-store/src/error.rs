@@ -1,0 +1,45 @@
+/// What a storage operation can fail with. Messages name records by name or id,
+/// never by value.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{kind} not found: {name}")]
+    NotFound { kind: &'static str, name: String },
+    #[error("{kind} already exists: {name}")]
+    AlreadyExists { kind: &'static str, name: String },
+    /// The same idempotency token was used with a different value.
+    #[error("version {version_id} already exists with a different value")]
+    VersionConflict { version_id: String },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the database is corrupt or was edited outside keyward: {0}")]
+    Corrupt(String),
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
+        Self::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+    pub fn already_exists(kind: &'static str, name: impl Into<String>) -> Self {
+        Self::AlreadyExists {
+            kind,
+            name: name.into(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => Self::NotFound {
+                kind: "record",
+                name: String::new(),
+            },
+            other => Self::Backend(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,548 @@
+//! The SQLite backend: one file, WAL mode, `synchronous=FULL`.
+//!
+//! Concurrency: one writer connection behind a mutex (SQLite allows one writer at a
+//! time anyway, and serialising in-process avoids `SQLITE_BUSY` churn) plus a small
+//! pool of read-only connections, which WAL lets run beside the writer. Every call
+//! runs on tokio's blocking pool, so the async runtime never waits on disk.
+//!
+//! Every trait method is one transaction: writes use `BEGIN IMMEDIATE`, multi-query
+//! reads use a deferred read transaction (one consistent snapshot).
+
+mod audit;
+mod identity;
+mod secrets;
+
+use crate::StoreError;
+use crate::model::*;
+use crate::traits::{Result, Store};
+use async_trait::async_trait;
+use keyward_crypto::AuditKey;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = 1;
+const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
+/// Number of read-only connections for a file-backed store.
+pub const DEFAULT_READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const STATEMENT_CACHE: usize = 64;
+
+/// A [`Store`] in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: Option<PathBuf>,
+    writer: Mutex<Connection>,
+    /// Empty for in-memory stores: reads then go through the writer.
+    readers: Mutex<Vec<Connection>>,
+    reader_permits: Arc<Semaphore>,
+    has_readers: bool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .field("readers", &self.inner.has_readers)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating with mode 0600 if needed) the database at `path`, migrates
+    /// it, and opens [`DEFAULT_READERS`] reader connections.
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_readers(path, DEFAULT_READERS)
+    }
+
+    /// Like [`SqliteStore::open`] with a chosen number of reader connections
+    /// (0 sends reads through the writer).
+    pub fn open_with_readers(path: &Path, readers: usize) -> Result<Self> {
+        create_private_file(path)?;
+        let writer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&writer)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(format!(
+                "{}: could not switch to WAL mode (journal_mode is {mode})",
+                path.display()
+            )));
+        }
+        let mut writer = writer;
+        migrate(&mut writer)?;
+        let mut pool = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&c)?;
+            c.pragma_update(None, "query_only", true)?;
+            pool.push(c);
+        }
+        Ok(Self::from_parts(Some(path.to_path_buf()), writer, pool))
+    }
+
+    /// A private in-memory database (one connection), for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        let mut writer = Connection::open_in_memory()?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        Ok(Self::from_parts(None, writer, Vec::new()))
+    }
+
+    fn from_parts(path: Option<PathBuf>, writer: Connection, readers: Vec<Connection>) -> Self {
+        let n = readers.len();
+        Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(readers),
+                reader_permits: Arc::new(Semaphore::new(n.max(1))),
+                has_readers: n > 0,
+            }),
+        }
+    }
+
+    /// The database file, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer connection,
+    /// committing when it returns `Ok`.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        run_blocking(move || {
+            // A panic mid-transaction dropped (rolled back) its transaction, so a
+            // poisoned lock still guards a usable connection.
+            let mut conn = inner
+                .writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot) on a reader.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        if !self.inner.has_readers {
+            return self.write(f).await;
+        }
+        // The permit moves into the blocking task, so a cancelled caller cannot
+        // free it while its connection is still out of the pool.
+        let permit = Arc::clone(&self.inner.reader_permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("the reader pool was closed".into()))?;
+        let inner = Arc::clone(&self.inner);
+        run_blocking(move || {
+            let _permit = permit;
+            let mut conn = {
+                let mut pool = inner
+                    .readers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                pool.pop()
+                    .ok_or_else(|| StoreError::Backend("no reader connection available".into()))?
+            };
+            let result = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })();
+            inner
+                .readers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(conn);
+            result
+        })
+        .await
+    }
+}
+
+async fn run_blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
+}
+
+fn configure(c: &Connection) -> Result<()> {
+    c.busy_timeout(BUSY_TIMEOUT)?;
+    c.pragma_update(None, "foreign_keys", true)?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+        .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let has_settings: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings')",
+        [],
+        |r| r.get(0),
+    )?;
+    let current: i64 = if has_settings {
+        let v: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?;
+        match v {
+            None => 0,
+            Some(v) => v.parse().map_err(|_| {
+                StoreError::Corrupt(format!("schema_version is not a number: {v:?}"))
+            })?,
+        }
+    } else {
+        0
+    };
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {current}, newer than this keyward understands ({SCHEMA_VERSION})"
+        )));
+    }
+    if current < 1 {
+        tx.execute_batch(MIGRATION_0001)?;
+    }
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+// ---- shared conversions
+
+pub(crate) fn ts(t: OffsetDateTime) -> Result<i64> {
+    i64::try_from(t.unix_timestamp_nanos())
+        .map_err(|_| StoreError::Backend(format!("timestamp out of range: {t}")))
+}
+
+pub(crate) fn from_ts(n: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
+        .map_err(|_| StoreError::Corrupt(format!("timestamp out of range: {n}")))
+}
+
+pub(crate) fn now() -> Result<i64> {
+    ts(OffsetDateTime::now_utc())
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("not a UUID: {s:?}")))
+}
+
+pub(crate) fn tags_to_json(tags: &[Tag]) -> Result<String> {
+    serde_json::to_string(tags).map_err(|e| StoreError::Backend(format!("tags: {e}")))
+}
+
+pub(crate) fn tags_from_json(s: &str) -> Result<Vec<Tag>> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))
+}
+
+pub(crate) fn json_to_text(v: &serde_json::Value) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("json: {e}")))
+}
+
+pub(crate) fn json_from_text(s: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json: {e}")))
+}
+
+/// When `e` is a UNIQUE/PRIMARY KEY violation, the constraint text
+/// (e.g. `secrets.namespace, secrets.region, secrets.name`).
+pub(crate) fn unique_violation(e: &rusqlite::Error) -> Option<&str> {
+    match e {
+        rusqlite::Error::SqliteFailure(err, msg)
+            if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            Some(msg.as_deref().unwrap_or(""))
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(err, _)
+        if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+/// `Some(row)` for one row, `None` for none.
+pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_owned();
+        self.read(move |tx| {
+            let mut st = tx.prepare_cached("SELECT value FROM settings WHERE key = ?1")?;
+            optional(st.query_row([&key], |r| r.get(0)))
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([&key, &value])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_secret(&self, secret: NewSecret, first: Option<NewVersion>) -> Result<Secret> {
+        self.write(move |tx| secrets::create_secret(tx, secret, first))
+            .await
+    }
+
+    async fn get_secret(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Secret>> {
+        let (region, name) = (region.to_owned(), name.to_owned());
+        self.read(move |tx| secrets::get_by_name(tx, namespace, &region, &name))
+            .await
+    }
+
+    async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>> {
+        let arn = arn.to_owned();
+        self.read(move |tx| secrets::get_by_arn(tx, &arn)).await
+    }
+
+    async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>> {
+        self.read(move |tx| secrets::get_by_id(tx, id)).await
+    }
+
+    async fn list_secrets(&self, query: &ListQuery) -> Result<Vec<Secret>> {
+        let query = query.clone();
+        self.read(move |tx| secrets::list(tx, &query)).await
+    }
+
+    async fn update_secret(&self, id: Uuid, patch: SecretPatch) -> Result<Secret> {
+        self.write(move |tx| secrets::update(tx, id, patch)).await
+    }
+
+    async fn purge_secret(&self, id: Uuid) -> Result<()> {
+        self.write(move |tx| secrets::purge(tx, id)).await
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<Vec<String>> {
+        self.write(move |tx| secrets::purge_expired(tx, now)).await
+    }
+
+    async fn add_version(&self, secret_id: Uuid, version: NewVersion) -> Result<AddVersionOutcome> {
+        self.write(move |tx| secrets::add_version(tx, secret_id, version))
+            .await
+    }
+
+    async fn get_version(
+        &self,
+        secret_id: Uuid,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>> {
+        let selector = selector.clone();
+        self.read(move |tx| secrets::get_version(tx, secret_id, &selector))
+            .await
+    }
+
+    async fn list_versions(&self, secret_id: Uuid) -> Result<Vec<Version>> {
+        self.read(move |tx| secrets::list_versions(tx, secret_id))
+            .await
+    }
+
+    async fn move_stage(
+        &self,
+        secret_id: Uuid,
+        stage: &str,
+        to_version: Option<&str>,
+        from_version: Option<&str>,
+    ) -> Result<()> {
+        let stage = stage.to_owned();
+        let to = to_version.map(str::to_owned);
+        let from = from_version.map(str::to_owned);
+        self.write(move |tx| {
+            secrets::move_stage(tx, secret_id, &stage, to.as_deref(), from.as_deref())
+        })
+        .await
+    }
+
+    async fn prune_versions(&self, secret_id: Uuid, keep: usize) -> Result<usize> {
+        self.write(move |tx| secrets::prune_versions(tx, secret_id, keep))
+            .await
+    }
+
+    async fn create_principal(&self, principal: Principal) -> Result<()> {
+        self.write(move |tx| identity::create_principal(tx, &principal))
+            .await
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<Principal>> {
+        let name = name.to_owned();
+        self.read(move |tx| identity::get_principal(tx, "name", &name))
+            .await
+    }
+
+    async fn get_principal_by_id(&self, id: Uuid) -> Result<Option<Principal>> {
+        self.read(move |tx| identity::get_principal(tx, "id", &id.to_string()))
+            .await
+    }
+
+    async fn list_principals(&self) -> Result<Vec<Principal>> {
+        self.read(identity::list_principals).await
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |tx| identity::delete_principal(tx, &name))
+            .await
+    }
+
+    async fn create_access_key(&self, key: AccessKey) -> Result<()> {
+        self.write(move |tx| identity::create_access_key(tx, &key))
+            .await
+    }
+
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
+        let id = access_key_id.to_owned();
+        self.read(move |tx| identity::get_access_key(tx, &id)).await
+    }
+
+    async fn list_access_keys(&self, principal_id: Uuid) -> Result<Vec<AccessKey>> {
+        self.read(move |tx| identity::list_access_keys(tx, principal_id))
+            .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
+        let id = access_key_id.to_owned();
+        self.write(move |tx| identity::delete_access_key(tx, &id))
+            .await
+    }
+
+    async fn put_policy(&self, name: &str, document: &str) -> Result<PolicyRecord> {
+        let (name, document) = (name.to_owned(), document.to_owned());
+        self.write(move |tx| identity::put_policy(tx, &name, &document))
+            .await
+    }
+
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>> {
+        let name = name.to_owned();
+        self.read(move |tx| identity::get_policy(tx, &name)).await
+    }
+
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>> {
+        self.read(identity::list_policies).await
+    }
+
+    async fn delete_policy(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |tx| identity::delete_policy(tx, &name))
+            .await
+    }
+
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<()> {
+        let (principal, policy) = (principal.to_owned(), policy.to_owned());
+        self.write(move |tx| identity::attach_policy(tx, &principal, &policy))
+            .await
+    }
+
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<()> {
+        let (principal, policy) = (principal.to_owned(), policy.to_owned());
+        self.write(move |tx| identity::detach_policy(tx, &principal, &policy))
+            .await
+    }
+
+    async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>> {
+        self.read(move |tx| identity::principal_policies(tx, principal_id))
+            .await
+    }
+
+    async fn append_audit(&self, key: &AuditKey, events: Vec<AuditEvent>) -> Result<Vec<i64>> {
+        let key = key.clone();
+        self.write(move |tx| audit::append(tx, &key, &events)).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        let query = query.clone();
+        self.read(move |tx| audit::list(tx, &query)).await
+    }
+
+    async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
+        self.read(audit::chain).await
+    }
+}

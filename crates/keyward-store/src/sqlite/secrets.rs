@@ -1,0 +1,541 @@
+//! Secrets, versions and staging labels.
+
+use super::{
+    from_ts, json_from_text, json_to_text, now, optional, parse_uuid, tags_from_json, tags_to_json,
+    ts, unique_violation,
+};
+use crate::StoreError;
+use crate::model::*;
+use crate::traits::Result;
+use rusqlite::{Row, Transaction, params};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const AWSCURRENT: &str = "AWSCURRENT";
+const AWSPREVIOUS: &str = "AWSPREVIOUS";
+
+const SECRET_COLS: &str = "id, namespace, region, name, arn, description, kms_key_id, tags, \
+     created_at, updated_at, last_accessed_at, deleted_at, rotation, resource_policy, metadata";
+
+/// A `secrets` row as SQLite returns it, before validation.
+struct SecretRow {
+    id: String,
+    namespace: String,
+    region: String,
+    name: String,
+    arn: String,
+    description: Option<String>,
+    kms_key_id: Option<String>,
+    tags: String,
+    created_at: i64,
+    updated_at: i64,
+    last_accessed_at: Option<i64>,
+    deleted_at: Option<i64>,
+    rotation: Option<String>,
+    resource_policy: Option<String>,
+    metadata: String,
+}
+
+fn secret_row(r: &Row<'_>) -> rusqlite::Result<SecretRow> {
+    Ok(SecretRow {
+        id: r.get(0)?,
+        namespace: r.get(1)?,
+        region: r.get(2)?,
+        name: r.get(3)?,
+        arn: r.get(4)?,
+        description: r.get(5)?,
+        kms_key_id: r.get(6)?,
+        tags: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        last_accessed_at: r.get(10)?,
+        deleted_at: r.get(11)?,
+        rotation: r.get(12)?,
+        resource_policy: r.get(13)?,
+        metadata: r.get(14)?,
+    })
+}
+
+impl SecretRow {
+    fn into_secret(self) -> Result<Secret> {
+        Ok(Secret {
+            id: parse_uuid(&self.id)?,
+            namespace: Namespace::parse(&self.namespace).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown namespace {:?}", self.namespace))
+            })?,
+            region: self.region,
+            name: self.name,
+            arn: self.arn,
+            description: self.description,
+            kms_key_id: self.kms_key_id,
+            tags: tags_from_json(&self.tags)?,
+            created_at: from_ts(self.created_at)?,
+            updated_at: from_ts(self.updated_at)?,
+            last_accessed_at: self.last_accessed_at.map(from_ts).transpose()?,
+            deleted_at: self.deleted_at.map(from_ts).transpose()?,
+            rotation: self.rotation.as_deref().map(json_from_text).transpose()?,
+            resource_policy: self.resource_policy,
+            metadata: json_from_text(&self.metadata)?,
+        })
+    }
+}
+
+fn one_secret(tx: &Transaction<'_>, sql: &str, key: &str) -> Result<Option<Secret>> {
+    let mut st = tx.prepare_cached(sql)?;
+    optional(st.query_row([key], secret_row))?
+        .map(SecretRow::into_secret)
+        .transpose()
+}
+
+pub(super) fn get_by_name(
+    tx: &Transaction<'_>,
+    namespace: Namespace,
+    region: &str,
+    name: &str,
+) -> Result<Option<Secret>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {SECRET_COLS} FROM secrets WHERE namespace = ?1 AND region = ?2 AND name = ?3"
+    ))?;
+    optional(st.query_row(params![namespace.as_str(), region, name], secret_row))?
+        .map(SecretRow::into_secret)
+        .transpose()
+}
+
+pub(super) fn get_by_arn(tx: &Transaction<'_>, arn: &str) -> Result<Option<Secret>> {
+    one_secret(
+        tx,
+        &format!("SELECT {SECRET_COLS} FROM secrets WHERE arn = ?1"),
+        arn,
+    )
+}
+
+pub(super) fn get_by_id(tx: &Transaction<'_>, id: Uuid) -> Result<Option<Secret>> {
+    one_secret(
+        tx,
+        &format!("SELECT {SECRET_COLS} FROM secrets WHERE id = ?1"),
+        &id.to_string(),
+    )
+}
+
+pub(super) fn create_secret(
+    tx: &Transaction<'_>,
+    secret: NewSecret,
+    first: Option<NewVersion>,
+) -> Result<Secret> {
+    let id = secret.id;
+    let now = now()?;
+    let res = tx
+        .prepare_cached(
+            "INSERT INTO secrets (id, namespace, region, name, arn, description, kms_key_id, tags,
+                                  created_at, updated_at, metadata, version_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, 0)",
+        )?
+        .execute(params![
+            id.to_string(),
+            secret.namespace.as_str(),
+            secret.region,
+            secret.name,
+            secret.arn,
+            secret.description,
+            secret.kms_key_id,
+            tags_to_json(&secret.tags)?,
+            now,
+            json_to_text(&secret.metadata)?,
+        ]);
+    if let Err(e) = res {
+        if unique_violation(&e).is_none() {
+            return Err(e.into());
+        }
+        // SQLite names only one violated constraint; report the name first, as
+        // that is what callers collide on.
+        return Err(
+            if get_by_name(tx, secret.namespace, &secret.region, &secret.name)?.is_some() {
+                StoreError::already_exists("secret", secret.name)
+            } else if get_by_arn(tx, &secret.arn)?.is_some() {
+                StoreError::already_exists("secret", secret.arn)
+            } else {
+                StoreError::already_exists("secret", id.to_string())
+            },
+        );
+    }
+    if let Some(first) = first {
+        add_version(tx, id, first)?;
+    }
+    get_by_id(tx, id)?.ok_or_else(|| StoreError::Backend("the new secret vanished".into()))
+}
+
+pub(super) fn list(tx: &Transaction<'_>, q: &ListQuery) -> Result<Vec<Secret>> {
+    let limit = match q.limit {
+        Some(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        None => -1,
+    };
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {SECRET_COLS} FROM secrets
+         WHERE namespace = ?1 AND region = ?2
+           AND (?3 OR deleted_at IS NULL)
+           AND (?4 IS NULL OR name > ?4)
+           AND (?5 IS NULL OR substr(name, 1, length(?5)) = ?5)
+         ORDER BY name
+         LIMIT ?6"
+    ))?;
+    let rows = st.query_map(
+        params![
+            q.namespace.as_str(),
+            q.region,
+            q.include_deleted,
+            q.after_name,
+            q.name_prefix,
+            limit
+        ],
+        secret_row,
+    )?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r?.into_secret()?);
+    }
+    Ok(out)
+}
+
+pub(super) fn update(tx: &Transaction<'_>, id: Uuid, patch: SecretPatch) -> Result<Secret> {
+    let mut s =
+        get_by_id(tx, id)?.ok_or_else(|| StoreError::not_found("secret", id.to_string()))?;
+    let SecretPatch {
+        description,
+        kms_key_id,
+        tags,
+        rotation,
+        resource_policy,
+        metadata,
+        deleted_at,
+        last_accessed_at,
+    } = patch;
+    // Reading a secret is not changing it: a patch of only `last_accessed_at`
+    // leaves `updated_at` alone.
+    let changes = description.is_some()
+        || kms_key_id.is_some()
+        || tags.is_some()
+        || rotation.is_some()
+        || resource_policy.is_some()
+        || metadata.is_some()
+        || deleted_at.is_some();
+    if let Some(v) = description {
+        s.description = v;
+    }
+    if let Some(v) = kms_key_id {
+        s.kms_key_id = v;
+    }
+    if let Some(v) = tags {
+        s.tags = v;
+    }
+    if let Some(v) = rotation {
+        s.rotation = v;
+    }
+    if let Some(v) = resource_policy {
+        s.resource_policy = v;
+    }
+    if let Some(v) = metadata {
+        s.metadata = v;
+    }
+    if let Some(v) = deleted_at {
+        s.deleted_at = v;
+    }
+    if let Some(v) = last_accessed_at {
+        s.last_accessed_at = Some(v);
+    }
+    let updated_at = if changes { now()? } else { ts(s.updated_at)? };
+    tx.prepare_cached(
+        "UPDATE secrets SET description = ?2, kms_key_id = ?3, tags = ?4, rotation = ?5,
+             resource_policy = ?6, metadata = ?7, deleted_at = ?8, last_accessed_at = ?9,
+             updated_at = ?10
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id.to_string(),
+        s.description,
+        s.kms_key_id,
+        tags_to_json(&s.tags)?,
+        s.rotation.as_ref().map(json_to_text).transpose()?,
+        s.resource_policy,
+        json_to_text(&s.metadata)?,
+        s.deleted_at.map(ts).transpose()?,
+        s.last_accessed_at.map(ts).transpose()?,
+        updated_at,
+    ])?;
+    get_by_id(tx, id)?.ok_or_else(|| StoreError::Backend("the updated secret vanished".into()))
+}
+
+pub(super) fn purge(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
+    let n = tx
+        .prepare_cached("DELETE FROM secrets WHERE id = ?1")?
+        .execute([id.to_string()])?;
+    if n == 0 {
+        return Err(StoreError::not_found("secret", id.to_string()));
+    }
+    Ok(())
+}
+
+pub(super) fn purge_expired(tx: &Transaction<'_>, now: OffsetDateTime) -> Result<Vec<String>> {
+    let mut st = tx.prepare_cached(
+        "DELETE FROM secrets WHERE deleted_at IS NOT NULL AND deleted_at <= ?1 RETURNING arn",
+    )?;
+    let mut arns = st
+        .query_map([ts(now)?], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    arns.sort();
+    Ok(arns)
+}
+
+// ---- versions
+
+const VERSION_COLS: &str = "v.secret_id, v.version_id, v.seq, v.created_at, v.kind, v.sealed, \
+     v.value_mac, v.created_by, \
+     (SELECT json_group_array(s2.stage) FROM version_stages s2 \
+       WHERE s2.secret_id = v.secret_id AND s2.version_id = v.version_id)";
+
+struct VersionRow {
+    secret_id: String,
+    version_id: String,
+    seq: i64,
+    created_at: i64,
+    kind: String,
+    sealed: Vec<u8>,
+    value_mac: Vec<u8>,
+    created_by: Option<String>,
+    stages: Option<String>,
+}
+
+fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
+    Ok(VersionRow {
+        secret_id: r.get(0)?,
+        version_id: r.get(1)?,
+        seq: r.get(2)?,
+        created_at: r.get(3)?,
+        kind: r.get(4)?,
+        sealed: r.get(5)?,
+        value_mac: r.get(6)?,
+        created_by: r.get(7)?,
+        stages: r.get(8)?,
+    })
+}
+
+impl VersionRow {
+    fn into_version(self) -> Result<Version> {
+        let mut stages: Vec<String> = match self.stages.as_deref() {
+            None => Vec::new(),
+            Some(s) => {
+                serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stages: {e}")))?
+            }
+        };
+        stages.sort();
+        Ok(Version {
+            secret_id: parse_uuid(&self.secret_id)?,
+            kind: ValueKind::parse(&self.kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown value kind {:?}", self.kind))
+            })?,
+            version_id: self.version_id,
+            seq: self.seq,
+            stages,
+            created_at: from_ts(self.created_at)?,
+            sealed: self.sealed,
+            value_mac: self.value_mac,
+            created_by: self.created_by,
+        })
+    }
+}
+
+fn version_by_id(tx: &Transaction<'_>, sid: &str, version_id: &str) -> Result<Option<Version>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {VERSION_COLS} FROM versions v WHERE v.secret_id = ?1 AND v.version_id = ?2"
+    ))?;
+    optional(st.query_row([sid, version_id], version_row))?
+        .map(VersionRow::into_version)
+        .transpose()
+}
+
+fn version_by_stage(tx: &Transaction<'_>, sid: &str, stage: &str) -> Result<Option<Version>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {VERSION_COLS} FROM version_stages s
+           JOIN versions v ON v.secret_id = s.secret_id AND v.version_id = s.version_id
+         WHERE s.secret_id = ?1 AND s.stage = ?2"
+    ))?;
+    optional(st.query_row([sid, stage], version_row))?
+        .map(VersionRow::into_version)
+        .transpose()
+}
+
+pub(super) fn get_version(
+    tx: &Transaction<'_>,
+    secret_id: Uuid,
+    selector: &VersionSelector,
+) -> Result<Option<Version>> {
+    let sid = secret_id.to_string();
+    match selector {
+        VersionSelector::Id(id) => version_by_id(tx, &sid, id),
+        VersionSelector::Stage(stage) => version_by_stage(tx, &sid, stage),
+    }
+}
+
+pub(super) fn list_versions(tx: &Transaction<'_>, secret_id: Uuid) -> Result<Vec<Version>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {VERSION_COLS} FROM versions v WHERE v.secret_id = ?1 ORDER BY v.seq"
+    ))?;
+    let rows = st.query_map([secret_id.to_string()], version_row)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r?.into_version()?);
+    }
+    Ok(out)
+}
+
+/// The secret's last version seq, or `NotFound`.
+fn secret_version_seq(tx: &Transaction<'_>, sid: &str) -> Result<i64> {
+    let mut st = tx.prepare_cached("SELECT version_seq FROM secrets WHERE id = ?1")?;
+    optional(st.query_row([sid], |r| r.get(0)))?.ok_or_else(|| StoreError::not_found("secret", sid))
+}
+
+fn touch(tx: &Transaction<'_>, sid: &str) -> Result<()> {
+    tx.prepare_cached("UPDATE secrets SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![sid, now()?])?;
+    Ok(())
+}
+
+pub(super) fn add_version(
+    tx: &Transaction<'_>,
+    secret_id: Uuid,
+    nv: NewVersion,
+) -> Result<AddVersionOutcome> {
+    let sid = secret_id.to_string();
+    let last_seq = secret_version_seq(tx, &sid)?;
+    if let Some(existing) = version_by_id(tx, &sid, &nv.version_id)? {
+        let same = existing.kind == nv.kind
+            && keyward_crypto::constant_time_eq(&existing.value_mac, &nv.value_mac);
+        return if same {
+            Ok(AddVersionOutcome::AlreadyExisted(existing))
+        } else {
+            Err(StoreError::VersionConflict {
+                version_id: nv.version_id,
+            })
+        };
+    }
+    let seq = last_seq + 1;
+    let now = now()?;
+    tx.prepare_cached(
+        "INSERT INTO versions (secret_id, version_id, seq, created_at, kind, sealed, value_mac, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        sid,
+        nv.version_id,
+        seq,
+        now,
+        nv.kind.as_str(),
+        nv.sealed,
+        nv.value_mac,
+        nv.created_by,
+    ])?;
+    tx.prepare_cached("UPDATE secrets SET version_seq = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![sid, seq, now])?;
+    let mut seen: Vec<&str> = Vec::with_capacity(nv.stages.len());
+    for stage in &nv.stages {
+        if !seen.contains(&stage.as_str()) {
+            seen.push(stage);
+            attach_stage(tx, &sid, stage, &nv.version_id)?;
+        }
+    }
+    let v = version_by_id(tx, &sid, &nv.version_id)?
+        .ok_or_else(|| StoreError::Backend("the new version vanished".into()))?;
+    Ok(AddVersionOutcome::Created(v))
+}
+
+fn stage_holder(tx: &Transaction<'_>, sid: &str, stage: &str) -> Result<Option<String>> {
+    let mut st = tx.prepare_cached(
+        "SELECT version_id FROM version_stages WHERE secret_id = ?1 AND stage = ?2",
+    )?;
+    optional(st.query_row([sid, stage], |r| r.get(0)))
+}
+
+fn set_stage(tx: &Transaction<'_>, sid: &str, stage: &str, version_id: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO version_stages (secret_id, stage, version_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (secret_id, stage) DO UPDATE SET version_id = excluded.version_id",
+    )?
+    .execute([sid, stage, version_id])?;
+    Ok(())
+}
+
+/// Puts `stage` on `to` (taking it off whichever version had it). When `AWSCURRENT`
+/// moves, the version that had it becomes `AWSPREVIOUS`.
+fn attach_stage(tx: &Transaction<'_>, sid: &str, stage: &str, to: &str) -> Result<()> {
+    let old = stage_holder(tx, sid, stage)?;
+    if old.as_deref() == Some(to) {
+        return Ok(());
+    }
+    set_stage(tx, sid, stage, to)?;
+    if stage == AWSCURRENT {
+        if let Some(old) = old {
+            set_stage(tx, sid, AWSPREVIOUS, &old)?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn move_stage(
+    tx: &Transaction<'_>,
+    secret_id: Uuid,
+    stage: &str,
+    to: Option<&str>,
+    from: Option<&str>,
+) -> Result<()> {
+    let sid = secret_id.to_string();
+    secret_version_seq(tx, &sid)?;
+    let holder = stage_holder(tx, &sid, stage)?;
+    if let Some(from) = from {
+        if holder.as_deref() != Some(from) {
+            return Err(StoreError::Conflict(match holder {
+                Some(h) => format!("stage {stage} is attached to version {h}, not {from}"),
+                None => format!("stage {stage} is not attached to version {from}"),
+            }));
+        }
+    }
+    match (to, from) {
+        (Some(to), _) => {
+            if version_by_id(tx, &sid, to)?.is_none() {
+                return Err(StoreError::not_found("version", to));
+            }
+            attach_stage(tx, &sid, stage, to)?;
+        }
+        (None, Some(_)) => {
+            tx.prepare_cached("DELETE FROM version_stages WHERE secret_id = ?1 AND stage = ?2")?
+                .execute([&sid, stage])?;
+        }
+        (None, None) => {
+            return Err(StoreError::Conflict(format!(
+                "moving stage {stage} needs a version to move it to or from"
+            )));
+        }
+    }
+    touch(tx, &sid)
+}
+
+pub(super) fn prune_versions(tx: &Transaction<'_>, secret_id: Uuid, keep: usize) -> Result<usize> {
+    let sid = secret_id.to_string();
+    secret_version_seq(tx, &sid)?;
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let doomed: Vec<String> = tx
+        .prepare_cached(
+            "SELECT v.version_id FROM versions v
+             WHERE v.secret_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM version_stages s
+                               WHERE s.secret_id = v.secret_id AND s.version_id = v.version_id)
+             ORDER BY v.seq DESC
+             LIMIT -1 OFFSET ?2",
+        )?
+        .query_map(params![sid, keep], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut del =
+        tx.prepare_cached("DELETE FROM versions WHERE secret_id = ?1 AND version_id = ?2")?;
+    for v in &doomed {
+        del.execute([&sid, v])?;
+    }
+    Ok(doomed.len())
+}

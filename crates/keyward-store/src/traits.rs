@@ -1,0 +1,96 @@
+use crate::StoreError;
+use crate::model::*;
+use async_trait::async_trait;
+use keyward_crypto::AuditKey;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Everything the server needs from a database. Each method is one atomic unit of
+/// work: implementations run it in one transaction, so a crash never leaves a
+/// half-moved staging label or an audit record without its chain link.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- key/value settings (root-key check value, account id, schema version)
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    // ---- secrets
+    /// Creates a secret, and its first version when given, atomically.
+    /// Fails with `AlreadyExists` when (namespace, region, name) is taken, even by a
+    /// secret scheduled for deletion.
+    async fn create_secret(&self, secret: NewSecret, first: Option<NewVersion>) -> Result<Secret>;
+    async fn get_secret(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Secret>>;
+    async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>>;
+    async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>>;
+    /// Secrets ordered by name.
+    async fn list_secrets(&self, query: &ListQuery) -> Result<Vec<Secret>>;
+    async fn update_secret(&self, id: Uuid, patch: SecretPatch) -> Result<Secret>;
+    /// Deletes a secret and all its versions for good.
+    async fn purge_secret(&self, id: Uuid) -> Result<()>;
+    /// Purges every secret whose scheduled deletion time is at or before `now`;
+    /// returns the purged secrets' ARNs.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<Vec<String>>;
+
+    // ---- versions
+    /// Adds a version and moves its stages, atomically. Replaying the same
+    /// `version_id` with the same `value_mac` is a no-op (`AlreadyExisted`); with a
+    /// different value it is `VersionConflict`.
+    async fn add_version(&self, secret_id: Uuid, version: NewVersion) -> Result<AddVersionOutcome>;
+    async fn get_version(
+        &self,
+        secret_id: Uuid,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>>;
+    /// All versions, oldest first.
+    async fn list_versions(&self, secret_id: Uuid) -> Result<Vec<Version>>;
+    /// Moves `stage` onto `to_version` (if given) and off `from_version` (if given),
+    /// atomically. Moving `AWSCURRENT` gives the old holder `AWSPREVIOUS`.
+    /// `from_version` must hold the stage when given, else `Conflict`.
+    async fn move_stage(
+        &self,
+        secret_id: Uuid,
+        stage: &str,
+        to_version: Option<&str>,
+        from_version: Option<&str>,
+    ) -> Result<()>;
+    /// Removes versions with no stages beyond the newest `keep` such versions.
+    async fn prune_versions(&self, secret_id: Uuid, keep: usize) -> Result<usize>;
+
+    // ---- identities
+    async fn create_principal(&self, principal: Principal) -> Result<()>;
+    async fn get_principal(&self, name: &str) -> Result<Option<Principal>>;
+    async fn get_principal_by_id(&self, id: Uuid) -> Result<Option<Principal>>;
+    async fn list_principals(&self) -> Result<Vec<Principal>>;
+    /// Deletes the principal with its keys and attachments.
+    async fn delete_principal(&self, name: &str) -> Result<()>;
+    async fn create_access_key(&self, key: AccessKey) -> Result<()>;
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>>;
+    async fn list_access_keys(&self, principal_id: Uuid) -> Result<Vec<AccessKey>>;
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<()>;
+
+    // ---- policies
+    async fn put_policy(&self, name: &str, document: &str) -> Result<PolicyRecord>;
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>>;
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>>;
+    /// Fails with `Conflict` while the policy is attached to anyone.
+    async fn delete_policy(&self, name: &str) -> Result<()>;
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<()>;
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<()>;
+    /// The policies attached to a principal.
+    async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>>;
+
+    // ---- audit chain
+    /// Appends events in order, each chained to the previous record with `key`, and
+    /// moves the checkpointed head, in one durable transaction.
+    async fn append_audit(&self, key: &AuditKey, events: Vec<AuditEvent>) -> Result<Vec<i64>>;
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
+    /// Every record in sequence order and the checkpointed head, for verification.
+    async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)>;
+}

@@ -1,0 +1,408 @@
+//! The conformance suite and SQLite-specific tests (file handling, WAL readers,
+//! audit tamper detection against the raw database file).
+
+use keyward_store::audit::verify_chain;
+use keyward_store::conformance::{
+    self, CheckResult, event, new_secret, new_version, test_audit_key,
+};
+use keyward_store::sqlite::SqliteStore;
+use keyward_store::{Namespace, Store, VersionSelector};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tempfile::TempDir;
+
+fn fresh() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).expect("open");
+    (dir, store)
+}
+
+fn ok(r: CheckResult) {
+    if let Err(e) = r {
+        panic!("{e}");
+    }
+}
+
+macro_rules! check {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let (_dir, store) = fresh();
+            ok(conformance::$name(&store).await);
+        }
+    )*};
+}
+
+check!(
+    settings,
+    secret_create_get,
+    secret_duplicate_names,
+    secret_list,
+    secret_update_patch,
+    secret_purge,
+    version_replay_and_conflict,
+    version_stage_chain,
+    version_move_stage,
+    version_prune,
+    principals_and_keys,
+    policies_and_attachments,
+    audit_append_and_verify,
+    audit_list_filters,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_concurrent_appends_8x50() {
+    let (_dir, store) = fresh();
+    ok(conformance::audit_concurrent_appends(Arc::new(store), 8, 50).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_seqs_never_reused() {
+    let (_dir, store) = fresh();
+    ok(conformance::audit_seqs_never_reused(Arc::new(store)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_all_in_memory() {
+    ok(conformance::run_all(SqliteStore::open_in_memory).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_all_on_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = AtomicUsize::new(0);
+    ok(conformance::run_all(|| {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        SqliteStore::open(&dir.path().join(format!("db{i}.sqlite")))
+    })
+    .await);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn file_is_private_and_in_wal_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, _store) = fresh();
+    let path = dir.path().join("keyward.db");
+    let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "database file mode is {:o}",
+        mode & 0o777
+    );
+    let raw = rusqlite::Connection::open(&path).expect("raw open");
+    let jm: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(jm, "wal");
+}
+
+#[tokio::test]
+async fn schema_version_is_recorded_and_reopen_keeps_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    let id = {
+        let store = SqliteStore::open(&path).expect("open");
+        assert_eq!(
+            store.get_setting("schema_version").await.expect("get"),
+            Some("1".into())
+        );
+        let s = store
+            .create_secret(
+                new_secret(Namespace::Secrets, "us-east-1", "keep"),
+                Some(new_version("v1", 1, &["AWSCURRENT"])),
+            )
+            .await
+            .expect("create");
+        store
+            .append_audit(&test_audit_key(), vec![event(1)])
+            .await
+            .expect("append");
+        s.id
+    };
+    let store = SqliteStore::open(&path).expect("reopen");
+    let v = store
+        .get_version(id, &VersionSelector::Stage("AWSCURRENT".into()))
+        .await
+        .expect("get_version")
+        .expect("version survives reopen");
+    assert_eq!(v.version_id, "v1");
+    assert_eq!(
+        store
+            .append_audit(&test_audit_key(), vec![event(2)])
+            .await
+            .expect("append"),
+        vec![2]
+    );
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    drop(SqliteStore::open(&path).expect("open"));
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    raw.execute(
+        "UPDATE settings SET value = '99' WHERE key = 'schema_version'",
+        [],
+    )
+    .expect("update");
+    drop(raw);
+    assert!(SqliteStore::open(&path).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_see_committed_writes_under_concurrency() {
+    let (_dir, store) = fresh();
+    let store = Arc::new(store);
+    let s = store
+        .create_secret(
+            new_secret(Namespace::Secrets, "us-east-1", "hot"),
+            Some(new_version("v0", 0, &["AWSCURRENT"])),
+        )
+        .await
+        .expect("create");
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..8u8 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            for i in 0..20u8 {
+                if t == 0 {
+                    let id = format!("v{}", i + 1);
+                    store
+                        .add_version(s.id, new_version(&id, i + 1, &["AWSCURRENT"]))
+                        .await
+                        .expect("add");
+                    let cur = store
+                        .get_version(s.id, &VersionSelector::Stage("AWSCURRENT".into()))
+                        .await
+                        .expect("get")
+                        .expect("current");
+                    assert_eq!(cur.version_id, id, "a read after a write missed it");
+                } else {
+                    let v = store
+                        .get_version(s.id, &VersionSelector::Stage("AWSCURRENT".into()))
+                        .await
+                        .expect("get");
+                    assert!(v.is_some(), "AWSCURRENT disappeared mid-move");
+                }
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("task");
+    }
+}
+
+// ---- tamper detection on the raw file
+
+/// Writes `n` audit events, closes the store, and returns the file path.
+async fn audited_db(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join("keyward.db");
+    let store = SqliteStore::open(&path).expect("open");
+    let key = test_audit_key();
+    for i in 1..=n {
+        store
+            .append_audit(&key, vec![event(i)])
+            .await
+            .expect("append");
+    }
+    let (recs, head) = store.audit_chain().await.expect("chain");
+    assert!(verify_chain(&key, &recs, head.as_ref()).ok);
+    path
+}
+
+/// Opens the file behind keyward's back, as an attacker with file access would,
+/// dropping the append-only triggers first.
+fn tamper(path: &Path, sql: &str) {
+    let raw = rusqlite::Connection::open(path).expect("raw open");
+    raw.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+        .expect("drop triggers");
+    raw.execute_batch(sql).expect("tamper");
+}
+
+async fn problems_after(path: &Path) -> Vec<String> {
+    let store = SqliteStore::open(path).expect("reopen");
+    let (recs, head) = store.audit_chain().await.expect("chain");
+    let report = verify_chain(&test_audit_key(), &recs, head.as_ref());
+    assert!(!report.ok, "tampering went unnoticed");
+    assert!(!report.problems.is_empty());
+    report.problems
+}
+
+fn assert_names(problems: &[String], needle: &str) {
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "no problem names {needle}: {problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn tamper_edit_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(
+        &path,
+        "UPDATE audit SET principal = 'mallory' WHERE seq = 5",
+    );
+    assert_names(&problems_after(&path).await, "record #5");
+}
+
+#[tokio::test]
+async fn tamper_edit_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(&path, "UPDATE audit SET time = time + 1 WHERE seq = 7");
+    assert_names(&problems_after(&path).await, "record #7");
+}
+
+#[tokio::test]
+async fn tamper_delete_middle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(&path, "DELETE FROM audit WHERE seq = 5");
+    let problems = problems_after(&path).await;
+    // The record after the gap is out of sequence and its link no longer verifies.
+    assert_names(&problems, "record #6");
+    assert_names(&problems, "expected sequence number 5");
+}
+
+#[tokio::test]
+async fn tamper_swap_seqs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(
+        &path,
+        "UPDATE audit SET seq = -1 WHERE seq = 3;
+         UPDATE audit SET seq = 3 WHERE seq = 4;
+         UPDATE audit SET seq = 4 WHERE seq = -1;",
+    );
+    let problems = problems_after(&path).await;
+    assert_names(&problems, "record #3");
+    assert_names(&problems, "record #4");
+}
+
+#[tokio::test]
+async fn tamper_truncate_tail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(&path, "DELETE FROM audit WHERE seq >= 9");
+    let problems = problems_after(&path).await;
+    assert_names(&problems, "#10");
+    assert_names(&problems, "truncated");
+}
+
+#[tokio::test]
+async fn tamper_truncate_tail_and_rewind_head() {
+    // Rewinding the head to match the truncation needs the key.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(
+        &path,
+        "DELETE FROM audit WHERE seq >= 9;
+         UPDATE audit_head SET seq = 8, mac = (SELECT mac FROM audit WHERE seq = 8);",
+    );
+    assert_names(&problems_after(&path).await, "checkpoint was edited");
+}
+
+#[tokio::test]
+async fn tamper_edit_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(
+        &path,
+        "UPDATE audit_head SET checkpoint_mac = replace(checkpoint_mac, substr(checkpoint_mac, 1, 1), 'x')",
+    );
+    assert_names(&problems_after(&path).await, "checkpoint");
+}
+
+#[tokio::test]
+async fn tamper_delete_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(&path, "DELETE FROM audit_head");
+    assert_names(&problems_after(&path).await, "checkpoint is missing");
+}
+
+#[tokio::test]
+async fn audit_records_are_append_only_in_the_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 3).await;
+    let raw = rusqlite::Connection::open(&path).expect("raw open");
+    assert!(
+        raw.execute("UPDATE audit SET action = 'x' WHERE seq = 1", [])
+            .is_err()
+    );
+    assert!(raw.execute("DELETE FROM audit WHERE seq = 1", []).is_err());
+}
+
+async fn append_fails_closed(path: &Path) {
+    let store = SqliteStore::open(path).expect("reopen");
+    let r = store.append_audit(&test_audit_key(), vec![event(99)]).await;
+    assert!(
+        matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
+        "{r:?}"
+    );
+    // Nothing was appended, and verification still reports the tampering.
+    drop(store);
+    assert!(!problems_after(path).await.is_empty());
+}
+
+#[tokio::test]
+async fn append_refuses_to_launder_a_rewound_head() {
+    // Truncate and point the head at the new last record: the checkpoint MAC no
+    // longer verifies, and appending must not re-sign it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(
+        &path,
+        "DELETE FROM audit WHERE seq >= 9;
+         UPDATE audit_head SET seq = 8, mac = (SELECT mac FROM audit WHERE seq = 8);",
+    );
+    append_fails_closed(&path).await;
+}
+
+#[tokio::test]
+async fn append_refuses_a_truncated_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(&path, "DELETE FROM audit WHERE seq >= 9");
+    append_fails_closed(&path).await;
+}
+
+#[tokio::test]
+async fn append_refuses_a_missing_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 4).await;
+    tamper(&path, "DELETE FROM audit_head");
+    append_fails_closed(&path).await;
+}
+
+#[tokio::test]
+async fn append_refuses_a_different_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 3).await;
+    let store = SqliteStore::open(&path).expect("reopen");
+    let other = keyward_crypto::RootKey::generate().audit_key();
+    let r = store.append_audit(&other, vec![event(4)]).await;
+    assert!(
+        matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn append_refuses_to_overwrite_records_beyond_the_head() {
+    // If the head was rewound, appending must not silently fork the chain.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 5).await;
+    tamper(&path, "UPDATE audit_head SET seq = 3");
+    let store = SqliteStore::open(&path).expect("reopen");
+    let r = store.append_audit(&test_audit_key(), vec![event(9)]).await;
+    assert!(
+        matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
+        "{r:?}"
+    );
+}

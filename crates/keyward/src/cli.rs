@@ -1,0 +1,292 @@
+//! Command-line definitions. Each subcommand's code lives in `cmd/`.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "A secrets manager in one binary: encrypted store, AWS-compatible API, audit log, leak scanner",
+    long_about = "keyward stores secrets encrypted at rest, versions them, and serves them over a native JSON API and the AWS Secrets Manager / SSM Parameter Store APIs (SigV4), with IAM-style policies and a tamper-evident audit log.\n\nStart a local server:   keyward dev\nStore a secret:         keyward put /myapp/prod/database_url 'postgres://...'\nRead it back:           keyward get /myapp/prod/database_url\n\nThe CLI finds the server in KEYWARD_ADDR and its credentials in KEYWARD_ACCESS_KEY_ID / KEYWARD_SECRET_ACCESS_KEY."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a local development server in ./.keyward (creates it on first run).
+    Dev(DevArgs),
+    /// Create a data directory: database, root key, first admin principal.
+    Init(InitArgs),
+    /// Run the server on an initialised data directory.
+    Serve(ServeArgs),
+    /// Store a new version of a secret (creates the secret if needed).
+    Put(PutArgs),
+    /// Print a secret's value.
+    Get(GetArgs),
+    /// List secret names under a prefix (never values).
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Show a secret's versions and staging labels.
+    History(NameJson),
+    /// Schedule a secret for deletion (or delete it now with --force).
+    Rm(RmArgs),
+    /// Cancel a scheduled deletion.
+    Restore(NameJson),
+    /// Manage principals (identities that hold access keys).
+    #[command(subcommand)]
+    Principal(PrincipalCmd),
+    /// Manage access keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Manage IAM-style policies.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Read and verify the audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Print a bearer token for the native API (for curl and scripts).
+    Token,
+    /// Scan files or git history for leaked secrets.
+    Scan(keyward_scan::cli::ScanArgs),
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages into a directory.
+    Man {
+        /// Output directory.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Data directory.
+    #[arg(long, default_value = ".keyward")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8200")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Data directory to create.
+    #[arg(long, env = "KEYWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Print the admin credentials as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Use this access key id for the admin instead of a generated one (e.g. for test suites).
+    #[arg(long, requires = "admin_secret_access_key")]
+    pub admin_access_key_id: Option<String>,
+    /// Secret access key for --admin-access-key-id.
+    #[arg(long, requires = "admin_access_key_id")]
+    pub admin_secret_access_key: Option<String>,
+    /// Name of the first admin principal.
+    #[arg(long, default_value = "admin")]
+    pub admin_name: String,
+    /// AWS account id used in ARNs.
+    #[arg(long, default_value = "000000000000")]
+    pub account_id: String,
+    /// Default AWS region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Derive the root key from KEYWARD_PASSPHRASE (Argon2id) instead of writing a key file.
+    #[arg(long)]
+    pub passphrase: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "KEYWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8200", env = "KEYWARD_LISTEN")]
+    pub listen: SocketAddr,
+    /// Root key file (otherwise KEYWARD_ROOT_KEY, KEYWARD_ROOT_KEY_FILE, KEYWARD_PASSPHRASE or DIR/root.key).
+    #[arg(long)]
+    pub root_key_file: Option<PathBuf>,
+    /// Mirror audit records as JSON lines to this file ("-" for stdout).
+    #[arg(long)]
+    pub audit_mirror: Option<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// Secret name, e.g. /myapp/prod/database_url.
+    pub name: String,
+    /// The value (prefer --stdin or --from-file: arguments show up in `ps` and shell history).
+    pub value: Option<String>,
+    /// Read the value from a file.
+    #[arg(long, conflicts_with_all = ["value", "stdin"])]
+    pub from_file: Option<PathBuf>,
+    /// Read the value from standard input.
+    #[arg(long, conflicts_with = "value")]
+    pub stdin: bool,
+    /// Description for a new secret.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    pub name: String,
+    /// A specific version id.
+    #[arg(long)]
+    pub version_id: Option<String>,
+    /// A staging label (AWSCURRENT, AWSPREVIOUS, AWSPENDING, ...).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Print one field of a JSON secret.
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Print the value with its metadata as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Name prefix, e.g. /myapp/prod/.
+    pub prefix: Option<String>,
+    /// Only direct children of the prefix.
+    #[arg(long)]
+    pub no_recursive: bool,
+    /// Include secrets scheduled for deletion.
+    #[arg(long)]
+    pub include_deleted: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NameJson {
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    pub name: String,
+    /// Days before the secret is purged (7–30).
+    #[arg(long, conflicts_with = "force")]
+    pub recovery_window_days: Option<i64>,
+    /// Delete now, without a recovery window.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrincipalCmd {
+    /// Create a principal and its first access key (shown once).
+    Create {
+        name: String,
+        /// Tags as KEY=VALUE (usable in policies as aws:PrincipalTag/KEY).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List principals.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one principal.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a principal with its keys.
+    Rm { name: String },
+    /// Attach a policy.
+    Attach { principal: String, policy: String },
+    /// Detach a policy.
+    Detach { principal: String, policy: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Create another access key for a principal (for rotation).
+    Create {
+        principal: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an access key.
+    Rm { access_key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Create or replace a policy from an IAM JSON document.
+    Put {
+        name: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Print a policy document.
+    Get {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List policies.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a policy (must be detached first).
+    Rm { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// List audit records, newest first.
+    Ls {
+        /// Only records about this secret (name or ARN).
+        #[arg(long)]
+        secret: Option<String>,
+        /// Only records by this principal (name or ARN).
+        #[arg(long)]
+        principal: Option<String>,
+        /// success, denied, unauthenticated, not_found, invalid or error.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// RFC 3339 time, e.g. 2026-01-31T00:00:00Z.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify the audit chain; exits 0 only when it is intact.
+    Verify {
+        /// Verify offline against this data directory instead of through the server.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Root key file for offline verification.
+        #[arg(long, requires = "data_dir")]
+        root_key_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,276 @@
+//! dev, init, serve, and offline audit verification.
+
+use crate::cli::{DevArgs, InitArgs, ServeArgs};
+use crate::datadir::{self, KEY_FILE, KeySource, db_path, find_root_key};
+use anyhow::{Context, Result, bail};
+use keyward_crypto::{RootKey, SecretString};
+use keyward_server::identities::{NewKey, bootstrap_admin, validate_access_key_id};
+use keyward_server::{AppState, AuditMirror, ServerConfig};
+use keyward_store::Store;
+use keyward_store::sqlite::SqliteStore;
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn open_store(dir: &Path) -> Result<Arc<dyn Store>> {
+    let path = db_path(dir);
+    if !path.exists() {
+        bail!(
+            "{} is not an initialised keyward data directory (no {}); run `keyward init --data-dir {}` first",
+            dir.display(),
+            datadir::DB_FILE,
+            dir.display()
+        );
+    }
+    let store =
+        SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// What `init` produced, for printing.
+struct InitOutcome {
+    access_key_id: String,
+    secret_access_key: SecretString,
+    key_source: String,
+}
+
+async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
+    let dir = &a.data_dir;
+    if db_path(dir).exists() {
+        bail!(
+            "{} is already initialised; remove it first if you really want a new one",
+            dir.display()
+        );
+    }
+    datadir::ensure_dir(dir)?;
+    let given = match (&a.admin_access_key_id, &a.admin_secret_access_key) {
+        (Some(id), Some(secret)) => {
+            validate_access_key_id(id)
+                .map_err(|e| anyhow::anyhow!("--admin-access-key-id: {e}"))?;
+            if secret.len() < 8 {
+                bail!("--admin-secret-access-key must be at least 8 characters");
+            }
+            Some(NewKey {
+                access_key_id: id.clone(),
+                secret_access_key: SecretString::new(secret.clone()),
+            })
+        }
+        _ => None,
+    };
+    let mut salt_hex = None;
+    let (root, key_source) = if a.passphrase {
+        let pass = std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| p.len() >= 12).context(
+            "--passphrase needs KEYWARD_PASSPHRASE set to a passphrase of at least 12 characters",
+        )?;
+        let salt = keyward_crypto::random_bytes(16);
+        salt_hex = Some(hex::encode(&salt));
+        (
+            keyward_crypto::derive_root_key_from_passphrase(pass.as_bytes(), &salt)?,
+            "passphrase (Argon2id)".to_string(),
+        )
+    } else {
+        match find_root_key(dir, None, None)? {
+            Some((k, src)) => (k, src.to_string()),
+            None => {
+                let k = RootKey::generate();
+                let path = dir.join(KEY_FILE);
+                datadir::write_private(&path, format!("{}\n", k.to_hex()).as_bytes())?;
+                (k, KeySource::File(path).to_string())
+            }
+        }
+    };
+    let store = SqliteStore::open(&db_path(dir))?;
+    store
+        .set_setting("root_key_check", &root.check_value())
+        .await?;
+    store.set_setting("account_id", &a.account_id).await?;
+    store.set_setting("region", &a.region).await?;
+    if let Some(s) = &salt_hex {
+        store.set_setting("passphrase_salt", s).await?;
+    }
+    let key = bootstrap_admin(&store, &root.kek(), &a.account_id, &a.admin_name, given).await?;
+    Ok(InitOutcome {
+        access_key_id: key.access_key_id,
+        secret_access_key: key.secret_access_key,
+        key_source,
+    })
+}
+
+pub fn init(a: InitArgs) -> Result<i32> {
+    if a.account_id.len() != 12 || !a.account_id.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("--account-id must be 12 digits, like an AWS account id");
+    }
+    let out = runtime()?.block_on(initialise(&a))?;
+    if a.json {
+        crate::output::print_json(&json!({
+            "data_dir": a.data_dir,
+            "access_key_id": out.access_key_id,
+            "secret_access_key": out.secret_access_key,
+            "account_id": a.account_id,
+            "region": a.region,
+            "root_key": out.key_source,
+        }));
+    } else {
+        println!(
+            "initialised {} (root key: {})",
+            a.data_dir.display(),
+            out.key_source
+        );
+        println!("admin access key id:     {}", out.access_key_id);
+        println!(
+            "admin secret access key: {}",
+            out.secret_access_key.expose()
+        );
+        println!("these credentials are shown only now; store them in a password manager");
+    }
+    Ok(0)
+}
+
+async fn start(
+    dir: &Path,
+    listen: std::net::SocketAddr,
+    key_file: Option<&Path>,
+    mut cfg: ServerConfig,
+) -> Result<(Arc<AppState>, tokio::net::TcpListener)> {
+    let store = open_store(dir)?;
+    if let Some(acct) = store.get_setting("account_id").await? {
+        cfg.account_id = acct;
+    }
+    if let Some(region) = store.get_setting("region").await? {
+        cfg.default_region = region;
+    }
+    let salt = store.get_setting("passphrase_salt").await?;
+    let state = AppState::new(store, cfg);
+    match find_root_key(dir, key_file, salt.as_deref())? {
+        Some((root, source)) => {
+            state
+                .unseal(&root)
+                .await
+                .map_err(|e| anyhow::anyhow!("refusing to start: {e} (key from {source})"))?;
+        }
+        None => tracing::warn!(
+            "no root key found (KEYWARD_ROOT_KEY, KEYWARD_ROOT_KEY_FILE, KEYWARD_PASSPHRASE or {}/{KEY_FILE}); starting SEALED: unseal with POST /v1/sys/unseal",
+            dir.display()
+        ),
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    Ok((state, listener))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+pub fn serve(a: ServeArgs) -> Result<i32> {
+    let cfg = ServerConfig {
+        max_body_bytes: a.max_body_bytes,
+        audit_mirror: a.audit_mirror.as_deref().map(|m| {
+            if m == "-" {
+                AuditMirror::Stdout
+            } else {
+                AuditMirror::File(m.into())
+            }
+        }),
+        ..ServerConfig::default()
+    };
+    runtime()?.block_on(async {
+        let (state, listener) =
+            start(&a.data_dir, a.listen, a.root_key_file.as_deref(), cfg).await?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, sealed = state.is_sealed(), "keyward listening");
+        eprintln!("keyward listening on http://{addr}");
+        keyward_server::serve(state, listener, shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(0)
+}
+
+const DEV_CREDS: &str = "dev-credentials.json";
+
+pub fn dev(a: DevArgs) -> Result<i32> {
+    let creds_path = a.data_dir.join(DEV_CREDS);
+    if !db_path(&a.data_dir).exists() {
+        let init_args = InitArgs {
+            data_dir: a.data_dir.clone(),
+            json: false,
+            admin_access_key_id: None,
+            admin_secret_access_key: None,
+            admin_name: "admin".into(),
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+            passphrase: false,
+        };
+        let out = runtime()?.block_on(initialise(&init_args))?;
+        // Dev only: keep the admin credentials beside the data (0600) so a restart
+        // can print the exports again.
+        let creds =
+            json!({"access_key_id": out.access_key_id, "secret_access_key": out.secret_access_key});
+        datadir::write_private(
+            &creds_path,
+            serde_json::to_string_pretty(&creds)?.as_bytes(),
+        )?;
+        eprintln!(
+            "created {} (development data; add it to .gitignore)",
+            a.data_dir.display()
+        );
+    }
+    let creds: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&creds_path)
+            .with_context(|| format!("cannot read {}", creds_path.display()))?,
+    )?;
+    let id = creds["access_key_id"].as_str().unwrap_or_default();
+    let secret = creds["secret_access_key"].as_str().unwrap_or_default();
+    let addr = format!("http://{}", a.listen);
+    println!("# keyward dev server: paste these into your shell");
+    println!("export KEYWARD_ADDR={addr}");
+    println!("export KEYWARD_ACCESS_KEY_ID={id}");
+    println!("export KEYWARD_SECRET_ACCESS_KEY='{secret}'");
+    println!("export AWS_ENDPOINT_URL={addr}");
+    println!("export AWS_ACCESS_KEY_ID={id}");
+    println!("export AWS_SECRET_ACCESS_KEY='{secret}'");
+    println!("export AWS_REGION=us-east-1");
+    serve(ServeArgs {
+        data_dir: a.data_dir,
+        listen: a.listen,
+        root_key_file: None,
+        audit_mirror: None,
+        max_body_bytes: 256 * 1024,
+    })
+}
+
+/// Verifies the audit chain straight from the database, without a server.
+pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json::Value> {
+    runtime()?.block_on(async {
+        let store = open_store(dir)?;
+        let salt = store.get_setting("passphrase_salt").await?;
+        let (root, source) = find_root_key(dir, key_file, salt.as_deref())?
+            .context("no root key: set KEYWARD_ROOT_KEY / KEYWARD_ROOT_KEY_FILE / KEYWARD_PASSPHRASE or pass --root-key-file")?;
+        if let Some(check) = store.get_setting("root_key_check").await? {
+            if !root.matches_check(&check) {
+                bail!("the root key from {source} does not belong to {}", dir.display());
+            }
+        }
+        let (records, head) = store.audit_chain().await?;
+        let report = keyward_store::audit::verify_chain(&root.audit_key(), &records, head.as_ref());
+        Ok(serde_json::to_value(report)?)
+    })
+}

@@ -1,0 +1,34 @@
+//! Printing results and turning errors into hints and exit codes.
+
+use keyward_client::ClientError;
+
+pub fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// A next step for common failures.
+pub fn hint_for(e: &anyhow::Error) -> Option<&'static str> {
+    match e.downcast_ref::<ClientError>()? {
+        ClientError::Transport(_) => {
+            Some("start a server with `keyward dev`, or point KEYWARD_ADDR at one")
+        }
+        ClientError::Unauthenticated { .. } => {
+            Some("check KEYWARD_ACCESS_KEY_ID / KEYWARD_SECRET_ACCESS_KEY (and the client's clock)")
+        }
+        ClientError::AccessDenied { .. } => Some(
+            "attach a policy that allows this action: `keyward policy put` + `keyward principal attach`",
+        ),
+        ClientError::SecretNotFound { .. } => Some("list what exists with `keyward ls PREFIX`"),
+        ClientError::Config(_) => Some("run `keyward dev` and paste the exports it prints"),
+        _ => None,
+    }
+}
+
+/// 1 for "not found", 3 for auth problems, 2 otherwise.
+pub fn exit_code_for(e: &anyhow::Error) -> i32 {
+    match e.downcast_ref::<ClientError>() {
+        Some(ClientError::SecretNotFound { .. }) => 1,
+        Some(ClientError::AccessDenied { .. } | ClientError::Unauthenticated { .. }) => 3,
+        _ => 2,
+    }
+}
