@@ -9,6 +9,7 @@
 pub mod audit_writer;
 mod auth;
 mod authz;
+mod aws;
 mod changes;
 mod ctx;
 pub mod error;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(native::router())
+        .route("/", axum::routing::post(aws::handle))
         .fallback(not_found)
         .with_state(state)
 }

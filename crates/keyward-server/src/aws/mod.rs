@@ -1,0 +1,321 @@
+//! The AWS JSON 1.1 protocol on `POST /`: `X-Amz-Target: secretsmanager.<Op>` or
+//! `AmazonSSM.<Op>`, SigV4-authenticated with the same access keys as the native
+//! API, authorized by the same policies and audited in the same chain. Errors are
+//! rendered the way AWS shapes them (`{"__type": ..., "message": ...}`), so boto3,
+//! awscli and the AWS SDKs work unchanged.
+
+mod secretsmanager;
+mod ssm;
+
+use crate::authz::AuthzExtras;
+use crate::ctx::{Audit, RequestMeta};
+use crate::error::ApiError;
+use crate::state::{AppState, Caller};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use keyward_sigv4::{RequestParts, VerifyPolicy};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Which AWS service a request is for, from its `X-Amz-Target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    SecretsManager,
+    Ssm,
+}
+
+impl Service {
+    fn signing_name(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "secretsmanager",
+            Service::Ssm => "ssm",
+        }
+    }
+    fn action_prefix(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "secretsmanager",
+            Service::Ssm => "ssm",
+        }
+    }
+}
+
+fn parse_target(target: &str) -> Option<(Service, &str)> {
+    if let Some(op) = target.strip_prefix("secretsmanager.") {
+        return Some((Service::SecretsManager, op));
+    }
+    if let Some(op) = target.strip_prefix("AmazonSSM.") {
+        return Some((Service::Ssm, op));
+    }
+    None
+}
+
+/// Everything an operation handler needs about its request.
+#[derive(Debug)]
+pub struct AwsCtx<'a> {
+    pub st: &'a AppState,
+    pub caller: &'a Caller,
+    /// From the SigV4 credential scope: AWS keeps data per region, and so do we.
+    pub region: String,
+    pub meta: &'a RequestMeta,
+}
+
+impl AwsCtx<'_> {
+    /// Authorizes `action` on `resource` (an ARN), with the secret's tags and
+    /// resource policy when it exists.
+    pub fn authorize(
+        &self,
+        action: &str,
+        resource: &str,
+        secret: Option<&keyward_store::Secret>,
+    ) -> Result<(), ApiError> {
+        let extras = AuthzExtras {
+            source_ip: self.meta.source_ip.as_deref(),
+            region: Some(&self.region),
+            user_agent: self.meta.user_agent.as_deref(),
+            resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
+            resource_policy: secret.and_then(|s| s.resource_policy.as_deref()),
+        };
+        self.st.authorize(self.caller, action, resource, &extras)
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.meta.request_id
+    }
+
+    /// Maps a store error with this request's id.
+    pub fn store_err(&self, e: keyward_store::StoreError) -> ApiError {
+        ApiError::from_store(e, &self.meta.request_id)
+    }
+}
+
+/// HTTP status AWS uses for each error on the JSON protocol.
+fn aws_status(e: &ApiError) -> http::StatusCode {
+    use http::StatusCode as S;
+    match e {
+        ApiError::MissingAuth(_) => S::FORBIDDEN,
+        ApiError::Signature { aws_type, .. }
+            if *aws_type == "MissingAuthenticationTokenException" =>
+        {
+            S::FORBIDDEN
+        }
+        ApiError::Internal { .. } | ApiError::Integrity(_) => S::INTERNAL_SERVER_ERROR,
+        ApiError::Sealed(_) => S::SERVICE_UNAVAILABLE,
+        ApiError::Aws { status, .. } => S::from_u16(*status).unwrap_or(S::BAD_REQUEST),
+        _ => S::BAD_REQUEST,
+    }
+}
+
+/// AWS JSON-protocol error rendering.
+pub fn render_error(e: ApiError) -> Response {
+    let status = aws_status(&e);
+    let aws_type = e.aws_type();
+    let body =
+        serde_json::json!({"__type": aws_type, "message": e.to_string(), "Message": e.to_string()});
+    (
+        status,
+        [
+            (http::header::CONTENT_TYPE, CONTENT_TYPE),
+            (http::HeaderName::from_static("x-amzn-errortype"), aws_type),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// A successful AWS JSON-protocol answer.
+#[derive(Debug)]
+pub struct AwsOk(pub Value);
+
+impl IntoResponse for AwsOk {
+    fn into_response(self) -> Response {
+        (
+            [(http::header::CONTENT_TYPE, CONTENT_TYPE)],
+            self.0.to_string(),
+        )
+            .into_response()
+    }
+}
+
+/// `POST /`: authenticate (SigV4), dispatch on `X-Amz-Target`, audit, render.
+pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let Some((service, op)) = parse_target(&target) else {
+        let msg = if target.is_empty() {
+            "Missing X-Amz-Target header: this endpoint speaks the AWS JSON 1.1 protocol (secretsmanager.* or AmazonSSM.*); the native API is under /v1/".to_string()
+        } else {
+            format!(
+                "Unknown X-Amz-Target {target:?}: keyward serves secretsmanager.* and AmazonSSM.*"
+            )
+        };
+        return render_error(ApiError::Aws {
+            status: 400,
+            aws_type: "UnknownOperationException",
+            message: msg,
+        });
+    };
+    let op = op.to_string();
+    let mut audit = Audit::new(&meta, &format!("{}:{op}", service.action_prefix()), "aws");
+    let result = async {
+        let body = axum::body::to_bytes(Body::new(body), st.cfg.max_body_bytes)
+            .await
+            .map_err(|_| ApiError::Aws {
+                status: 413,
+                aws_type: "RequestEntityTooLargeException",
+                message: format!(
+                    "Request body is larger than the {} byte limit",
+                    st.cfg.max_body_bytes
+                ),
+            })?;
+        let (caller, region) = authenticate(&st, &parts, &body, service, &mut audit).await?;
+        audit.caller(&caller);
+        let input: Value = if body.is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(&body).map_err(|e| ApiError::Aws {
+                status: 400,
+                aws_type: "SerializationException",
+                message: format!("The request body is not valid JSON: {e}"),
+            })?
+        };
+        if !input.is_object() {
+            return Err(ApiError::Aws {
+                status: 400,
+                aws_type: "SerializationException",
+                message: "The request body must be a JSON object".into(),
+            });
+        }
+        let ctx = AwsCtx {
+            st: &st,
+            caller: &caller,
+            region,
+            meta: &meta,
+        };
+        let out = match service {
+            Service::SecretsManager => {
+                secretsmanager::dispatch(&ctx, &mut audit, &op, &input).await?
+            }
+            Service::Ssm => ssm::dispatch(&ctx, &mut audit, &op, &input).await?,
+        };
+        Ok(AwsOk(out))
+    }
+    .await;
+    let mut resp = st.finish(audit, result, render_error).await;
+    if let Ok(v) = http::HeaderValue::from_str(&meta.request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+async fn authenticate(
+    st: &AppState,
+    parts: &http::request::Parts,
+    body: &[u8],
+    service: Service,
+    audit: &mut Audit,
+) -> Result<(Caller, String), ApiError> {
+    let sig_err = |e: keyward_sigv4::SigV4Error| ApiError::Signature {
+        aws_type: e.aws_type(),
+        message: e.message(),
+    };
+    let request = RequestParts::from_http(parts, body);
+    let policy = VerifyPolicy::JSON_PROTOCOL;
+    let parsed = keyward_sigv4::parse_request(&request, &policy).map_err(sig_err)?;
+    audit.unverified_key(&parsed.access_key_id);
+    if parts.headers.contains_key("x-amz-security-token") {
+        return Err(ApiError::BadCredentials(
+            "The security token included in the request is invalid.".into(),
+        ));
+    }
+    let entry = st.lookup_key(&parsed.access_key_id).await?;
+    let scope = keyward_sigv4::verify(
+        &request,
+        &parsed,
+        entry.secret.expose(),
+        std::time::SystemTime::now(),
+        &policy,
+        &st.sigv4_cache,
+    )
+    .map_err(sig_err)?;
+    if scope.service != service.signing_name() {
+        return Err(ApiError::Signature {
+            aws_type: "InvalidSignatureException",
+            message: format!(
+                "Credential should be scoped to correct service: '{}'. ",
+                service.signing_name()
+            ),
+        });
+    }
+    Ok((entry.caller.clone(), scope.region))
+}
+
+// ---- small helpers for reading AWS inputs with AWS-shaped validation errors
+
+/// An `InvalidParameterException` (Secrets Manager) with `message`.
+pub fn invalid_param(message: impl Into<String>) -> ApiError {
+    ApiError::InvalidParameter(message.into())
+}
+
+/// An SSM `ValidationException`.
+pub fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::Aws {
+        status: 400,
+        aws_type: "ValidationException",
+        message: message.into(),
+    }
+}
+
+/// Optional string field; wrong type is an error.
+pub fn opt_str<'a>(
+    input: &'a Value,
+    field: &str,
+    err: fn(String) -> ApiError,
+) -> Result<Option<&'a str>, ApiError> {
+    match input.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(err(format!("{field} must be a string"))),
+    }
+}
+
+/// Optional boolean field.
+pub fn opt_bool(
+    input: &Value,
+    field: &str,
+    err: fn(String) -> ApiError,
+) -> Result<Option<bool>, ApiError> {
+    match input.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(err(format!("{field} must be a boolean"))),
+    }
+}
+
+/// Optional integer field.
+pub fn opt_i64(
+    input: &Value,
+    field: &str,
+    err: fn(String) -> ApiError,
+) -> Result<Option<i64>, ApiError> {
+    match input.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| err(format!("{field} must be an integer"))),
+    }
+}
+
+/// Epoch seconds with fraction, as AWS JSON timestamps are.
+pub fn epoch(t: time::OffsetDateTime) -> Value {
+    let secs = t.unix_timestamp_nanos() as f64 / 1e9;
+    serde_json::json!((secs * 1000.0).round() / 1000.0)
+}
