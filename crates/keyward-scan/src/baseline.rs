@@ -45,7 +45,10 @@ impl Baseline {
                 line: f.line,
             })
             .collect();
-        Self { version: 1, findings }
+        Self {
+            version: 1,
+            findings,
+        }
     }
 
     /// Load a baseline file.
@@ -63,14 +66,23 @@ impl Baseline {
     /// Write the baseline file (pretty JSON, stable order).
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut b = self.clone();
-        b.findings.sort_by(|x, y| (&x.path, x.line, &x.rule).cmp(&(&y.path, y.line, &y.rule)));
-        let text = serde_json::to_string_pretty(&b).map_err(|e| ScanError::Output(e.to_string()))?;
+        b.findings
+            .sort_by(|x, y| (&x.path, x.line, &x.rule).cmp(&(&y.path, y.line, &y.rule)));
+        let text =
+            serde_json::to_string_pretty(&b).map_err(|e| ScanError::Output(e.to_string()))?;
         std::fs::write(path, text + "\n").map_err(|e| ScanError::io(path, e))
     }
 
     /// Findings not in the baseline.
     pub fn filter(&self, findings: Vec<Finding>) -> Vec<Finding> {
-        let known: HashSet<&str> = self.findings.iter().map(|e| e.fingerprint.as_str()).collect();
-        findings.into_iter().filter(|f| !known.contains(f.fingerprint.as_str())).collect()
+        let known: HashSet<&str> = self
+            .findings
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect();
+        findings
+            .into_iter()
+            .filter(|f| !known.contains(f.fingerprint.as_str()))
+            .collect()
     }
 }

@@ -8,12 +8,12 @@ use clap::{Args, ValueEnum};
 
 use crate::baseline::Baseline;
 use crate::error::{Result, ScanError};
+use crate::git;
 use crate::managed::ManagedFingerprints;
 use crate::report::{self, Format};
 use crate::rules::RuleSet;
 use crate::scanner::{Finding, Scanner};
 use crate::walk::{self, WalkOptions};
-use crate::git;
 
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,9 +31,11 @@ pub enum ColorChoice {
 /// Exit status: 0 = no findings, 1 = findings, 2 = error. Findings never contain the secret:
 /// only a redacted preview and a fingerprint.
 #[derive(Debug, Clone, Args)]
-#[command(after_long_help = "Suppress a finding with an inline comment `keyward:allow` (or detect-secrets' \
+#[command(
+    after_long_help = "Suppress a finding with an inline comment `keyward:allow` (or detect-secrets' \
 `pragma: allowlist secret`) on the same line, or `keyward:allow-next-line` on the line before. \
-Paths listed in .gitignore, .ignore or .keywardignore are skipped unless --no-git-ignore.")]
+Paths listed in .gitignore, .ignore or .keywardignore are skipped unless --no-git-ignore."
+)]
 pub struct ScanArgs {
     /// Files or directories to scan (default: the current directory). With --git/--staged:
     /// the repository.
@@ -152,17 +154,25 @@ fn threads(n: usize) -> usize {
 }
 
 fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Result<i32> {
-    let repo = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let repo = args
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
     if args.install_hook {
         let p = git::install_hook(&repo, args.force)?;
         eprintln!("keyward scan: installed {}", p.display());
         return Ok(0);
     }
     if args.managed && managed.is_none() {
-        return Err(ScanError::Usage("--managed needs a keyward server connection".into()));
+        return Err(ScanError::Usage(
+            "--managed needs a keyward server connection".into(),
+        ));
     }
     if !(0.0..=1.0).contains(&args.min_score) {
-        return Err(ScanError::Usage("--min-score must be between 0 and 1".into()));
+        return Err(ScanError::Usage(
+            "--min-score must be between 0 and 1".into(),
+        ));
     }
     let mut rules = RuleSet::builtin();
     for f in &args.rules {
@@ -171,6 +181,11 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
     rules.disable(&args.disable_rules);
     let scanner = Scanner::new(rules)?;
     let max = args.max_file_size.saturating_mul(1024 * 1024);
+    let blob_opts = git::BlobOptions {
+        max_size: max,
+        threads: threads(args.threads),
+        include_fixtures: args.include_fixtures,
+    };
 
     let bar = progress_bar(args);
     let tick = |n: u64| {
@@ -182,19 +197,27 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
 
     let mut findings: Vec<Finding> = if args.staged {
         if args.paths.len() > 1 {
-            return Err(ScanError::Usage("--staged takes at most one repository path".into()));
+            return Err(ScanError::Usage(
+                "--staged takes at most one repository path".into(),
+            ));
         }
         let (blobs, added) = git::staged_blobs(&repo)?;
-        let all = git::scan_blobs(&scanner, &repo, &blobs, max, threads(args.threads), args.include_fixtures, managed, progress)?;
+        let all = git::scan_blobs(&scanner, &repo, &blobs, &blob_opts, managed, progress)?;
         git::only_added(all, &added)
     } else if args.git || args.since.is_some() {
         if args.paths.len() > 1 {
-            return Err(ScanError::Usage("--git takes at most one repository path".into()));
+            return Err(ScanError::Usage(
+                "--git takes at most one repository path".into(),
+            ));
         }
         let blobs = git::history_blobs(&repo, args.since.as_deref())?;
-        git::scan_blobs(&scanner, &repo, &blobs, max, threads(args.threads), args.include_fixtures, managed, progress)?
+        git::scan_blobs(&scanner, &repo, &blobs, &blob_opts, managed, progress)?
     } else {
-        let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+        let roots = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
         let opts = WalkOptions {
             git_ignore: !args.no_git_ignore,
             skip_hidden: args.skip_hidden,
@@ -207,7 +230,8 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
         let mut v = Vec::new();
         if has_stdin {
             let mut data = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut data).map_err(|e| ScanError::io("-", e))?;
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut data)
+                .map_err(|e| ScanError::io("-", e))?;
             v = scanner.scan_bytes_with("-", &data, managed);
         }
         let files: Vec<PathBuf> = roots.into_iter().filter(|r| r.as_os_str() != "-").collect();
@@ -222,9 +246,16 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
     findings.retain(|f| f.score >= args.min_score);
 
     if args.update_baseline {
-        let path = args.baseline.clone().unwrap_or_else(|| PathBuf::from(".keyward-baseline.json"));
+        let path = args
+            .baseline
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".keyward-baseline.json"));
         Baseline::from_findings(&findings).save(&path)?;
-        eprintln!("keyward scan: recorded {} finding(s) in {}", findings.len(), path.display());
+        eprintln!(
+            "keyward scan: recorded {} finding(s) in {}",
+            findings.len(),
+            path.display()
+        );
         return Ok(0);
     }
     if let Some(p) = &args.baseline {
@@ -236,20 +267,26 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
         }
     };
     let write_err = |e: std::io::Error| ScanError::Output(e.to_string());
     match &args.output {
         Some(path) => {
-            let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| ScanError::io(path, e))?);
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(path).map_err(|e| ScanError::io(path, e))?,
+            );
             report::write(&mut f, args.format, &findings, &rule_defs, color).map_err(write_err)?;
             f.flush().map_err(write_err)?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut lock = std::io::BufWriter::new(stdout.lock());
-            match report::write(&mut lock, args.format, &findings, &rule_defs, color).and_then(|()| lock.flush()) {
+            match report::write(&mut lock, args.format, &findings, &rule_defs, color)
+                .and_then(|()| lock.flush())
+            {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(write_err(e)),
@@ -263,8 +300,11 @@ fn progress_bar(args: &ScanArgs) -> Option<indicatif::ProgressBar> {
     if args.no_progress || !std::io::stderr().is_terminal() {
         return None;
     }
-    let pb = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} scanning {binary_bytes} ({binary_bytes_per_sec}) {elapsed}") {
+    let pb =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} scanning {binary_bytes} ({binary_bytes_per_sec}) {elapsed}",
+    ) {
         pb.set_style(style);
     }
     pb.enable_steady_tick(Duration::from_millis(120));

@@ -39,24 +39,148 @@ fn classes(s: &[u8]) -> (bool, bool, bool, bool) {
 /// Common words of identifiers, configs and weak passwords. A value mostly made of them is an
 /// identifier, a sentence or a human-chosen password, not a random secret.
 const WORDS: &[&str] = &[
-    "access", "account", "admin", "api", "app", "application", "auth", "authorization", "backend",
-    "base", "bearer", "bucket", "cache", "change", "client", "cluster", "code", "config",
-    "connection", "context", "cookie", "credential", "crypt", "data", "database", "debug", "default",
-    "demo", "deploy", "dev", "development", "django", "docker", "dummy", "email", "encrypt", "endpoint",
-    "env", "environ", "environment", "error", "example", "field", "file", "from", "get", "github",
-    "google", "hash", "header", "hello", "host", "http", "insecure", "internal", "item", "json",
-    "key", "letmein", "local", "localhost", "login", "mail", "main", "master", "message", "mock",
-    "name", "new", "node", "none", "null", "object", "old", "option", "pass", "passphrase",
-    "password", "passwd", "path", "private", "process", "prod", "production", "project", "public",
-    "qwerty", "random", "read", "redis", "refresh", "request", "reset", "response", "root", "sample",
-    "secret", "secure", "server", "service", "session", "setting", "settings", "sign", "signing",
-    "staging", "storage", "string", "super", "system", "table", "test", "text", "this", "token",
-    "type", "update", "upload", "user", "username", "value", "var", "welcome", "with", "world",
-    "write", "your",
+    "access",
+    "account",
+    "admin",
+    "api",
+    "app",
+    "application",
+    "auth",
+    "authorization",
+    "backend",
+    "base",
+    "bearer",
+    "bucket",
+    "cache",
+    "change",
+    "client",
+    "cluster",
+    "code",
+    "config",
+    "connection",
+    "context",
+    "cookie",
+    "credential",
+    "crypt",
+    "data",
+    "database",
+    "debug",
+    "default",
+    "demo",
+    "deploy",
+    "dev",
+    "development",
+    "django",
+    "docker",
+    "dummy",
+    "email",
+    "encrypt",
+    "endpoint",
+    "env",
+    "environ",
+    "environment",
+    "error",
+    "example",
+    "field",
+    "file",
+    "from",
+    "get",
+    "github",
+    "google",
+    "hash",
+    "header",
+    "hello",
+    "host",
+    "http",
+    "insecure",
+    "internal",
+    "item",
+    "json",
+    "key",
+    "letmein",
+    "local",
+    "localhost",
+    "login",
+    "mail",
+    "main",
+    "master",
+    "message",
+    "mock",
+    "name",
+    "new",
+    "node",
+    "none",
+    "null",
+    "object",
+    "old",
+    "option",
+    "pass",
+    "passphrase",
+    "password",
+    "passwd",
+    "path",
+    "private",
+    "process",
+    "prod",
+    "production",
+    "project",
+    "public",
+    "qwerty",
+    "random",
+    "read",
+    "redis",
+    "refresh",
+    "request",
+    "reset",
+    "response",
+    "root",
+    "sample",
+    "secret",
+    "secure",
+    "server",
+    "service",
+    "session",
+    "setting",
+    "settings",
+    "sign",
+    "signing",
+    "staging",
+    "storage",
+    "string",
+    "super",
+    "system",
+    "table",
+    "test",
+    "text",
+    "this",
+    "token",
+    "type",
+    "update",
+    "upload",
+    "user",
+    "username",
+    "value",
+    "var",
+    "welcome",
+    "with",
+    "world",
+    "write",
+    "your",
+    "hunter",
+    "dragon",
+    "monkey",
+    "sunshine",
+    "princess",
+    "football",
+    "shadow",
+    "trustno",
+    "iloveyou",
+    "abc",
+    "xyz",
 ];
 
 /// Fraction of the string covered by common words (case-insensitive, at least 3 letters) and
-/// by long lowercase letter runs (>= 7 letters, optionally capitalised), which random tokens
+/// by long lowercase letter runs (>= 8 letters, optionally capitalised), which random tokens
 /// rarely contain but identifiers, prose and passphrases do.
 pub fn word_fraction(s: &[u8]) -> f64 {
     if s.is_empty() {
@@ -81,7 +205,7 @@ pub fn word_fraction(s: &[u8]) -> f64 {
         }
         let run = &s[start..i];
         let vowels = run.iter().filter(|b| b"aeiouyAEIOUY".contains(b)).count();
-        if run.len() >= 7 && vowels * 5 >= run.len() && vowels * 10 <= run.len() * 7 {
+        if run.len() >= 8 && vowels * 5 >= run.len() && vowels * 10 <= run.len() * 7 {
             covered[start..i].iter_mut().for_each(|c| *c = true);
         }
         if i == start {
@@ -165,9 +289,33 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 ];
 
 const PLACEHOLDER_EXACT: &[&str] = &[
-    "password", "passwd", "secret", "token", "apikey", "api_key", "none", "null", "nil", "true",
-    "false", "undefined", "empty", "default", "pass", "admin", "root", "string", "value",
-    "required", "optional", "unset", "foo", "bar", "foobar", "test", "testing",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "empty",
+    "default",
+    "pass",
+    "admin",
+    "root",
+    "string",
+    "value",
+    "required",
+    "optional",
+    "unset",
+    "foo",
+    "bar",
+    "foobar",
+    "test",
+    "testing",
 ];
 
 /// True when `s` is a placeholder, template reference or documented example rather than a
@@ -210,7 +358,9 @@ pub fn randomness(s: &[u8]) -> f64 {
     if n < 8 || is_placeholder(s) || is_uuid(s) {
         return 0.0;
     }
-    if s.iter().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if s.iter()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || !b.is_ascii())
+    {
         return 0.0;
     }
     if s.windows(3).any(|w| w == b"://") {
@@ -223,7 +373,10 @@ pub fn randomness(s: &[u8]) -> f64 {
     let alphabet = if hex {
         16.0
     } else {
-        f64::from(u8::from(l)) * 26.0 + f64::from(u8::from(u)) * 26.0 + f64::from(u8::from(d)) * 10.0 + f64::from(u8::from(o)) * 16.0
+        f64::from(u8::from(l)) * 26.0
+            + f64::from(u8::from(u)) * 26.0
+            + f64::from(u8::from(d)) * 10.0
+            + f64::from(u8::from(o)) * 16.0
     };
     // expected entropy of a random string of this length over this alphabet is a bit below
     // log2(min(n, alphabet)); normalise by that
@@ -238,19 +391,80 @@ pub fn randomness(s: &[u8]) -> f64 {
     if hex && n < 16 {
         score *= 0.6;
     }
+    // code, not values: paths (a::b), pointers (a->b)
+    if s.windows(2).any(|w| w == b"::" || w == b"->") {
+        return 0.0;
+    }
+    // identifiers and words: letters with only _ - . / separators and no digit
+    if !d
+        && s.iter()
+            .all(|b| b.is_ascii_alphabetic() || b"_-./".contains(b))
+    {
+        score *= 0.3;
+    }
+    // CONSTANT_CASE / snake / kebab identifiers whose segments are all-letters or all-digits
+    // (RSA_2048, us-east-1, TLS_AES_128); random tokens mix letters and digits within segments
+    let parts: Vec<&[u8]> = s
+        .split(|b| b"_-.".contains(b))
+        .filter(|g| !g.is_empty())
+        .collect();
+    if parts.len() >= 2
+        && parts
+            .iter()
+            .all(|g| g.iter().all(u8::is_ascii_alphabetic) || g.iter().all(u8::is_ascii_digit))
+    {
+        score *= 0.3;
+    }
+    if s.iter()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+        && s.iter().any(|&b| b == b'_' || b == b'-')
+    {
+        score *= 0.3;
+    }
+    // padding inside the value: several base64 pieces glued together (cookies, signed blobs)
+    if let Some(i) = memchr::memmem::find(s, b"==") {
+        if s[i..].iter().any(|&b| b != b'=') {
+            score *= 0.3;
+        }
+    }
+    // percent-encoded text
+    if s.windows(3)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        .count()
+        >= 3
+    {
+        score *= 0.3;
+    }
+    // base64 of readable text ("you're not supposed to decode this!") is not a key
+    if let Some(text) = base64_decode(s) {
+        let printable = text
+            .iter()
+            .filter(|b| b.is_ascii_graphic() || **b == b' ')
+            .count();
+        if text.len() >= 6 && printable == text.len() && text.contains(&b' ') {
+            score *= 0.2;
+        }
+    }
     // dotted identifiers: process.env.API_TOKEN, settings.SECRET, var.db_password
     let segs: Vec<&[u8]> = s.split(|&b| b == b'.').collect();
     if segs.len() >= 2
         && segs.iter().all(|g| {
-            g.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b'$')
-                && g.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$' || *c == b'-')
+            g.first()
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b'$')
+                && g.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$' || *c == b'-')
         })
     {
         score *= 0.2;
     }
     // calls: getenv(, os.environ.get(
     if let Some(p) = s.iter().position(|&b| b == b'(') {
-        if p > 0 && s.ends_with(b")") && s[..p].iter().all(|c| c.is_ascii_alphanumeric() || b"_.$".contains(c)) {
+        if p > 0
+            && s.ends_with(b")")
+            && s[..p]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_.$".contains(c))
+        {
             score *= 0.2;
         }
     }
@@ -259,6 +473,38 @@ pub fn randomness(s: &[u8]) -> f64 {
         score *= 0.7;
     }
     score.clamp(0.0, 1.0)
+}
+
+/// Standard or URL-safe base64 (padding optional); `None` if `s` is not base64.
+pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let body = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
+    if body.len() < 8 || body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for &b in body {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// Minimum [`randomness`] for a generic-rule value to be reported.

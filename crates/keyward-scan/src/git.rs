@@ -51,7 +51,17 @@ fn run_git(repo: &Path, args: &[&str]) -> Result<Vec<u8>> {
 /// the oldest commit/path where it appeared.
 pub fn history_blobs(repo: &Path, since: Option<&str>) -> Result<Vec<BlobRef>> {
     let range;
-    let mut args = vec!["log", "--reverse", "--topo-order", "--format=%x01%H", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff"];
+    let mut args = vec![
+        "log",
+        "--reverse",
+        "--topo-order",
+        "--format=%x01%H",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--no-renames",
+        "--no-ext-diff",
+    ];
     match since {
         Some(rev) => {
             range = format!("{rev}..HEAD");
@@ -70,7 +80,11 @@ pub fn history_blobs(repo: &Path, since: Option<&str>) -> Result<Vec<BlobRef>> {
         if let Some(oid) = pending.take() {
             let path = String::from_utf8_lossy(tok).into_owned();
             if seen.insert(oid.clone()) {
-                blobs.push(BlobRef { oid, path, commit: commit.clone() });
+                blobs.push(BlobRef {
+                    oid,
+                    path,
+                    commit: commit.clone(),
+                });
             }
             continue;
         }
@@ -93,25 +107,58 @@ pub fn history_blobs(repo: &Path, since: Option<&str>) -> Result<Vec<BlobRef>> {
 
 /// Staged blobs (added/copied/modified) and, per path, the line ranges added by the index
 /// diff (`None` = treat the whole file as new).
-pub fn staged_blobs(repo: &Path) -> Result<(Vec<BlobRef>, HashMap<String, Vec<(usize, usize)>>)> {
-    let out = run_git(repo, &["diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames", "--diff-filter=ACMRT", "--no-ext-diff"])?;
+pub fn staged_blobs(repo: &Path) -> Result<(Vec<BlobRef>, AddedLines)> {
+    let out = run_git(
+        repo,
+        &[
+            "diff",
+            "--cached",
+            "--raw",
+            "-z",
+            "--no-abbrev",
+            "--no-renames",
+            "--diff-filter=ACMRT",
+            "--no-ext-diff",
+        ],
+    )?;
     let mut blobs = Vec::new();
     let mut pending: Option<String> = None;
     for tok in out.split(|&b| b == 0) {
         if let Some(oid) = pending.take() {
             if !oid.is_empty() {
-                blobs.push(BlobRef { oid, path: String::from_utf8_lossy(tok).into_owned(), commit: None });
+                blobs.push(BlobRef {
+                    oid,
+                    path: String::from_utf8_lossy(tok).into_owned(),
+                    commit: None,
+                });
             }
             continue;
         }
         if tok.first() == Some(&b':') {
             let meta = String::from_utf8_lossy(tok);
             let f: Vec<&str> = meta.split(' ').collect();
-            let oid = if f.len() >= 5 && f[1].starts_with("100") { f[3].to_string() } else { String::new() };
+            let oid = if f.len() >= 5 && f[1].starts_with("100") {
+                f[3].to_string()
+            } else {
+                String::new()
+            };
             pending = Some(oid);
         }
     }
-    let diff = run_git(repo, &["-c", "core.quotePath=false", "diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT"])?;
+    let diff = run_git(
+        repo,
+        &[
+            "-c",
+            "core.quotePath=false",
+            "diff",
+            "--cached",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--diff-filter=ACMRT",
+        ],
+    )?;
     let mut added: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
     let mut cur: Option<String> = None;
     for line in diff.split(|&b| b == b'\n') {
@@ -127,7 +174,10 @@ pub fn staged_blobs(repo: &Path) -> Result<(Vec<BlobRef>, HashMap<String, Vec<(u
                 let start: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(1);
                 let len: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(1);
                 if len > 0 {
-                    added.entry(p.clone()).or_default().push((start, start + len - 1));
+                    added
+                        .entry(p.clone())
+                        .or_default()
+                        .push((start, start + len - 1));
                 }
             }
         }
@@ -135,20 +185,32 @@ pub fn staged_blobs(repo: &Path) -> Result<(Vec<BlobRef>, HashMap<String, Vec<(u
     Ok((blobs, added))
 }
 
+/// Per path, the inclusive 1-based line ranges added by the index diff.
+pub type AddedLines = HashMap<String, Vec<(usize, usize)>>;
+
+/// Limits for blob scanning.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobOptions {
+    /// Skip blobs larger than this many bytes.
+    pub max_size: u64,
+    /// Scanning threads (at least 1 is used).
+    pub threads: usize,
+    /// Also scan blobs under test-fixture directories.
+    pub include_fixtures: bool,
+}
+
 /// Stream blob contents with `git cat-file --batch` into `threads` scanning workers.
 pub fn scan_blobs(
     scanner: &Scanner,
     repo: &Path,
     blobs: &[BlobRef],
-    max_size: u64,
-    threads: usize,
-    include_fixtures: bool,
+    opts: &BlobOptions,
     managed: Option<&dyn ManagedFingerprints>,
     progress: Option<crate::walk::Progress<'_>>,
 ) -> Result<Vec<Finding>> {
     let blobs: Vec<&BlobRef> = blobs
         .iter()
-        .filter(|b| include_fixtures || !is_fixture_path(Path::new(&b.path)))
+        .filter(|b| opts.include_fixtures || !is_fixture_path(Path::new(&b.path)))
         .collect();
     let mut child = git(repo)
         .args(["cat-file", "--batch"])
@@ -169,7 +231,7 @@ pub fn scan_blobs(
         }
     });
     let found = Mutex::new(Vec::new());
-    let threads = threads.max(1);
+    let threads = opts.threads.max(1);
     let (tx, rx) = sync_channel::<(usize, Vec<u8>)>(threads * 4);
     let rx = Mutex::new(rx);
     let result = std::thread::scope(|s| -> Result<()> {
@@ -200,7 +262,8 @@ pub fn scan_blobs(
         let mut header = Vec::new();
         for i in 0..blobs.len() {
             header.clear();
-            rd.read_until(b'\n', &mut header).map_err(|e| ScanError::Git(e.to_string()))?;
+            rd.read_until(b'\n', &mut header)
+                .map_err(|e| ScanError::Git(e.to_string()))?;
             let h = String::from_utf8_lossy(&header);
             let f: Vec<&str> = h.split_whitespace().collect();
             if f.len() < 3 {
@@ -208,10 +271,13 @@ pub fn scan_blobs(
             }
             let size: u64 = f[2].parse().unwrap_or(0);
             let mut data = Vec::new();
-            (&mut rd).take(size).read_to_end(&mut data).map_err(|e| ScanError::Git(e.to_string()))?;
+            (&mut rd)
+                .take(size)
+                .read_to_end(&mut data)
+                .map_err(|e| ScanError::Git(e.to_string()))?;
             let mut nl = [0u8; 1];
             let _ = rd.read_exact(&mut nl);
-            if f[1] != "blob" || size > max_size || is_binary(&data) {
+            if f[1] != "blob" || size > opts.max_size || is_binary(&data) {
                 continue;
             }
             if tx.send((i, data)).is_err() {
@@ -228,12 +294,17 @@ pub fn scan_blobs(
     let _ = child.wait();
     result?;
     let mut v = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    v.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule)));
+    v.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+    });
     Ok(v)
 }
 
 /// Keep only findings on lines added by the index diff.
-pub fn only_added(findings: Vec<Finding>, added: &HashMap<String, Vec<(usize, usize)>>) -> Vec<Finding> {
+pub fn only_added(
+    findings: Vec<Finding>,
+    added: &HashMap<String, Vec<(usize, usize)>>,
+) -> Vec<Finding> {
     findings
         .into_iter()
         .filter(|f| match added.get(&f.path) {
@@ -251,7 +322,11 @@ pub const HOOK_MARKER: &str = "# installed by keyward scan --install-hook";
 pub fn install_hook(repo: &Path, force: bool) -> Result<std::path::PathBuf> {
     let hooks = run_git(repo, &["rev-parse", "--git-path", "hooks"])?;
     let hooks = String::from_utf8_lossy(&hooks).trim().to_string();
-    let dir = if Path::new(&hooks).is_absolute() { Path::new(&hooks).to_path_buf() } else { repo.join(hooks) };
+    let dir = if Path::new(&hooks).is_absolute() {
+        Path::new(&hooks).to_path_buf()
+    } else {
+        repo.join(hooks)
+    };
     std::fs::create_dir_all(&dir).map_err(|e| ScanError::io(&dir, e))?;
     let path = dir.join("pre-commit");
     if let Ok(old) = std::fs::read_to_string(&path) {
@@ -269,7 +344,8 @@ pub fn install_hook(repo: &Path, force: bool) -> Result<std::path::PathBuf> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|e| ScanError::io(&path, e))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| ScanError::io(&path, e))?;
     }
     Ok(path)
 }

@@ -48,24 +48,35 @@ pub struct InMemoryManaged {
 
 impl std::fmt::Debug for InMemoryManaged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InMemoryManaged").field("fingerprints", &self.by_mac.len()).finish_non_exhaustive()
+        f.debug_struct("InMemoryManaged")
+            .field("fingerprints", &self.by_mac.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl InMemoryManaged {
     /// Build from `(secret path, value)` pairs under `key`.
-    pub fn from_values<'a>(key: &[u8], values: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+    pub fn from_values<'a>(
+        key: &[u8],
+        values: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Self {
         let by_mac = values
             .into_iter()
             .filter(|(_, v)| v.len() >= MIN_VALUE_LEN)
             .map(|(p, v)| (keyed_fingerprint(key, v), p.to_string()))
             .collect();
-        Self { key: key.to_vec(), by_mac }
+        Self {
+            key: key.to_vec(),
+            by_mac,
+        }
     }
 
     /// Build from precomputed fingerprints (what a server hands out).
     pub fn from_fingerprints(key: Vec<u8>, fingerprints: HashMap<[u8; 32], String>) -> Self {
-        Self { key, by_mac: fingerprints }
+        Self {
+            key,
+            by_mac: fingerprints,
+        }
     }
 
     /// Number of fingerprints.
@@ -98,7 +109,25 @@ pub(crate) struct Hit {
 
 fn is_sep(b: u8) -> bool {
     b.is_ascii_whitespace()
-        || matches!(b, b'"' | b'\'' | b'`' | b':' | b',' | b';' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b'=' | b'&' | b'|')
+        || matches!(
+            b,
+            b'"' | b'\''
+                | b'`'
+                | b':'
+                | b','
+                | b';'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'<'
+                | b'>'
+                | b'='
+                | b'&'
+                | b'|'
+        )
 }
 
 /// Candidate tokens: maximal runs between separators; `=` is a separator except when it is
@@ -144,7 +173,9 @@ pub(crate) fn candidates(data: &[u8]) -> Vec<(usize, usize)> {
                 open = None;
             } else if b == q {
                 match open.take() {
-                    Some(s) if k - s - 1 >= MIN_VALUE_LEN && k - s - 1 <= MAX_VALUE_LEN => out.push((s + 1, k)),
+                    Some(s) if k - s > MIN_VALUE_LEN && k - s - 1 <= MAX_VALUE_LEN => {
+                        out.push((s + 1, k))
+                    }
                     Some(_) => {}
                     None => open = Some(k),
                 }
@@ -170,7 +201,11 @@ pub(crate) fn find(data: &[u8], m: &dyn ManagedFingerprints) -> Vec<Hit> {
             .or_insert_with(|| m.lookup(&keyed_fingerprint(key, tok)).map(str::to_string))
             .clone();
         if let Some(secret_path) = path {
-            hits.push(Hit { start: s, end: e, secret_path });
+            hits.push(Hit {
+                start: s,
+                end: e,
+                secret_path,
+            });
         }
     }
     hits.sort_by_key(|h| h.start);
@@ -182,7 +217,10 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<&str> {
-        candidates(s.as_bytes()).into_iter().map(|(a, b)| &s[a..b]).collect()
+        candidates(s.as_bytes())
+            .into_iter()
+            .map(|(a, b)| &s[a..b])
+            .collect()
     }
 
     #[test]

@@ -46,8 +46,15 @@ fn human(out: &mut dyn Write, findings: &[Finding], color: bool) -> std::io::Res
         ("", "", "", "", "")
     };
     for f in findings {
-        writeln!(out, "{bold}{}:{}:{}{reset}  {red}{}{reset}  {}", f.path, f.line, f.column, f.rule, f.preview)?;
-        let mut extra = format!("    {dim}score {:.2}  entropy {:.2}  fingerprint {}", f.score, f.entropy, f.fingerprint);
+        writeln!(
+            out,
+            "{bold}{}:{}:{}{reset}  {red}{}{reset}  {}",
+            f.path, f.line, f.column, f.rule, f.preview
+        )?;
+        let mut extra = format!(
+            "    {dim}score {:.2}  entropy {:.2}  fingerprint {}",
+            f.score, f.entropy, f.fingerprint
+        );
         if let Some(c) = &f.commit {
             extra.push_str(&format!("  commit {}", &c[..c.len().min(12)]));
         }

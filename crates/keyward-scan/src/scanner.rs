@@ -101,7 +101,11 @@ impl Scanner {
                     })
             };
             let re = build(&def.regex)?;
-            let allow = def.allow.iter().map(|a| build(a)).collect::<Result<Vec<_>>>()?;
+            let allow = def
+                .allow
+                .iter()
+                .map(|a| build(a))
+                .collect::<Result<Vec<_>>>()?;
             let mut secret_groups: Vec<usize> = re
                 .capture_names()
                 .enumerate()
@@ -136,7 +140,11 @@ impl Scanner {
                     continue;
                 }
                 for k in &r.def.keywords {
-                    let k = if case_sensitive { k.clone() } else { k.to_ascii_lowercase() };
+                    let k = if case_sensitive {
+                        k.clone()
+                    } else {
+                        k.to_ascii_lowercase()
+                    };
                     match pats.iter().position(|p| *p == k) {
                         Some(i) => map[i].push(ri),
                         None => {
@@ -246,14 +254,41 @@ impl Scanner {
             if rule.allow.iter().any(|a| a.is_match(secret)) {
                 continue;
             }
-            let user = rule.user_group.and_then(|g| caps.get(g)).map(|u| u.as_bytes());
+            let user = rule
+                .user_group
+                .and_then(|g| caps.get(g))
+                .map(|u| u.as_bytes());
             let d = &rule.def;
-            let Some(v) = validate(d.validate, d.min_entropy, d.confidence, data, start, end, user)
-            else {
+            let Some(v) = validate(
+                d.validate,
+                d.min_entropy,
+                d.confidence,
+                data,
+                start,
+                end,
+                user,
+            ) else {
                 continue;
             };
-            if d.generic && caps.name("key").is_some_and(|k| excluded_key(k.as_bytes())) {
-                continue;
+            if d.generic {
+                if let Some(k) = caps.name("key") {
+                    let before = (ws + k.start()).checked_sub(1).map(|i| data[i]);
+                    if excluded_key(k.as_bytes())
+                        || matches!(before, Some(b':' | b'/' | b'>' | b'$'))
+                    {
+                        continue;
+                    }
+                }
+                // an unquoted value must end the expression: `x = foo(`, `x = a[`, `x = a::b` are code
+                let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`' | b'>');
+                if !quoted
+                    && matches!(
+                        data.get(end),
+                        Some(b'(' | b'[' | b':' | b'{' | b'<' | b'&' | b'|' | b'=')
+                    )
+                {
+                    continue;
+                }
             }
             if allowed_inline(data, start) {
                 continue;
@@ -289,7 +324,10 @@ impl Scanner {
         raws.sort_by_key(|r| (r.start, r.end, r.rule));
         raws.dedup_by(|b, a| {
             (a.start == b.start && a.end == b.end)
-                || (a.start < b.end && b.start < a.end && self.rules[a.rule].def.generic && self.rules[b.rule].def.generic)
+                || (a.start < b.end
+                    && b.start < a.end
+                    && self.rules[a.rule].def.generic
+                    && self.rules[b.rule].def.generic)
         });
         let mut lines = LineIndex::new(data);
         raws.into_iter()
@@ -297,7 +335,8 @@ impl Scanner {
                 let def = &self.rules[r.rule].def;
                 let secret = &data[r.start..r.secret_end];
                 let (line, column) = lines.locate(r.start);
-                let end_line = line + memchr::memchr_iter(b'\n', &data[r.start..r.secret_end]).count();
+                let end_line =
+                    line + memchr::memchr_iter(b'\n', &data[r.start..r.secret_end]).count();
                 Finding {
                     rule: def.id.clone(),
                     description: def.description.clone(),
@@ -352,7 +391,10 @@ fn window(data: &[u8], pos: usize) -> (usize, usize) {
     if le - ls <= LONG_LINE {
         (ls, le)
     } else {
-        (ls.max(pos.saturating_sub(WINDOW_BEFORE)), le.min(pos + WINDOW_AFTER))
+        (
+            ls.max(pos.saturating_sub(WINDOW_BEFORE)),
+            le.min(pos + WINDOW_AFTER),
+        )
     }
 }
 
@@ -362,7 +404,9 @@ fn allowed_inline(data: &[u8], pos: usize) -> bool {
     let ls = memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
     let le = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
     let line = &data[ls..le];
-    if memmem::find(line, b"keyward:allow").is_some() || memmem::find(line, b"pragma: allowlist secret").is_some() {
+    if memmem::find(line, b"keyward:allow").is_some()
+        || memmem::find(line, b"pragma: allowlist secret").is_some()
+    {
         return true;
     }
     if ls == 0 {
@@ -378,13 +422,89 @@ fn allowed_inline(data: &[u8], pos: usize) -> bool {
 fn excluded_key(key: &[u8]) -> bool {
     let k = key.to_ascii_lowercase();
     const SUFFIXES: &[&[u8]] = &[
-        b"_id", b"-id", b".id", b"_url", b"_uri", b"url", b"uri", b"_name", b"_file", b"_path", b"_dir",
-        b"_type", b"_len", b"_length", b"_size", b"_count", b"_ttl", b"_timeout", b"_header", b"_field",
-        b"_env", b"_var", b"_prefix", b"_format", b"_mode", b"_policy", b"_hint", b"_label", b"_enabled",
-        b"_endpoint", b"_expiry", b"_expires", b"_hash", b"_sha", b"_digest", b"_checksum", b"_pattern",
-        b"_regex", b"_class", b"_version", b"_key_id", b"fingerprint",
+        b"_id",
+        b"-id",
+        b".id",
+        b"_url",
+        b"_uri",
+        b"url",
+        b"uri",
+        b"_name",
+        b"_file",
+        b"_path",
+        b"_dir",
+        b"_type",
+        b"_len",
+        b"_length",
+        b"_size",
+        b"_count",
+        b"_ttl",
+        b"_timeout",
+        b"_header",
+        b"_field",
+        b"_env",
+        b"_var",
+        b"_prefix",
+        b"_format",
+        b"_mode",
+        b"_policy",
+        b"_hint",
+        b"_label",
+        b"_enabled",
+        b"_endpoint",
+        b"_expiry",
+        b"_expires",
+        b"_hash",
+        b"_sha",
+        b"_digest",
+        b"_checksum",
+        b"_pattern",
+        b"_regex",
+        b"_class",
+        b"_version",
+        b"_key_id",
+        b"fingerprint",
+        b"_region",
+        b"_algorithm",
+        b"_spec",
+        b"_arn",
+        b"_scope",
+        b"_method",
+        b"_store",
+        b"_provider",
+        b"_manager",
+        b"_service",
+        b"_kind",
+        b"_types",
+        b"_names",
     ];
-    const PARTS: &[&[u8]] = &[b"author", b"tokeniz", b"oauth2", b"passthrough", b"bypass", b"compass", b"keyboard", b"monkey", b"hotkey"];
+    const PARTS: &[&[u8]] = &[
+        b"author",
+        b"tokeniz",
+        b"oauth2",
+        b"passthrough",
+        b"passeng",
+        b"passag",
+        b"passiv",
+        b"passed",
+        b"passes",
+        b"bypass",
+        b"compass",
+        b"keyboard",
+        b"monkey",
+        b"hotkey",
+        // pagination cursors, idempotency and CSRF tokens: random but not credentials
+        b"nexttoken",
+        b"next_token",
+        b"continuation",
+        b"pagetoken",
+        b"page_token",
+        b"clienttoken",
+        b"client_token",
+        b"idempotency",
+        b"csrf",
+        b"xsrf",
+    ];
     SUFFIXES.iter().any(|s| k.ends_with(s)) || PARTS.iter().any(|p| memmem::find(&k, p).is_some())
 }
 
@@ -393,10 +513,27 @@ pub fn is_lockfile(path: &str) -> bool {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     matches!(
         name,
-        "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock"
-            | "poetry.lock" | "Pipfile.lock" | "composer.lock" | "Gemfile.lock" | "go.sum" | "go.work.sum"
-            | "uv.lock" | "pdm.lock" | "bun.lock" | "flake.lock" | "mix.lock" | "pubspec.lock"
-            | "packages.lock.json" | "gradle.lockfile" | ".cargo-checksum.json" | "requirements.txt"
+        "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "Cargo.lock"
+            | "poetry.lock"
+            | "Pipfile.lock"
+            | "composer.lock"
+            | "Gemfile.lock"
+            | "go.sum"
+            | "go.work.sum"
+            | "uv.lock"
+            | "pdm.lock"
+            | "bun.lock"
+            | "flake.lock"
+            | "mix.lock"
+            | "pubspec.lock"
+            | "packages.lock.json"
+            | "gradle.lockfile"
+            | ".cargo-checksum.json"
+            | "requirements.txt"
     ) || name.ends_with(".lock")
         || name.ends_with(".sum")
 }
@@ -436,7 +573,12 @@ struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     fn new(data: &'a [u8]) -> Self {
-        Self { data, pos: 0, line: 1, line_start: 0 }
+        Self {
+            data,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     fn locate(&mut self, off: usize) -> (usize, usize) {
@@ -449,7 +591,11 @@ impl<'a> LineIndex<'a> {
             self.line_start = self.pos + i + 1;
         }
         self.pos = off;
-        let col = self.data[self.line_start..off].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+        let col = self.data[self.line_start..off]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+            + 1;
         (self.line, col)
     }
 }

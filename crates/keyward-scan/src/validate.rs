@@ -81,7 +81,11 @@ fn plausible_password(pw: &[u8], user: Option<&[u8]>) -> bool {
     if pw.iter().any(|b| b"$%{}<>*".contains(b)) && pw.contains(&b'$') {
         return false;
     }
-    if pw.contains(&b'%') && !pw.windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()) {
+    if pw.contains(&b'%')
+        && !pw
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    {
         return false;
     }
     if user.is_some_and(|u| u.eq_ignore_ascii_case(pw)) {
@@ -131,7 +135,10 @@ fn pem_body(data: &[u8], pos: usize) -> Option<usize> {
             b':' if header_lines < 4 && best < 40 => {
                 header_lines += 1;
                 // skip to end of line (real or escaped)
-                while i < limit && data[i] != b'\n' && !(data[i] == b'\\' && data.get(i + 1) == Some(&b'n')) {
+                while i < limit
+                    && data[i] != b'\n'
+                    && !(data[i] == b'\\' && data.get(i + 1) == Some(&b'n'))
+                {
                     i += 1;
                 }
                 best = 0;
@@ -156,7 +163,8 @@ mod tests {
     #[test]
     fn pem_bodies() {
         let body = "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw";
-        let real = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+        let real =
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
         assert!(pem_body(real.as_bytes(), 31).is_some());
         let esc = format!("-----BEGIN PRIVATE KEY-----\\n{body}\\n-----END");
         assert!(pem_body(esc.as_bytes(), 27).is_some());

@@ -56,15 +56,87 @@ pub struct WalkStats {
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 const BINARY_EXT: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "psd", "zip", "gz", "tgz", "bz2", "xz",
-    "zst", "7z", "rar", "jar", "war", "whl", "egg", "pdf", "woff", "woff2", "ttf", "otf", "eot", "mp3", "mp4",
-    "mov", "avi", "mkv", "wav", "flac", "ogg", "exe", "dll", "so", "dylib", "a", "o", "obj", "lib", "rlib",
-    "class", "pyc", "pyo", "wasm", "bin", "dat", "db", "sqlite", "sqlite3", "parquet", "npy", "npz", "pkl",
-    "onnx", "pt", "ckpt", "safetensors", "iso", "dmg", "deb", "rpm", "svgz", "heic", "avif",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "bmp",
+    "ico",
+    "webp",
+    "tif",
+    "tiff",
+    "psd",
+    "zip",
+    "gz",
+    "tgz",
+    "bz2",
+    "xz",
+    "zst",
+    "7z",
+    "rar",
+    "jar",
+    "war",
+    "whl",
+    "egg",
+    "pdf",
+    "woff",
+    "woff2",
+    "ttf",
+    "otf",
+    "eot",
+    "mp3",
+    "mp4",
+    "mov",
+    "avi",
+    "mkv",
+    "wav",
+    "flac",
+    "ogg",
+    "exe",
+    "dll",
+    "so",
+    "dylib",
+    "a",
+    "o",
+    "obj",
+    "lib",
+    "rlib",
+    "class",
+    "pyc",
+    "pyo",
+    "wasm",
+    "bin",
+    "dat",
+    "db",
+    "sqlite",
+    "sqlite3",
+    "parquet",
+    "npy",
+    "npz",
+    "pkl",
+    "onnx",
+    "pt",
+    "ckpt",
+    "safetensors",
+    "iso",
+    "dmg",
+    "deb",
+    "rpm",
+    "svgz",
+    "heic",
+    "avif",
 ];
 
-const FIXTURE_DIRS: &[&str] =
-    &["fixtures", "fixture", "testdata", "test-data", "test_data", "__fixtures__", "__snapshots__", "__mocks__"];
+const FIXTURE_DIRS: &[&str] = &[
+    "fixtures",
+    "fixture",
+    "testdata",
+    "test-data",
+    "test_data",
+    "__fixtures__",
+    "__snapshots__",
+    "__mocks__",
+];
 
 /// True for paths inside test-fixture directories.
 pub fn is_fixture_path(path: &Path) -> bool {
@@ -145,9 +217,13 @@ pub fn scan_paths(
             ob.add(&format!("!{x}"))
                 .map_err(|e| crate::ScanError::Usage(format!("--exclude {x}: {e}")))?;
         }
-        let ov = ob.build().map_err(|e| crate::ScanError::Usage(e.to_string()))?;
+        let ov = ob
+            .build()
+            .map_err(|e| crate::ScanError::Usage(e.to_string()))?;
         wb.overrides(ov);
     }
+    // a root inside a fixture directory was asked for explicitly: scan it
+    let include_fixtures = opts.include_fixtures || roots.iter().any(|r| is_fixture_path(r));
     let found = Mutex::new(Vec::new());
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
@@ -166,7 +242,7 @@ pub fn scan_paths(
             }
             let path = entry.path();
             // explicitly named files are always scanned; fixtures are skipped when walked into
-            if entry.depth() > 0 && !opts.include_fixtures && is_fixture_path(path) {
+            if entry.depth() > 0 && !include_fixtures && is_fixture_path(path) {
                 skipped.fetch_add(1, Ordering::Relaxed);
                 return WalkState::Continue;
             }
@@ -197,7 +273,9 @@ pub fn scan_paths(
         })
     });
     let mut findings = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule)));
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+    });
     let stats = WalkStats {
         files: files.into_inner(),
         bytes: bytes.into_inner(),

@@ -6,6 +6,14 @@ use common::{args, gh_token, git};
 use keyward_scan::cli::run;
 use keyward_scan::{Scanner, git as kgit};
 
+fn opts(threads: usize) -> kgit::BlobOptions {
+    kgit::BlobOptions {
+        max_size: 1 << 20,
+        threads,
+        include_fixtures: false,
+    }
+}
+
 fn repo() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     git(d.path(), &["init", "-q", "-b", "main"]);
@@ -20,18 +28,26 @@ fn history_finds_removed_secret_with_its_commit() {
     git(p, &["add", "-A"]);
     git(p, &["commit", "-qm", "init"]);
     let t = gh_token(11);
-    std::fs::write(p.join("deploy.sh"), format!("#!/bin/sh\nexport GITHUB_TOKEN={t}\n")).unwrap();
+    std::fs::write(
+        p.join("deploy.sh"),
+        format!("#!/bin/sh\nexport GITHUB_TOKEN={t}\n"),
+    )
+    .unwrap();
     git(p, &["add", "-A"]);
     git(p, &["commit", "-qm", "add deploy"]);
     let leak = git(p, &["rev-parse", "HEAD"]);
-    std::fs::write(p.join("deploy.sh"), "#!/bin/sh\nexport GITHUB_TOKEN=$TOKEN\n").unwrap();
+    std::fs::write(
+        p.join("deploy.sh"),
+        "#!/bin/sh\nexport GITHUB_TOKEN=$TOKEN\n",
+    )
+    .unwrap();
     git(p, &["commit", "-qam", "remove token"]);
     let head = git(p, &["rev-parse", "HEAD"]);
 
     let blobs = kgit::history_blobs(p, None).unwrap();
     assert_eq!(blobs.len(), 3, "each blob once: {blobs:?}");
     let s = Scanner::builtin().unwrap();
-    let f = kgit::scan_blobs(&s, p, &blobs, 1 << 20, 2, false, None, None).unwrap();
+    let f = kgit::scan_blobs(&s, p, &blobs, &opts(2), None, None).unwrap();
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0].path, "deploy.sh");
     assert_eq!(f[0].line, 2);
@@ -39,14 +55,33 @@ fn history_finds_removed_secret_with_its_commit() {
 
     // --since the leaking commit: only later commits, nothing found
     let since = kgit::history_blobs(p, Some(&leak)).unwrap();
-    assert!(since.iter().all(|b| b.commit.as_deref() == Some(head.as_str())));
-    assert!(kgit::scan_blobs(&s, p, &since, 1 << 20, 1, false, None, None).unwrap().is_empty());
+    assert!(
+        since
+            .iter()
+            .all(|b| b.commit.as_deref() == Some(head.as_str()))
+    );
+    assert!(
+        kgit::scan_blobs(&s, p, &since, &opts(1), None, None)
+            .unwrap()
+            .is_empty()
+    );
 
     // through the CLI
     let out = d.path().join("..").join(format!("{}.json", head));
-    let code = run(&args(&[p.to_str().unwrap(), "--git", "-f", "json", "-o", out.to_str().unwrap()]), None);
+    let code = run(
+        &args(&[
+            p.to_str().unwrap(),
+            "--git",
+            "-f",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ]),
+        None,
+    );
     assert_eq!(code, 1);
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(v[0]["commit"], leak.as_str());
     let _ = std::fs::remove_file(out);
 }
@@ -68,35 +103,77 @@ fn staged_reports_only_added_lines() {
     let (blobs, added) = kgit::staged_blobs(p).unwrap();
     assert_eq!(blobs.len(), 2);
     let s = Scanner::builtin().unwrap();
-    let f = kgit::only_added(kgit::scan_blobs(&s, p, &blobs, 1 << 20, 1, false, None, None).unwrap(), &added);
+    let f = kgit::only_added(
+        kgit::scan_blobs(&s, p, &blobs, &opts(1), None, None).unwrap(),
+        &added,
+    );
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].path.as_str(), f[0].line), ("a.env", 2));
 
     let out = tempfile::NamedTempFile::new().unwrap();
-    let code = run(&args(&[p.to_str().unwrap(), "--staged", "-f", "json", "-o", out.path().to_str().unwrap()]), None);
+    let code = run(
+        &args(&[
+            p.to_str().unwrap(),
+            "--staged",
+            "-f",
+            "json",
+            "-o",
+            out.path().to_str().unwrap(),
+        ]),
+        None,
+    );
     assert_eq!(code, 1);
     git(p, &["reset", "-q"]);
-    assert_eq!(run(&args(&[p.to_str().unwrap(), "--staged", "-o", out.path().to_str().unwrap()]), None), 0);
+    assert_eq!(
+        run(
+            &args(&[
+                p.to_str().unwrap(),
+                "--staged",
+                "-o",
+                out.path().to_str().unwrap()
+            ]),
+            None
+        ),
+        0
+    );
 }
 
 #[test]
 fn install_hook_writes_executable_hook_once() {
     let d = repo();
     let p = d.path();
-    assert_eq!(run(&args(&[p.to_str().unwrap(), "--install-hook"]), None), 0);
+    assert_eq!(
+        run(&args(&[p.to_str().unwrap(), "--install-hook"]), None),
+        0
+    );
     let hook = p.join(".git/hooks/pre-commit");
     let text = std::fs::read_to_string(&hook).unwrap();
     assert!(text.contains("keyward scan --staged"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_ne!(std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111, 0);
+        assert_ne!(
+            std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111,
+            0
+        );
     }
     // re-install over our own hook is fine; a foreign hook needs --force
-    assert_eq!(run(&args(&[p.to_str().unwrap(), "--install-hook"]), None), 0);
+    assert_eq!(
+        run(&args(&[p.to_str().unwrap(), "--install-hook"]), None),
+        0
+    );
     std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
-    assert_eq!(run(&args(&[p.to_str().unwrap(), "--install-hook"]), None), 2);
-    assert_eq!(run(&args(&[p.to_str().unwrap(), "--install-hook", "--force"]), None), 0);
+    assert_eq!(
+        run(&args(&[p.to_str().unwrap(), "--install-hook"]), None),
+        2
+    );
+    assert_eq!(
+        run(
+            &args(&[p.to_str().unwrap(), "--install-hook", "--force"]),
+            None
+        ),
+        0
+    );
 }
 
 #[test]

@@ -20,8 +20,16 @@ fn every_rule_has_examples_that_fire_and_negatives_that_do_not() {
     let scanner = Scanner::new(rules.clone()).unwrap();
     let mut failures = Vec::new();
     for r in &rules.rules {
-        assert!(!r.examples.is_empty(), "rule {} has no positive example", r.id);
-        assert!(!r.negatives.is_empty(), "rule {} has no negative example", r.id);
+        assert!(
+            !r.examples.is_empty(),
+            "rule {} has no positive example",
+            r.id
+        );
+        assert!(
+            !r.negatives.is_empty(),
+            "rule {} has no negative example",
+            r.id
+        );
         for ex in &r.examples {
             let text = example_text(ex);
             let f = scanner.scan_bytes("example.txt", text.as_bytes());
@@ -54,7 +62,10 @@ fn positive_fixtures_one_finding_per_line() {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         let rule = p.file_stem().unwrap().to_string_lossy().to_string();
-        assert!(scanner.rules().any(|r| r.id == rule), "fixture {rule} names no rule");
+        assert!(
+            scanner.rules().any(|r| r.id == rule),
+            "fixture {rule} names no rule"
+        );
         files += 1;
         for (i, line) in std::fs::read_to_string(&p).unwrap().lines().enumerate() {
             if line.trim().is_empty() {
@@ -67,7 +78,10 @@ fn positive_fixtures_one_finding_per_line() {
                 .collect();
             if f.len() != 1 || f[0].rule != rule {
                 let got: Vec<_> = f.iter().map(|f| f.rule.as_str()).collect();
-                failures.push(format!("{rule}.txt:{}: expected one {rule}, got {got:?}", i + 1));
+                failures.push(format!(
+                    "{rule}.txt:{}: expected one {rule}, got {got:?}",
+                    i + 1
+                ));
             }
         }
     }

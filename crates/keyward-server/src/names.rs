@@ -26,43 +26,76 @@ pub fn validate_secret_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// SSM Parameter Store: `a-zA-Z0-9_.-/`, fully qualified names start with `/`, at most
-/// 15 levels, 1011 characters, and no `aws`/`ssm` prefix.
-pub fn validate_parameter_name(name: &str) -> Result<(), ApiError> {
-    let bad = |m: String| {
-        Err(ApiError::Aws {
-            status: 400,
-            aws_type: "ValidationException",
-            message: m,
-        })
-    };
-    if name.is_empty() || name.len() > 2048 {
-        return bad("Parameter name must be between 1 and 2048 characters".into());
+/// SSM Parameter Store: the shape every parameter name must have, for reads and
+/// writes alike: 1–1011 characters from `a-zA-Z0-9_.-/`; a name that contains a `/`
+/// is fully qualified (begins with `/`), has no empty sub-path, and is at most 15
+/// levels deep.
+pub fn validate_parameter_name_syntax(name: &str) -> Result<(), ApiError> {
+    let bad = |m: String| Err(ssm_error("ValidationException", m));
+    if name.is_empty() {
+        return bad("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1".into());
+    }
+    let len = name.chars().count();
+    if len > 1011 {
+        return bad(format!(
+            "Parameter name is {len} characters long; the maximum length for a fully qualified parameter name is 1011 characters"
+        ));
     }
     for (i, c) in name.chars().enumerate() {
         if !(c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
             return bad(format!(
-                "Parameter name: invalid character {c:?} at position {}; names can only contain a-zA-Z0-9_.-/",
+                "Parameter name: invalid character {c:?} at position {}; parameter names can include only a-zA-Z0-9_.- and / to delineate hierarchies (no spaces)",
                 i + 1
             ));
         }
     }
-    let lower = name.trim_start_matches('/').to_ascii_lowercase();
-    if lower.starts_with("aws") || lower.starts_with("ssm") {
-        return bad(
-            "No access to reserved parameter name: {name}. Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive)."
-                .replace("{name}", name),
-        );
-    }
-    if name.contains('/') && !name.starts_with('/') {
-        return bad("Parameter name must be a fully qualified name: it must begin with a forward slash (/) when it contains one".into());
+    if name.contains('/') {
+        if !name.starts_with('/') {
+            return bad("Parameter name must be a fully qualified name: a name that contains a forward slash (/) must begin with one, e.g. /myapp/prod/database_url".into());
+        }
+        if name == "/" || name[1..].split('/').any(str::is_empty) {
+            return bad("Parameter name: each sub-path must be non-empty (no trailing slash and no //); sub-paths are divided by a single forward slash".into());
+        }
     }
     if name.matches('/').count() > 15 {
-        return bad(
-            "Parameter name: a parameter name hierarchy can have a maximum of 15 levels".into(),
-        );
+        return Err(ssm_error(
+            "HierarchyLevelLimitExceededException",
+            "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints for parameter names in the AWS Systems Manager User Guide.".into(),
+        ));
     }
     Ok(())
+}
+
+/// SSM Parameter Store, for creating a parameter: [`validate_parameter_name_syntax`]
+/// plus AWS's reserved prefixes. A name can't begin with `aws` or `ssm`
+/// (case-insensitive); hierarchical names under `/aws/` are AWS's own, so writing
+/// one is an access denial, as AWS answers it.
+pub fn validate_parameter_name(name: &str) -> Result<(), ApiError> {
+    validate_parameter_name_syntax(name)?;
+    let lower = name.trim_start_matches('/').to_ascii_lowercase();
+    if lower.starts_with("aws") || lower.starts_with("ssm") {
+        let is_path = name.matches('/').count() > 1;
+        if is_path && lower.starts_with("aws") {
+            return Err(ApiError::AccessDenied(format!(
+                "No access to reserved parameter name: {name}."
+            )));
+        }
+        let message = if is_path {
+            "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"
+        } else {
+            "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive)."
+        };
+        return Err(ssm_error("ValidationException", message.into()));
+    }
+    Ok(())
+}
+
+fn ssm_error(aws_type: &'static str, message: String) -> ApiError {
+    ApiError::Aws {
+        status: 400,
+        aws_type,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +122,34 @@ mod tests {
         assert!(validate_parameter_name("a/b").is_err());
         assert!(validate_parameter_name("/aws/x").is_err());
         assert!(validate_parameter_name("/a b").is_err());
+        assert!(validate_parameter_name("/a//b").is_err());
+        assert!(validate_parameter_name("/a/b/").is_err());
+        assert!(validate_parameter_name("/").is_err());
+        assert!(validate_parameter_name("").is_err());
+        assert!(validate_parameter_name("/x:1").is_err());
+        assert!(validate_parameter_name("/ssm/x").is_err());
+        assert!(validate_parameter_name("awsome").is_err());
+        assert!(matches!(
+            validate_parameter_name("/aws/x"),
+            Err(ApiError::AccessDenied(_))
+        ));
+        assert!(matches!(
+            validate_parameter_name("/AWS_test/x"),
+            Err(ApiError::AccessDenied(_))
+        ));
+        assert_eq!(
+            validate_parameter_name("/awsx").unwrap_err().aws_type(),
+            "ValidationException"
+        );
+        assert!(validate_parameter_name_syntax("/aws/service/x").is_ok());
+        let deep = "/a".repeat(15);
+        assert!(validate_parameter_name(&deep).is_ok());
+        let too_deep = "/a".repeat(16);
+        assert_eq!(
+            validate_parameter_name(&too_deep).unwrap_err().aws_type(),
+            "HierarchyLevelLimitExceededException"
+        );
+        assert!(validate_parameter_name(&format!("/{}", "a".repeat(1010))).is_ok());
+        assert!(validate_parameter_name(&format!("/{}", "a".repeat(1011))).is_err());
     }
 }

@@ -142,6 +142,7 @@ impl AppState {
             value_mac,
             created_by: Some(caller.principal.arn.clone()),
             stages,
+            metadata: serde_json::Value::Null,
         })
     }
 

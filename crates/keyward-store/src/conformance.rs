@@ -139,6 +139,7 @@ pub fn new_version(version_id: &str, value: u8, stages: &[&str]) -> NewVersion {
         sealed: vec![value; 40],
         value_mac: vec![value; 32],
         created_by: Some("tester".into()),
+        metadata: serde_json::Value::Null,
         stages: stages.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -658,6 +659,18 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
         "v1 in another secret: {v:?}"
     );
     ensure_eq!(v.version().seq, 1);
+
+    // Per-version metadata round-trips, and defaults to null.
+    let mut nv = new_version("v2", 6, &[]);
+    nv.metadata = serde_json::json!({"type": "SecureString", "tier": "Standard"});
+    let with_meta = s.add_version(other.id, nv).await?;
+    ensure_eq!(
+        with_meta.version().metadata,
+        serde_json::json!({"type": "SecureString", "tier": "Standard"})
+    );
+    let listed = s.list_versions(other.id).await?;
+    ensure_eq!(listed[0].metadata, serde_json::Value::Null);
+    ensure_eq!(listed[1].metadata["type"], "SecureString");
     Ok(())
 }
 

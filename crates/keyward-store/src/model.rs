@@ -114,6 +114,9 @@ pub struct Version {
     /// without decrypting.
     pub value_mac: Vec<u8>,
     pub created_by: Option<String>,
+    /// Per-version, namespace-specific metadata (e.g. an SSM parameter's type, tier
+    /// and description at that version); `null` when none. Opaque here.
+    pub metadata: serde_json::Value,
 }
 
 impl std::fmt::Debug for Version {
@@ -141,6 +144,8 @@ pub struct NewVersion {
     /// Labels to attach; each is moved off whatever version held it. Moving
     /// `AWSCURRENT` also moves `AWSPREVIOUS` to the version that was current, as AWS does.
     pub stages: Vec<String>,
+    /// Per-version metadata (see [`Version::metadata`]); `null` when none.
+    pub metadata: serde_json::Value,
 }
 
 impl std::fmt::Debug for NewVersion {

@@ -107,7 +107,7 @@ async fn schema_version_is_recorded_and_reopen_keeps_data() {
         let store = SqliteStore::open(&path).expect("open");
         assert_eq!(
             store.get_setting("schema_version").await.expect("get"),
-            Some("1".into())
+            Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
         );
         let s = store
             .create_secret(
@@ -405,4 +405,33 @@ async fn append_refuses_to_overwrite_records_beyond_the_head() {
         matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
         "{r:?}"
     );
+}
+
+#[tokio::test]
+async fn v1_database_upgrades_to_version_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    {
+        let raw = rusqlite::Connection::open(&path).expect("raw open");
+        raw.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+            .expect("v1 schema");
+        raw.execute_batch(
+            "INSERT INTO settings (key, value) VALUES ('schema_version', '1');
+             INSERT INTO secrets (id, namespace, region, name, arn, created_at, updated_at, version_seq)
+               VALUES ('6f1c2a34-0000-4000-8000-000000000001', 'parameters', 'us-east-1', '/old',
+                       'arn:old', 0, 0, 1);
+             INSERT INTO versions (secret_id, version_id, seq, created_at, kind, sealed, value_mac)
+               VALUES ('6f1c2a34-0000-4000-8000-000000000001', '1', 1, 0, 'string', x'00', x'00');",
+        )
+        .expect("v1 rows");
+    }
+    let store = SqliteStore::open(&path).expect("open upgrades");
+    assert_eq!(
+        store.get_setting("schema_version").await.expect("get"),
+        Some("2".into())
+    );
+    let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000001").expect("uuid");
+    let versions = store.list_versions(id).await.expect("list");
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].metadata, serde_json::Value::Null);
 }

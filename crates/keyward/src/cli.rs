@@ -53,6 +53,22 @@ pub enum Command {
     Token,
     /// Scan files or git history for leaked secrets.
     Scan(keyward_scan::cli::ScanArgs),
+    /// Run a command with the app's declared variables resolved and checked (keyward.toml).
+    Run(crate::cmd::app::RunArgs),
+    /// Resolve and validate the app's variables without running anything (exit 1 on problems).
+    Check(crate::cmd::app::CheckArgs),
+    /// Write Markdown documentation of every variable declared in keyward.toml.
+    Docs(crate::cmd::app::DocsArgs),
+    /// Write a .env.example from keyward.toml (names and examples, never values).
+    Example(crate::cmd::app::DocsArgs),
+    /// Generate a random secret (Django key, token, hex, base64, password, UUID).
+    Gen(crate::cmd::app::GenArgs),
+    /// Store every variable of a .env / JSON file or secrets directory under a prefix.
+    Import(crate::cmd::app::ImportArgs),
+    /// Write the secrets under a prefix as dotenv, JSON, YAML, shell, k8s or a secrets directory.
+    Export(crate::cmd::app::ExportArgs),
+    /// Find hard-coded secrets, committed .env files and other misconfigurations in a repo.
+    Doctor(crate::cmd::app::DoctorArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell

@@ -1,7 +1,7 @@
 //! `/v1/principals`, `/v1/keys`, `/v1/policies`, `/v1/audit`.
 
 use super::secrets::rfc3339;
-use super::{audited, parse_json, read_body};
+use super::{audited, audited_on, parse_json, read_body};
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -103,11 +103,12 @@ async fn list_principals(
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:ListUsers",
+        Some("*".into()),
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "iam:ListUsers", "*", &extras(&meta))?;
@@ -146,11 +147,12 @@ async fn get_principal(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:GetUser",
+        Some(st.principal_arn(&name)),
         async |caller, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
@@ -187,11 +189,12 @@ async fn delete_principal(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:DeleteUser",
+        Some(st.principal_arn(&name)),
         async |caller, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
@@ -218,7 +221,7 @@ async fn new_key(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(&st, &meta, &headers, "iam:CreateAccessKey", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "iam:CreateAccessKey", Some(st.principal_arn(&name)), async |caller, audit| {
         let arn = st.principal_arn(&name);
         audit.resource(arn.clone());
         st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
@@ -244,12 +247,19 @@ async fn delete_key(
         &headers,
         "iam:DeleteAccessKey",
         async |caller, audit| {
-            let key = st
+            let Some(key) = st
                 .store
                 .get_access_key(&id)
                 .await
                 .map_err(|e| ApiError::from_store(e, &meta.request_id))?
-                .ok_or_else(|| ApiError::NotFound(format!("access key not found: {id}")))?;
+            else {
+                // Authorize against any principal first, so that a caller who may not
+                // delete keys cannot tell unknown key ids from existing ones.
+                let any = st.principal_arn("*");
+                audit.resource(any.clone());
+                st.authorize(&caller, "iam:DeleteAccessKey", &any, &extras(&meta))?;
+                return Err(ApiError::NotFound(format!("access key not found: {id}")));
+            };
             let p = st
                 .store
                 .get_principal_by_id(key.principal_id)
@@ -274,7 +284,7 @@ async fn list_policies(
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Response {
-    audited(&st, &meta, &headers, "iam:ListPolicies", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "iam:ListPolicies", Some("*".into()), async |caller, audit| {
         audit.resource("*");
         st.authorize(&caller, "iam:ListPolicies", "*", &extras(&meta))?;
         let ps = st.store.list_policies().await.map_err(|e| ApiError::from_store(e, &meta.request_id))?;
@@ -289,7 +299,7 @@ async fn get_policy(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(&st, &meta, &headers, "iam:GetPolicy", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "iam:GetPolicy", Some(st.policy_arn(&name)), async |caller, audit| {
         let arn = st.policy_arn(&name);
         audit.resource(arn.clone());
         st.authorize(&caller, "iam:GetPolicy", &arn, &extras(&meta))?;
@@ -308,11 +318,12 @@ async fn put_policy(
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:CreatePolicy",
+        Some(st.policy_arn(&name)),
         async |caller, audit| {
             validate_principal_name(&name).map_err(|_| {
                 ApiError::InvalidParameter("a policy name must be 1–64 of A-Za-z0-9+=,.@_-".into())
@@ -347,11 +358,12 @@ async fn delete_policy(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:DeletePolicy",
+        Some(st.policy_arn(&name)),
         async |caller, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
@@ -373,11 +385,12 @@ async fn attach(
     headers: HeaderMap,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:AttachUserPolicy",
+        Some(st.principal_arn(&name)),
         async |caller, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
@@ -401,11 +414,12 @@ async fn detach(
     headers: HeaderMap,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "iam:DetachUserPolicy",
+        Some(st.principal_arn(&name)),
         async |caller, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
@@ -440,7 +454,7 @@ async fn list_audit(
     headers: HeaderMap,
     q: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited(&st, &meta, &headers, "cloudtrail:LookupEvents", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "cloudtrail:LookupEvents", Some("*".into()), async |caller, audit| {
         let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
         audit.resource("*");
         st.authorize(&caller, "cloudtrail:LookupEvents", "*", &extras(&meta))?;
@@ -478,11 +492,12 @@ async fn verify_audit(
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "keyward:VerifyAudit",
+        Some("*".into()),
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "keyward:VerifyAudit", "*", &extras(&meta))?;

@@ -35,7 +35,28 @@ where
     T: IntoResponse,
     F: AsyncFnOnce(Caller, &mut Audit) -> Result<T, ApiError>,
 {
+    audited_on(st, meta, headers, action, None, op).await
+}
+
+/// [`audited`] for a request whose target is known from its path: the audit record
+/// names `resource` even when authentication fails (`op` may refine it, e.g. to a
+/// secret's full ARN).
+pub(crate) async fn audited_on<T, F>(
+    st: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    action: &str,
+    resource: Option<String>,
+    op: F,
+) -> Response
+where
+    T: IntoResponse,
+    F: AsyncFnOnce(Caller, &mut Audit) -> Result<T, ApiError>,
+{
     let mut audit = Audit::new(meta, action, "native");
+    if let Some(r) = resource {
+        audit.resource(r);
+    }
     let result = match st.authenticate_bearer(headers).await {
         Ok(caller) => {
             audit.caller(&caller);
@@ -76,6 +97,74 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
             "the request body is empty; send a JSON object".into(),
         ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::InvalidParameter(format!("the request body is not valid: {e}")))
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let parsed: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = redact_json_error(&e.into_inner().to_string());
+        ApiError::InvalidParameter(if path.is_empty() || path == "." {
+            format!("the request body is not valid: {msg}")
+        } else {
+            format!("the request body is not valid: field `{path}`: {msg}")
+        })
+    })?;
+    // Trailing characters after the JSON value.
+    de.end()
+        .map_err(|e| ApiError::InvalidParameter(format!("the request body is not valid: {e}")))?;
+    Ok(parsed)
+}
+
+/// serde's type errors quote the offending value (`invalid type: integer `1234`,
+/// expected a string`), and that value may be a secret sent with the wrong type: keep
+/// only its kind.
+fn redact_json_error(msg: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            if let Some(at) = rest.find(", expected") {
+                let kind = rest[..at]
+                    .split(['`', '"'])
+                    .next()
+                    .unwrap_or_default()
+                    .trim();
+                return format!("{prefix}{kind}{}", &rest[at..]);
+            }
+        }
+    }
+    msg.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_do_not_echo_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct B {
+            value: String,
+            n: Option<u8>,
+        }
+        for body in [
+            r#"{"value": 73914628503917}"#,
+            r#"{"value": 7391462850.3917}"#,
+            r#"{"value": "x", "n": "73914628503917"}"#,
+            r#"{"value": "x", "n": 73914628503917}"#,
+        ] {
+            let e = parse_json::<B>(body.as_bytes()).unwrap_err().to_string();
+            assert!(!e.contains("73914628503917"), "{e}");
+            assert!(!e.contains("7391462850"), "{e}");
+            assert!(e.contains("invalid"), "{e}");
+        }
+        let e = parse_json::<B>(br#"{"value": "x", "colour": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("colour"), "{e}");
+        let e = parse_json::<B>(br#"{"value": "x", "n": "7"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("field `n`"), "{e}");
+        assert!(parse_json::<B>(br#"{"value": "x"} trailing"#).is_err());
+        assert!(parse_json::<B>(br#"{"value": "x"}"#).is_ok());
+    }
 }

@@ -1,6 +1,6 @@
 //! `/v1/secrets`: create, put, get, list, history, delete, restore.
 
-use super::{audited, parse_json, read_body};
+use super::{audited, audited_on, parse_json, read_body};
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -191,7 +191,7 @@ async fn put(
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    audited(&st, &meta, &headers, "secretsmanager:PutSecretValue", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "secretsmanager:PutSecretValue", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
         let b: WriteBody = parse_json(&read_body(&st, body).await?)?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
@@ -242,7 +242,7 @@ async fn read(
     Path(name): Path<String>,
     q: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited(&st, &meta, &headers, "secretsmanager:GetSecretValue", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "secretsmanager:GetSecretValue", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
         let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
         let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:GetSecretValue").await?;
         if secret.deleted_at.is_some() {
@@ -292,15 +292,18 @@ async fn list(
     headers: HeaderMap,
     q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "secretsmanager:ListSecrets",
+        Some("*".into()),
         async |caller, audit| {
             let Query(q) =
                 q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
             let region = st.cfg.default_region.clone();
+            // Before authorizing, so that a denial's audit record names it too.
+            audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
             st.authorize(
                 &caller,
                 "secretsmanager:ListSecrets",
@@ -310,7 +313,6 @@ async fn list(
                     ..Default::default()
                 },
             )?;
-            audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
             let limit = q.limit.unwrap_or(100);
             if limit == 0 || limit > 1000 {
                 return Err(ApiError::InvalidParameter(
@@ -378,11 +380,12 @@ async fn history(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "secretsmanager:ListSecretVersionIds",
+        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
         async |caller, audit| {
             let secret = st
                 .native_secret(
@@ -422,7 +425,7 @@ async fn delete(
     Path(name): Path<String>,
     q: Result<Query<DeleteParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited(&st, &meta, &headers, "secretsmanager:DeleteSecret", async |caller, audit| {
+    audited_on(&st, &meta, &headers, "secretsmanager:DeleteSecret", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
         let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
         let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:DeleteSecret").await?;
         let r = crate::lifecycle::delete_secret(&st, &secret, q.recovery_window_days, q.force, &meta.request_id).await?;
@@ -437,11 +440,12 @@ async fn restore(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited(
+    audited_on(
         &st,
         &meta,
         &headers,
         "secretsmanager:RestoreSecret",
+        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
         async |caller, audit| {
             let secret = st
                 .native_secret(&caller, audit, &meta, &name, "secretsmanager:RestoreSecret")

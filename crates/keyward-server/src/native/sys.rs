@@ -1,6 +1,6 @@
 //! `/v1/sys/*`: health, seal status, unseal, seal; and `/v1/watch` (change stream).
 
-use super::{audited, parse_json, read_body};
+use super::{audited, audited_on, parse_json, read_body};
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -98,11 +98,12 @@ async fn unseal(State(st): State<Arc<AppState>>, meta: RequestMeta, body: Body) 
 }
 
 async fn seal(State(st): State<Arc<AppState>>, meta: RequestMeta, headers: HeaderMap) -> Response {
-    let resp = audited(
+    let resp = audited_on(
         &st,
         &meta,
         &headers,
         "keyward:Seal",
+        Some("*".into()),
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "keyward:Seal", "*", &Default::default())?;

@@ -26,8 +26,9 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
+const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -266,6 +267,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 1 {
         tx.execute_batch(MIGRATION_0001)?;
+    }
+    if current < 2 {
+        tx.execute_batch(MIGRATION_0002)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)

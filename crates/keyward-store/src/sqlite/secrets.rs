@@ -288,7 +288,7 @@ pub(super) fn purge_expired(tx: &Transaction<'_>, now: OffsetDateTime) -> Result
 // ---- versions
 
 const VERSION_COLS: &str = "v.secret_id, v.version_id, v.seq, v.created_at, v.kind, v.sealed, \
-     v.value_mac, v.created_by, \
+     v.value_mac, v.created_by, v.metadata, \
      (SELECT json_group_array(s2.stage) FROM version_stages s2 \
        WHERE s2.secret_id = v.secret_id AND s2.version_id = v.version_id)";
 
@@ -301,6 +301,7 @@ struct VersionRow {
     sealed: Vec<u8>,
     value_mac: Vec<u8>,
     created_by: Option<String>,
+    metadata: String,
     stages: Option<String>,
 }
 
@@ -314,7 +315,8 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<VersionRow> {
         sealed: r.get(5)?,
         value_mac: r.get(6)?,
         created_by: r.get(7)?,
-        stages: r.get(8)?,
+        metadata: r.get(8)?,
+        stages: r.get(9)?,
     })
 }
 
@@ -339,6 +341,7 @@ impl VersionRow {
             sealed: self.sealed,
             value_mac: self.value_mac,
             created_by: self.created_by,
+            metadata: json_from_text(&self.metadata)?,
         })
     }
 }
@@ -420,8 +423,8 @@ pub(super) fn add_version(
     let seq = last_seq + 1;
     let now = now()?;
     tx.prepare_cached(
-        "INSERT INTO versions (secret_id, version_id, seq, created_at, kind, sealed, value_mac, created_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO versions (secret_id, version_id, seq, created_at, kind, sealed, value_mac, created_by, metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         sid,
@@ -432,6 +435,7 @@ pub(super) fn add_version(
         nv.sealed,
         nv.value_mac,
         nv.created_by,
+        json_to_text(&nv.metadata)?,
     ])?;
     tx.prepare_cached("UPDATE secrets SET version_seq = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![sid, seq, now])?;

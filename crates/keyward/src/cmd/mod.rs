@@ -1,6 +1,7 @@
 //! One module per group of commands.
 
 mod admin;
+pub mod app;
 mod secrets;
 mod server;
 
@@ -25,6 +26,14 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Audit(c) => admin::audit(c),
         Command::Token => admin::token(),
         Command::Scan(a) => Ok(keyward_scan::cli::run(&a, None)),
+        Command::Run(a) => app::run(a),
+        Command::Check(a) => app::check(a),
+        Command::Docs(a) => app::docs(a),
+        Command::Example(a) => app::example(a),
+        Command::Gen(a) => app::gen_secret(a),
+        Command::Import(a) => app::import(a),
+        Command::Export(a) => app::export(a),
+        Command::Doctor(a) => app::doctor(a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

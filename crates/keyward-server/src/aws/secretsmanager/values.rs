@@ -1,0 +1,388 @@
+//! CreateSecret, GetSecretValue, BatchGetSecretValue, PutSecretValue, UpdateSecret.
+
+use super::{
+    client_token, decode_token, default_stages, encode_token, marked_deleted, opt_i64, opt_str,
+    opt_str_list, same_value, secret_id, secret_value, short_json, tags, value_json,
+};
+use crate::aws::{AwsCtx, invalid_param};
+use crate::ctx::Audit;
+use crate::error::ApiError;
+use crate::names::validate_secret_name;
+use crate::ops::AWSCURRENT;
+use keyward_store::{AddVersionOutcome, Namespace, Secret, SecretPatch, Version, VersionSelector};
+use serde_json::{Value, json};
+
+fn description(input: &Value) -> Result<Option<String>, ApiError> {
+    let d = opt_str(input, "Description")?;
+    if let Some(d) = d {
+        if d.chars().count() > 2048 {
+            return Err(invalid_param(
+                "Description must be at most 2048 characters.",
+            ));
+        }
+    }
+    Ok(d.map(str::to_string))
+}
+
+fn kms_key(input: &Value) -> Result<Option<String>, ApiError> {
+    let k = opt_str(input, "KmsKeyId")?;
+    if let Some(k) = k {
+        if k.is_empty() || k.len() > 2048 {
+            return Err(invalid_param("KmsKeyId must be 1-2048 characters."));
+        }
+    }
+    Ok(k.map(str::to_string))
+}
+
+fn token_in_use(token: &str, secret: &Secret) -> ApiError {
+    ApiError::AlreadyExists(format!(
+        "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {}.",
+        secret.arn
+    ))
+}
+
+/// A replayed `ClientRequestToken`: `Some(version)` when it names an existing
+/// version with the same value (idempotent replay), an error when the value differs.
+async fn replayed(
+    ctx: &AwsCtx<'_>,
+    secret: &Secret,
+    token: &str,
+    value: Option<&crate::ops::Value>,
+) -> Result<Option<Version>, ApiError> {
+    let existing = ctx
+        .st
+        .store
+        .get_version(secret.id, &VersionSelector::Id(token.to_string()))
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    match (existing, value) {
+        (Some(v), Some(value)) if same_value(ctx, secret, &v, value)? => Ok(Some(v)),
+        (Some(_), _) => Err(token_in_use(token, secret)),
+        (None, _) => Ok(None),
+    }
+}
+
+pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
+    let name = super::req_str(input, "Name")?;
+    validate_secret_name(name)?;
+    let value = secret_value(input)?;
+    let token = client_token(input)?;
+    let description = description(input)?;
+    let kms = kms_key(input)?;
+    let tags = tags(input, "Tags")?.unwrap_or_default();
+    let replica_regions = super::misc::replica_regions(input, "AddReplicaRegions")?;
+    let force_overwrite = super::opt_bool(input, "ForceOverwriteReplicaSecret")?.unwrap_or(false);
+    if replica_regions.iter().any(|r| r.0 == ctx.region) {
+        return Err(invalid_param("Invalid replica region."));
+    }
+
+    let existing = ctx.lookup_opt(audit, "CreateSecret", name).await?;
+    if let Some(secret) = existing {
+        if secret.deleted_at.is_some() {
+            return Err(ApiError::InvalidRequest(
+                "You can't create this secret because a secret with this name is already scheduled for deletion.".into(),
+            ));
+        }
+        let Some(token) = token else {
+            return Err(ApiError::AlreadyExists(
+                "A resource with the ID you requested already exists.".into(),
+            ));
+        };
+        return match replayed(ctx, &secret, &token, value.as_ref()).await? {
+            Some(v) => {
+                audit.version(v.version_id.clone());
+                Ok(short_json(&secret, Some(&v.version_id)))
+            }
+            None => Err(ApiError::AlreadyExists(format!(
+                "The operation failed because the secret {name} already exists."
+            ))),
+        };
+    }
+    if tags.iter().any(|t| t.key.starts_with("aws:")) {
+        return Err(invalid_param(
+            "Tag keys starting with aws: are reserved for AWS use.",
+        ));
+    }
+    let arn = ctx.st.secret_arn(&ctx.region, name);
+    let version_id = token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let (secret, version) = ctx
+        .st
+        .create_secret(
+            ctx.caller,
+            audit,
+            Namespace::Secrets,
+            &ctx.region,
+            name,
+            arn,
+            value.as_ref().map(|v| (v, version_id)),
+            description,
+            kms,
+            tags,
+            json!({}),
+        )
+        .await?;
+    let secret = if replica_regions.is_empty() {
+        secret
+    } else {
+        super::misc::add_replicas(ctx, &secret, &replica_regions, force_overwrite).await?
+    };
+    Ok(short_json(
+        &secret,
+        version.as_ref().map(|v| v.version_id.as_str()),
+    ))
+}
+
+pub async fn get(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
+    let id = secret_id(input)?;
+    let version_id = opt_str(input, "VersionId")?;
+    let stage = opt_str(input, "VersionStage")?;
+    let secret = ctx.lookup(audit, "GetSecretValue", id).await?;
+    read(ctx, audit, &secret, version_id, stage).await
+}
+
+async fn read(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    secret: &Secret,
+    version_id: Option<&str>,
+    stage: Option<&str>,
+) -> Result<Value, ApiError> {
+    if secret.deleted_at.is_some() {
+        return Err(marked_deleted());
+    }
+    let selector = match (version_id, stage) {
+        (Some(id), _) => VersionSelector::Id(id.to_string()),
+        (None, Some(s)) => VersionSelector::Stage(s.to_string()),
+        (None, None) => VersionSelector::Stage(AWSCURRENT.to_string()),
+    };
+    let (version, value) = ctx.st.read_version(audit, secret, &selector).await?;
+    if let (Some(_), Some(s)) = (version_id, stage) {
+        if !version.stages.iter().any(|v| v == s) {
+            return Err(ApiError::InvalidRequest(
+                "You provided a VersionStage that is not associated to the provided VersionId."
+                    .into(),
+            ));
+        }
+    }
+    Ok(value_json(secret, &version, &value))
+}
+
+pub async fn batch_get(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let ids = opt_str_list(input, "SecretIdList")?.unwrap_or_default();
+    let filters = super::list::filters(input)?;
+    let max = opt_i64(input, "MaxResults")?;
+    let offset = decode_token(opt_str(input, "NextToken")?)?;
+    if !ids.is_empty() && !filters.is_empty() {
+        return Err(invalid_param(
+            "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
+        ));
+    }
+    if max.is_some() && filters.is_empty() {
+        return Err(invalid_param(
+            "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.",
+        ));
+    }
+    if ids.len() > 20 {
+        return Err(invalid_param(
+            "SecretIdList can contain at most 20 secret ids.",
+        ));
+    }
+    let max = match max {
+        None => 20,
+        Some(m) if (1..=20).contains(&m) => m as usize,
+        Some(_) => return Err(invalid_param("MaxResults must be between 1 and 20.")),
+    };
+    // The batch itself is authorized as BatchGetSecretValue; each secret read is
+    // authorized as GetSecretValue and audited as a record of its own.
+    ctx.authorize("secretsmanager:BatchGetSecretValue", "*", None)?;
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    let mut next = None;
+    if !ids.is_empty() {
+        for id in &ids {
+            match read_one(ctx, audit, id).await {
+                Ok(v) => values.push(v),
+                Err(e) if matches!(e, ApiError::Internal { .. } | ApiError::Sealed(_)) => {
+                    return Err(e);
+                }
+                Err(e) => errors.push(json!({
+                    "SecretId": id,
+                    "ErrorCode": e.aws_type(),
+                    "Message": e.to_string(),
+                })),
+            }
+        }
+    } else {
+        let all = super::list::matching(ctx, &filters, false).await?;
+        let page: Vec<&Secret> = all.iter().skip(offset).take(max).collect();
+        if offset + page.len() < all.len() {
+            next = Some(encode_token(offset + page.len()));
+        }
+        for s in page {
+            values.push(read_one(ctx, audit, &s.arn).await?);
+        }
+    }
+    let mut out = json!({"SecretValues": values, "Errors": errors});
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(out)
+}
+
+/// One secret of a batch read, with its own audit record.
+async fn read_one(ctx: &AwsCtx<'_>, batch: &Audit, id: &str) -> Result<Value, ApiError> {
+    let mut audit = batch.clone();
+    audit.action("secretsmanager:GetSecretValue");
+    audit.event.resource = None;
+    audit.event.version_id = None;
+    let result = async {
+        let secret = ctx.lookup(&mut audit, "GetSecretValue", id).await?;
+        read(ctx, &mut audit, &secret, None, None).await
+    }
+    .await;
+    match &result {
+        Ok(_) => audit.event.outcome = keyward_store::Outcome::Success,
+        Err(e) => {
+            audit.event.outcome = e.outcome();
+            audit.event.error_code = Some(e.aws_type().to_string());
+        }
+    }
+    let keys = ctx.st.keys()?;
+    keys.audit.record(audit.event).await.map_err(|e| {
+        tracing::error!(request_id = ctx.request_id(), error = %e, "could not store an audit record");
+        ApiError::Internal {
+            request_id: ctx.request_id().to_string(),
+        }
+    })?;
+    result
+}
+
+pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
+    let id = secret_id(input)?;
+    let value = secret_value(input)?;
+    let token = client_token(input)?;
+    let stages = match opt_str_list(input, "VersionStages")? {
+        Some(s) => s,
+        None => default_stages(),
+    };
+    if stages.len() > 20 || stages.iter().any(|s| s.is_empty() || s.len() > 256) {
+        return Err(invalid_param(
+            "VersionStages can hold at most 20 labels of 1-256 characters.",
+        ));
+    }
+    let Some(value) = value else {
+        return Err(ApiError::InvalidRequest(
+            "You must provide either SecretString or SecretBinary.".into(),
+        ));
+    };
+    let secret = ctx.lookup(audit, "PutSecretValue", id).await?;
+    if super::primary_region(&secret).is_some() {
+        return Err(super::misc::replica_error());
+    }
+    if secret.deleted_at.is_some() {
+        return Err(super::marked_for_deletion());
+    }
+    if let Some(t) = &token {
+        if let Some(v) = replayed(ctx, &secret, t, Some(&value)).await? {
+            audit.version(v.version_id.clone());
+            return Ok(put_json(&secret, &v));
+        }
+    }
+    let mut stages = dedup(stages);
+    if !stages.iter().any(|s| s == AWSCURRENT) && ctx.versions(&secret).await?.is_empty() {
+        // The first version of a secret is always current.
+        stages.push(AWSCURRENT.to_string());
+    }
+    let out = ctx
+        .st
+        .put_value(ctx.caller, audit, &secret, &value, token, stages.clone())
+        .await
+        .map_err(|e| match e {
+            ApiError::AlreadyExists(_) => {
+                token_in_use(audit.event.version_id.as_deref().unwrap_or(""), &secret)
+            }
+            e => e,
+        })?;
+    Ok(match out {
+        // Answer with the labels in the order they were asked for.
+        AddVersionOutcome::Created(v) => json!({
+            "ARN": secret.arn,
+            "Name": secret.name,
+            "VersionId": v.version_id,
+            "VersionStages": dedup(stages),
+        }),
+        AddVersionOutcome::AlreadyExisted(v) => put_json(&secret, &v),
+    })
+}
+
+fn dedup(stages: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(stages.len());
+    for s in stages {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn put_json(secret: &Secret, version: &Version) -> Value {
+    json!({
+        "ARN": secret.arn,
+        "Name": secret.name,
+        "VersionId": version.version_id,
+        "VersionStages": version.stages,
+    })
+}
+
+pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
+    let id = secret_id(input)?;
+    let value = secret_value(input)?;
+    let token = client_token(input)?;
+    let description = description(input)?;
+    let kms = kms_key(input)?;
+    let secret = ctx.lookup(audit, "UpdateSecret", id).await?;
+    if super::primary_region(&secret).is_some() {
+        return Err(super::misc::replica_error());
+    }
+    if let (Some(t), Some(v)) = (&token, &value) {
+        if let Some(existing) = replayed(ctx, &secret, t, Some(v)).await? {
+            audit.version(existing.version_id.clone());
+            return Ok(short_json(&secret, Some(&existing.version_id)));
+        }
+    }
+    if secret.deleted_at.is_some() {
+        return Err(super::marked_for_deletion());
+    }
+    let patch = SecretPatch {
+        description: description.map(Some),
+        kms_key_id: kms.map(Some),
+        ..Default::default()
+    };
+    let secret = if patch.description.is_some() || patch.kms_key_id.is_some() {
+        ctx.st
+            .store
+            .update_secret(secret.id, patch)
+            .await
+            .map_err(|e| ctx.store_err(e))?
+    } else {
+        secret
+    };
+    let Some(value) = value else {
+        return Ok(short_json(&secret, None));
+    };
+    let out = ctx
+        .st
+        .put_value(ctx.caller, audit, &secret, &value, token, default_stages())
+        .await
+        .map_err(|e| match e {
+            ApiError::AlreadyExists(_) => {
+                token_in_use(audit.event.version_id.as_deref().unwrap_or(""), &secret)
+            }
+            e => e,
+        })?;
+    Ok(short_json(&secret, Some(&out.version().version_id)))
+}

@@ -1,0 +1,78 @@
+//! DescribeParameters: metadata only (never values), with the legacy `Filters` or
+//! `ParameterFilters`, paginated by name.
+
+use super::filters::{self, Mode, View};
+use super::rules::{self, ParamMeta};
+use super::{AwsCtx, max_results, metadata_json, opt_str, verr};
+use crate::ctx::Audit;
+use crate::error::ApiError;
+use keyward_store::{ListQuery, Namespace};
+use serde_json::{Value, json};
+
+pub async fn describe_parameters(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let legacy = filters::parse_legacy_filters(input)?;
+    let pfilters = filters::parse_parameter_filters(input, Mode::Describe)?;
+    if !legacy.is_empty() && !pfilters.is_empty() {
+        return Err(verr(
+            "You can use either Filters or ParameterFilters in a single request.".into(),
+        ));
+    }
+    let max = max_results(input, 50, 10, true)?;
+    let offset = opt_str(input, "NextToken")?
+        .map(rules::parse_offset_token)
+        .transpose()?
+        .unwrap_or(0);
+    // DescribeParameters has no resource-level permissions in AWS: Resource "*".
+    let resource = format!("arn:aws:ssm:{}:{}:*", ctx.region, ctx.st.cfg.account_id);
+    audit.resource(resource.clone());
+    ctx.authorize("ssm:DescribeParameters", &resource, None)?;
+    let all = ctx
+        .st
+        .store
+        .list_secrets(&ListQuery {
+            namespace: Namespace::Parameters,
+            region: ctx.region.clone(),
+            name_prefix: None,
+            include_deleted: false,
+            after_name: None,
+            limit: None,
+        })
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    let mut out = Vec::new();
+    let mut skipped = 0usize;
+    let mut more = false;
+    for s in &all {
+        let meta = ParamMeta::from_json(&s.metadata).unwrap_or_default();
+        let view = View {
+            key: &s.name,
+            ptype: &meta.ptype,
+            key_id: meta.key_id.as_deref(),
+            tier: &meta.tier,
+            data_type: &meta.data_type,
+            tags: &s.tags,
+            labels: &[],
+        };
+        if !filters::matches_all(&legacy, &view) || !filters::matches_all(&pfilters, &view) {
+            continue;
+        }
+        if skipped < offset {
+            skipped += 1;
+            continue;
+        }
+        if out.len() == max {
+            more = true;
+            break;
+        }
+        out.push(metadata_json(s));
+    }
+    let mut resp = json!({ "Parameters": out });
+    if more {
+        resp["NextToken"] = json!(rules::offset_token(offset + max));
+    }
+    Ok(resp)
+}

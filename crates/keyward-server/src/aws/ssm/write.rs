@@ -1,0 +1,519 @@
+//! PutParameter, DeleteParameter(s), LabelParameterVersion, UnlabelParameterVersion.
+
+use super::rules::{self, DEFAULT_KEY_ID, MAX_LABELS_PER_VERSION, MAX_VERSIONS, ParamMeta};
+use super::{
+    AwsCtx, current_version, err, lookup, not_found, opt_bool, opt_i64, opt_str, param_arn,
+    req_str, str_list, verr, version_meta, version_not_found, version_number,
+};
+use crate::ctx::Audit;
+use crate::error::ApiError;
+use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
+use crate::ops::{AWSCURRENT, Value as PlainValue};
+use keyward_crypto::SecretBytes;
+use keyward_store::{
+    AddVersionOutcome, Namespace, NewSecret, Secret, SecretPatch, StoreError, ValueKind, Version,
+    VersionSelector,
+};
+use serde_json::{Value, json};
+use std::sync::LazyLock;
+
+/// Serialises this server's SSM writes: version numbers are allocated by reading
+/// the latest, so two writers must not interleave.
+static WRITE_LOCK: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sync::Mutex::new(()));
+
+/// The request's attributes, before they are merged with the parameter's current ones.
+#[derive(Debug)]
+struct PutInput<'a> {
+    name: &'a str,
+    value: &'a str,
+    ptype: Option<&'static str>,
+    description: Option<&'a str>,
+    allowed_pattern: Option<&'a str>,
+    key_id: Option<&'a str>,
+    tier: Option<&'a str>,
+    data_type: Option<&'static str>,
+    policies: Option<&'a str>,
+}
+
+fn parse_put(input: &Value) -> Result<PutInput<'_>, ApiError> {
+    let name = req_str(input, "Name")?;
+    let value = req_str(input, "Value")?;
+    if value.is_empty() {
+        return Err(verr("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.".into()));
+    }
+    let description = opt_str(input, "Description")?;
+    if description.is_some_and(|d| d.chars().count() > 1024) {
+        return Err(verr("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024".into()));
+    }
+    let allowed_pattern = opt_str(input, "AllowedPattern")?;
+    if allowed_pattern.is_some_and(|p| p.chars().count() > 1024) {
+        return Err(verr("1 validation error detected: Value at 'allowedPattern' failed to satisfy constraint: Member must have length less than or equal to 1024".into()));
+    }
+    let key_id = opt_str(input, "KeyId")?;
+    // Parameter policies are kept as given; only a JSON array of them needs the
+    // advanced tier (see `has_policies`).
+    let policies = opt_str(input, "Policies")?;
+    Ok(PutInput {
+        name,
+        value,
+        ptype: opt_str(input, "Type")?.map(rules::parse_type).transpose()?,
+        description,
+        allowed_pattern,
+        key_id,
+        tier: opt_str(input, "Tier")?,
+        data_type: opt_str(input, "DataType")?
+            .map(rules::parse_data_type)
+            .transpose()?,
+        policies,
+    })
+}
+
+/// The attributes of the new version: the request's, else the previous version's.
+fn merge(req: &PutInput<'_>, prev: Option<&ParamMeta>) -> Result<ParamMeta, ApiError> {
+    let ptype = match (req.ptype, prev) {
+        (Some(t), _) => t.to_string(),
+        (None, Some(p)) => p.ptype.clone(),
+        (None, None) => {
+            return Err(verr(
+                "A parameter type is required when you create a parameter.".into(),
+            ));
+        }
+    };
+    let pick = |new: Option<&str>, old: Option<&String>| new.map(str::to_string).or(old.cloned());
+    let key_id = if ptype == "SecureString" {
+        if let Some(k) = req.key_id {
+            if !rules::key_id_is_valid(k) {
+                return Err(err(
+                    "InvalidKeyId",
+                    format!(
+                        "Invalid KeyId {k:?}: use a KMS key id, key ARN, alias name (alias/...) or alias ARN"
+                    ),
+                ));
+            }
+        }
+        let old = prev.filter(|p| p.ptype == "SecureString");
+        Some(
+            pick(req.key_id, old.and_then(|p| p.key_id.as_ref()))
+                .unwrap_or_else(|| DEFAULT_KEY_ID.to_string()),
+        )
+    } else {
+        // Not used to encrypt anything, but kept as given, like the other attributes.
+        req.key_id.map(str::to_string)
+    };
+    let policies = pick(req.policies, prev.and_then(|p| p.policies.as_ref()));
+    let has_policies = policies
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Vec<Value>>(p).ok())
+        .is_some_and(|v| !v.is_empty());
+    let tier = rules::resolve_tier(
+        req.tier,
+        prev.map(|p| p.tier.as_str()),
+        req.value.len(),
+        has_policies,
+    )?;
+    let data_type = req
+        .data_type
+        .map(str::to_string)
+        .or_else(|| prev.map(|p| p.data_type.clone()))
+        .unwrap_or_else(|| "text".into());
+    let meta = ParamMeta {
+        name: prev
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| req.name.to_string()),
+        ptype,
+        description: pick(req.description, prev.and_then(|p| p.description.as_ref())),
+        allowed_pattern: pick(
+            req.allowed_pattern,
+            prev.and_then(|p| p.allowed_pattern.as_ref()),
+        ),
+        key_id,
+        tier: tier.to_string(),
+        data_type,
+        policies,
+        ..Default::default()
+    };
+    check_value(&meta, req.value)?;
+    Ok(meta)
+}
+
+fn check_value(meta: &ParamMeta, value: &str) -> Result<(), ApiError> {
+    if meta.data_type == "aws:ec2:image" {
+        if meta.ptype != "String" {
+            return Err(err(
+                "UnsupportedParameterType",
+                "The aws:ec2:image data type is supported only for String parameters".into(),
+            ));
+        }
+        if !rules::is_ami_id(value) {
+            return Err(verr(
+                "Parameter value, cannot be validated against allowedDataType: aws:ec2:image. The value must be an AMI ID such as ami-12345678".into(),
+            ));
+        }
+    }
+    if let Some(p) = &meta.allowed_pattern {
+        let re = regex::RegexBuilder::new(p)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|_| {
+                err(
+                    "InvalidAllowedPatternException",
+                    format!("The request doesn't meet the regular expression requirement: {p:?} is not a valid regular expression"),
+                )
+            })?;
+        if !re.is_match(value) {
+            return Err(err(
+                "ParameterPatternMismatchException",
+                format!("Parameter value, cannot be validated against allowedPattern: {p}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn secret_meta(meta: &ParamMeta, version: i64, at: time::OffsetDateTime, user: &str) -> Value {
+    let mut m = meta.clone();
+    m.version = Some(version);
+    m.last_modified = super::super::epoch(at).as_f64();
+    m.last_modified_user = Some(user.to_string());
+    m.to_json()
+}
+
+pub async fn put_parameter(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let req = parse_put(input)?;
+    let overwrite = opt_bool(input, "Overwrite")?;
+    let tags = super::tags::parse_tags(input, "Tags")?.unwrap_or_default();
+    if overwrite && !tags.is_empty() {
+        return Err(verr("Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.".into()));
+    }
+    if tags.len() > rules::MAX_TAGS {
+        return Err(super::tags::too_many());
+    }
+    validate_parameter_name(req.name)?;
+    let key = rules::canonical(req.name);
+    let arn = param_arn(ctx, &key);
+    audit.resource(arn.clone());
+    let _guard = WRITE_LOCK.lock().await;
+    let existing = lookup(ctx, &key).await?;
+    ctx.authorize("ssm:PutParameter", &arn, existing.as_ref())?;
+    if !tags.is_empty() {
+        ctx.authorize("ssm:AddTagsToResource", &arn, existing.as_ref())?;
+    }
+    let user = ctx.caller.principal.arn.clone();
+    let plain = PlainValue {
+        kind: ValueKind::String,
+        bytes: SecretBytes::new(req.value.as_bytes().to_vec()),
+    };
+    let (secret, version_no, meta) = match existing {
+        Some(_) if !overwrite => {
+            return Err(err(
+                "ParameterAlreadyExists",
+                "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.".into(),
+            ));
+        }
+        None => {
+            let meta = merge(&req, None)?;
+            let id = uuid::Uuid::new_v4();
+            let mut nv =
+                ctx.st
+                    .new_version(id, "1".into(), &plain, vec![AWSCURRENT.into()], ctx.caller)?;
+            nv.metadata = meta.to_json();
+            let new = NewSecret {
+                id,
+                namespace: Namespace::Parameters,
+                region: ctx.region.clone(),
+                name: key.clone(),
+                arn: arn.clone(),
+                description: meta.description.clone(),
+                kms_key_id: meta.key_id.clone(),
+                tags,
+                metadata: secret_meta(&meta, 1, time::OffsetDateTime::now_utc(), &user),
+            };
+            let secret = ctx
+                .st
+                .store
+                .create_secret(new, Some(nv))
+                .await
+                .map_err(|e| match e {
+                    StoreError::AlreadyExists { .. } => err(
+                        "ParameterAlreadyExists",
+                        "The parameter already exists.".into(),
+                    ),
+                    e => ctx.store_err(e),
+                })?;
+            (secret, 1, meta)
+        }
+        Some(secret) => {
+            let versions = ctx
+                .st
+                .store
+                .list_versions(secret.id)
+                .await
+                .map_err(|e| ctx.store_err(e))?;
+            let prev = match versions.last() {
+                Some(v) => version_meta(&secret, v),
+                None => version_meta(&secret, &current_version(ctx, &secret).await?),
+            };
+            let meta = merge(&req, Some(&prev))?;
+            if versions.len() >= MAX_VERSIONS {
+                if let Some(oldest) = versions.first() {
+                    if !rules::user_labels(&oldest.stages).is_empty() {
+                        return Err(err(
+                            "ParameterMaxVersionLimitExceeded",
+                            format!(
+                                "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
+                                req.name,
+                                version_number(oldest)
+                            ),
+                        ));
+                    }
+                }
+            }
+            let next = versions.iter().map(version_number).max().unwrap_or(0) + 1;
+            let mut nv = ctx.st.new_version(
+                secret.id,
+                next.to_string(),
+                &plain,
+                vec![AWSCURRENT.into()],
+                ctx.caller,
+            )?;
+            nv.metadata = meta.to_json();
+            let added = ctx
+                .st
+                .store
+                .add_version(secret.id, nv)
+                .await
+                .map_err(|e| ctx.store_err(e))?;
+            let created_at = added.version().created_at;
+            if let AddVersionOutcome::Created(_) = added {
+                prune(ctx, &secret).await?;
+            }
+            let secret = ctx
+                .st
+                .store
+                .update_secret(
+                    secret.id,
+                    SecretPatch {
+                        description: Some(meta.description.clone()),
+                        kms_key_id: Some(meta.key_id.clone()),
+                        metadata: Some(secret_meta(&meta, next, created_at, &user)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| ctx.store_err(e))?;
+            (secret, next, meta)
+        }
+    };
+    audit.version(version_no.to_string());
+    ctx.st.publish(&secret, "put", Some(version_no.to_string()));
+    Ok(json!({ "Version": version_no, "Tier": meta.tier }))
+}
+
+/// Keeps at most 100 versions, dropping the oldest (which has no labels: checked
+/// before the write).
+async fn prune(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiError> {
+    let all = ctx
+        .st
+        .store
+        .list_versions(secret.id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    if all.len() <= MAX_VERSIONS {
+        return Ok(());
+    }
+    let excess = all.len() - MAX_VERSIONS;
+    let unstaged = all.iter().filter(|v| v.stages.is_empty()).count();
+    ctx.st
+        .store
+        .prune_versions(secret.id, unstaged.saturating_sub(excess))
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    Ok(())
+}
+
+pub async fn delete_parameter(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let name = req_str(input, "Name")?;
+    validate_parameter_name_syntax(name)?;
+    let key = rules::canonical(name);
+    let arn = param_arn(ctx, &key);
+    audit.resource(arn.clone());
+    let _guard = WRITE_LOCK.lock().await;
+    let secret = lookup(ctx, &key).await?;
+    ctx.authorize("ssm:DeleteParameter", &arn, secret.as_ref())?;
+    let secret = secret.ok_or_else(|| not_found(name))?;
+    purge(ctx, &secret).await?;
+    Ok(json!({}))
+}
+
+async fn purge(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiError> {
+    ctx.st
+        .store
+        .purge_secret(secret.id)
+        .await
+        .map_err(|e| ctx.store_err(e))?;
+    ctx.st.publish(secret, "delete", None);
+    Ok(())
+}
+
+pub async fn delete_parameters(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let names = str_list(input, "Names")?.ok_or_else(|| super::not_null("Names"))?;
+    if names.is_empty() || names.len() > 10 {
+        return Err(verr(format!(
+            "1 validation error detected: Value '[{}]' at 'names' failed to satisfy constraint: Member must have length {}.",
+            names.join(", "),
+            if names.is_empty() {
+                "greater than or equal to 1"
+            } else {
+                "less than or equal to 10"
+            }
+        )));
+    }
+    let _guard = WRITE_LOCK.lock().await;
+    // Authorize everything first, so a denial deletes nothing.
+    let mut found = Vec::new();
+    let mut invalid = Vec::new();
+    let mut arns = Vec::new();
+    for name in &names {
+        if found.iter().any(|(n, _): &(&String, _)| *n == name) || invalid.contains(name) {
+            continue;
+        }
+        if validate_parameter_name_syntax(name).is_err() {
+            invalid.push(name.clone());
+            continue;
+        }
+        let key = rules::canonical(name);
+        let arn = param_arn(ctx, &key);
+        let secret = lookup(ctx, &key).await?;
+        ctx.authorize("ssm:DeleteParameters", &arn, secret.as_ref())?;
+        arns.push(arn);
+        match secret {
+            Some(s) => found.push((name, s)),
+            None => invalid.push(name.clone()),
+        }
+    }
+    if !arns.is_empty() {
+        audit.resource(arns.join(","));
+    }
+    let mut deleted = Vec::new();
+    for (name, s) in &found {
+        purge(ctx, s).await?;
+        deleted.push((*name).clone());
+    }
+    Ok(json!({ "DeletedParameters": deleted, "InvalidParameters": invalid }))
+}
+
+/// Looks up a parameter for a label operation, authorizing `action` on it.
+async fn labelled_target(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+    action: &str,
+    version_required: bool,
+) -> Result<(Secret, Version, Vec<String>), ApiError> {
+    let name = req_str(input, "Name")?;
+    let version = opt_i64(input, "ParameterVersion")?;
+    if version_required && version.is_none() {
+        return Err(super::not_null("ParameterVersion"));
+    }
+    let labels = str_list(input, "Labels")?.ok_or_else(|| super::not_null("Labels"))?;
+    rules::check_label_list(&labels)?;
+    validate_parameter_name_syntax(name)?;
+    let key = rules::canonical(name);
+    let arn = param_arn(ctx, &key);
+    audit.resource(arn.clone());
+    let secret = lookup(ctx, &key).await?;
+    ctx.authorize(action, &arn, secret.as_ref())?;
+    let secret = secret.ok_or_else(|| not_found(name))?;
+    let target = match version {
+        None => current_version(ctx, &secret).await?,
+        Some(n) => ctx
+            .st
+            .store
+            .get_version(secret.id, &VersionSelector::Id(n.to_string()))
+            .await
+            .map_err(|e| ctx.store_err(e))?
+            .ok_or_else(|| version_not_found(name, &n.to_string()))?,
+    };
+    audit.version(target.version_id.clone());
+    let mut unique: Vec<String> = Vec::with_capacity(labels.len());
+    for l in labels {
+        if !unique.contains(&l) {
+            unique.push(l);
+        }
+    }
+    Ok((secret, target, unique))
+}
+
+pub async fn label_parameter_version(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let _guard = WRITE_LOCK.lock().await;
+    let (secret, target, labels) =
+        labelled_target(ctx, audit, input, "ssm:LabelParameterVersion", false).await?;
+    let (valid, invalid): (Vec<String>, Vec<String>) =
+        labels.into_iter().partition(|l| rules::label_is_valid(l));
+    let have = rules::user_labels(&target.stages);
+    let new: Vec<&String> = valid.iter().filter(|l| !have.contains(l)).collect();
+    if have.len() + new.len() > MAX_LABELS_PER_VERSION {
+        return Err(err(
+            "ParameterVersionLabelLimitExceeded",
+            "An error occurred (ParameterVersionLabelLimitExceeded) when calling the LabelParameterVersion operation: A parameter version can have maximum 10 labels.Move one or more labels to another version and try again.".into(),
+        ));
+    }
+    for l in &new {
+        ctx.st
+            .store
+            .move_stage(secret.id, l, Some(&target.version_id), None)
+            .await
+            .map_err(|e| ctx.store_err(e))?;
+    }
+    if !new.is_empty() {
+        ctx.st
+            .publish(&secret, "stage", Some(target.version_id.clone()));
+    }
+    Ok(json!({ "InvalidLabels": invalid, "ParameterVersion": version_number(&target) }))
+}
+
+pub async fn unlabel_parameter_version(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let _guard = WRITE_LOCK.lock().await;
+    let (secret, target, labels) =
+        labelled_target(ctx, audit, input, "ssm:UnlabelParameterVersion", true).await?;
+    let have = rules::user_labels(&target.stages);
+    let mut removed = Vec::new();
+    let mut invalid = Vec::new();
+    for l in labels {
+        if have.contains(&l) {
+            ctx.st
+                .store
+                .move_stage(secret.id, &l, None, Some(&target.version_id))
+                .await
+                .map_err(|e| ctx.store_err(e))?;
+            removed.push(l);
+        } else {
+            invalid.push(l);
+        }
+    }
+    if !removed.is_empty() {
+        ctx.st
+            .publish(&secret, "stage", Some(target.version_id.clone()));
+    }
+    Ok(json!({ "RemovedLabels": removed, "InvalidLabels": invalid }))
+}

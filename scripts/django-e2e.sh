@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# End-to-end check of issue 4 against a real Django project (seed 000's
+# verification steps): builds keyward, makes a Python venv with Django and pytest,
+# and runs tests/python/test_django_seed.py, which starts `keyward serve`, runs
+# `django-admin startproject mysite`, points settings.py at the environment and
+# drives `keyward run ... -- python manage.py check --deploy`.
+#
+#   KEYWARD_PY_VENV  venv to create/reuse (default ~/.cache/keyward-venv)
+#   KEYWARD_BIN      keyward binary to test (default: cargo build, then target/debug)
+#   extra arguments go to pytest (e.g. -k production -x -vv)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${KEYWARD_PY_VENV:-$HOME/.cache/keyward-venv}"
+
+if [[ -z "${KEYWARD_BIN:-}" ]]; then
+    (cd "$ROOT" && cargo build -q -p keyward)
+    KEYWARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/keyward"
+fi
+[[ -x "$KEYWARD_BIN" ]] || { echo "django-e2e: no keyward binary at $KEYWARD_BIN" >&2; exit 2; }
+export KEYWARD_BIN
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "django-e2e: creating venv $VENV" >&2
+    python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import django, pytest' 2>/dev/null; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check django pytest
+fi
+
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/python/test_django_seed.py" "$@"
