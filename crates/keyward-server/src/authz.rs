@@ -38,10 +38,10 @@ impl AppState {
         let now = time::OffsetDateTime::now_utc();
         ctx.set(
             "aws:CurrentTime",
-            &now.format(&time::format_description::well_known::Rfc3339)
+            now.format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
         );
-        ctx.set("aws:EpochTime", &now.unix_timestamp().to_string());
+        ctx.set("aws:EpochTime", now.unix_timestamp().to_string());
         for tag in &caller.principal.tags {
             ctx.set(&format!("aws:PrincipalTag/{}", tag.key), &tag.value);
         }

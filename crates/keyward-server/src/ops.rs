@@ -14,7 +14,6 @@ use keyward_store::{
 use uuid::Uuid;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
-pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
 pub const AWSPENDING: &str = "AWSPENDING";
 
 /// A plaintext value on its way in or out. Never logged.

@@ -3,6 +3,7 @@
 
 mod identities;
 mod openapi;
+mod scan;
 mod secrets;
 mod sys;
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(sys::router())
         .merge(secrets::router())
         .merge(identities::router())
+        .merge(scan::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -71,7 +71,8 @@ pub async fn openapi() -> Json<Value> {
             },
             "/v1/audit": {"get": op("List audit records", "cloudtrail:LookupEvents", &[("secret", "query"), ("principal", "query"), ("outcome", "query"), ("since", "query"), ("limit", "query"), ("after_seq", "query")], false)},
             "/v1/audit/verify": {"get": op("Verify the audit chain", "keyward:VerifyAudit", &[], false)},
-            "/v1/watch": {"get": op("Server-sent change events", "secretsmanager:ListSecrets", &[], false)}
+            "/v1/watch": {"get": op("Server-sent change events", "secretsmanager:ListSecrets", &[], false)},
+            "/v1/scan/fingerprints": {"post": op("Per-scan keyed fingerprints of stored values, for `keyward scan --managed` (values never leave the server)", "keyward:GetSecretFingerprint", &[], true)}
         }
     }))
 }

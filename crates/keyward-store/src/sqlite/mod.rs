@@ -156,37 +156,36 @@ impl SqliteStore {
         if !self.inner.has_readers {
             return self.write(f).await;
         }
-        // The permit moves into the blocking task, so a cancelled caller cannot
-        // free it while its connection is still out of the pool.
-        let permit = Arc::clone(&self.inner.reader_permits)
-            .acquire_owned()
+        // WAL readers never wait for the writer, and a point read of cached pages
+        // takes microseconds: running it on the async worker avoids two thread
+        // hand-offs per read, which on a small machine cost more than the query.
+        let _permit = self
+            .inner
+            .reader_permits
+            .acquire()
             .await
             .map_err(|_| StoreError::Backend("the reader pool was closed".into()))?;
-        let inner = Arc::clone(&self.inner);
-        run_blocking(move || {
-            let _permit = permit;
-            let mut conn = {
-                let mut pool = inner
-                    .readers
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                pool.pop()
-                    .ok_or_else(|| StoreError::Backend("no reader connection available".into()))?
-            };
-            let result = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
-            })();
-            inner
+        let inner = &self.inner;
+        let mut conn = {
+            let mut pool = inner
                 .readers
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(conn);
-            result
-        })
-        .await
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pool.pop()
+                .ok_or_else(|| StoreError::Backend("no reader connection available".into()))?
+        };
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        inner
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(conn);
+        result
     }
 }
 

@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Policy(c) => admin::policy(c),
         Command::Audit(c) => admin::audit(c),
         Command::Token => admin::token(),
-        Command::Scan(a) => Ok(keyward_scan::cli::run(&a, None)),
+        Command::Scan(a) => scan(&a),
         Command::Run(a) => app::run(a),
         Command::Check(a) => app::check(a),
         Command::Docs(a) => app::docs(a),
@@ -55,4 +55,39 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 fn client() -> Result<keyward_client::Client> {
     Ok(keyward_client::Client::from_env()?)
+}
+
+/// `keyward scan`; with `--managed`, first fetches per-scan fingerprints of the
+/// stored values (never the values) from the server.
+fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
+    if !args.managed {
+        return Ok(keyward_scan::cli::run(args, None));
+    }
+    let c = client()?;
+    let v = c.call(
+        reqwest::Method::POST,
+        "/v1/scan/fingerprints",
+        &[],
+        Some(&serde_json::json!({})),
+        "fingerprints",
+    )?;
+    let key = hex::decode(v["key"].as_str().unwrap_or_default())
+        .map_err(|_| anyhow::anyhow!("the server sent a malformed scan key"))?;
+    let mut by_mac = std::collections::HashMap::new();
+    for f in v["fingerprints"].as_array().into_iter().flatten() {
+        let (Some(fp), Some(name)) = (f["fingerprint"].as_str(), f["name"].as_str()) else {
+            continue;
+        };
+        let Ok(bytes) = hex::decode(fp) else { continue };
+        if let Ok(arr) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            by_mac.insert(arr, name.to_string());
+        }
+    }
+    if let Some(skipped) = v["skipped"].as_u64().filter(|n| *n > 0) {
+        eprintln!(
+            "note: {skipped} secret(s) were not fingerprinted: your policy does not allow keyward:GetSecretFingerprint on them"
+        );
+    }
+    let managed = keyward_scan::managed::InMemoryManaged::from_fingerprints(key, by_mac);
+    Ok(keyward_scan::cli::run(args, Some(&managed)))
 }

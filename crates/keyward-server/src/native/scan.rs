@@ -1,0 +1,112 @@
+//! `POST /v1/scan/fingerprints`: what `keyward scan --managed` matches against.
+//!
+//! The scanner must find stored values in files without ever receiving them. So the
+//! server draws a fresh random key per scan and returns only HMAC-SHA256(key, value)
+//! for each value the caller may fingerprint (and for each string field of a JSON
+//! secret). The key is useless after the scan; a fingerprint reveals a value only
+//! to someone who can already guess it.
+
+use super::{audited_on, parse_json, read_body};
+use crate::authz::AuthzExtras;
+use crate::ctx::RequestMeta;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use hmac::{Hmac, Mac};
+use http::HeaderMap;
+use keyward_store::{ListQuery, Namespace, VersionSelector};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::Sha256;
+use std::sync::Arc;
+
+/// Values shorter than this are too guessable to fingerprint usefully.
+const MIN_VALUE_LEN: usize = 8;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/scan/fingerprints", post(fingerprints))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FingerprintRequest {
+    prefix: Option<String>,
+}
+
+/// HMAC-SHA256 of `value` under the per-scan `key` (the scanner computes the same).
+pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(value);
+    m.finalize().into_bytes().into()
+}
+
+async fn fingerprints(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    audited_on(&st, &meta, &headers, "keyward:GetSecretFingerprints", Some("*".into()), async |caller, audit| {
+        let bytes = read_body(&st, body).await?;
+        let req: FingerprintRequest = if bytes.is_empty() { FingerprintRequest::default() } else { parse_json(&bytes)? };
+        audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
+        let region = st.cfg.default_region.clone();
+        let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), region: Some(&region), ..Default::default() };
+        st.authorize(&caller, "secretsmanager:ListSecrets", "*", &extras)?;
+        let secrets = st
+            .store
+            .list_secrets(&ListQuery {
+                namespace: Namespace::Secrets,
+                region: region.clone(),
+                name_prefix: req.prefix.clone(),
+                include_deleted: false,
+                after_name: None,
+                limit: None,
+            })
+            .await
+            .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+        let key = keyward_crypto::random_bytes(32);
+        let mut out = Vec::new();
+        let mut skipped = 0usize;
+        for secret in &secrets {
+            let per_secret = AuthzExtras { resource_tags: &secret.tags, resource_policy: secret.resource_policy.as_deref(), ..extras.clone() };
+            if st.authorize(&caller, "keyward:GetSecretFingerprint", &secret.arn, &per_secret).is_err() {
+                skipped += 1;
+                continue;
+            }
+            let Some(version) = st
+                .store
+                .get_version(secret.id, &VersionSelector::Stage(crate::ops::AWSCURRENT.into()))
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+            else {
+                continue;
+            };
+            let value = st.open_value(secret, &version)?;
+            let bytes = value.bytes.expose();
+            let mut add = |v: &[u8], field: Option<&str>| {
+                if v.len() >= MIN_VALUE_LEN {
+                    out.push(json!({
+                        "fingerprint": hex::encode(keyed_fingerprint(&key, v)),
+                        "name": match field { Some(f) => format!("{}#{f}", secret.name), None => secret.name.clone() },
+                    }));
+                }
+            };
+            add(bytes, None);
+            // JSON secrets ({"password": ...}) leak field by field.
+            if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(bytes) {
+                for (k, v) in &map {
+                    if let serde_json::Value::String(s) = v {
+                        add(s.as_bytes(), Some(k));
+                    }
+                }
+            }
+        }
+        Ok(Json(json!({"key": hex::encode(&key), "fingerprints": out, "skipped": skipped})))
+    })
+    .await
+}
