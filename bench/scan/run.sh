@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # keyward-scan benchmark: one command that builds keyward-scan (release) and measures it
-# against the peer scanners installed by /work/shared/peer/scanbench/install.sh, in one run.
+# against the peer scanners installed by ../shared/peer/scanbench/install.sh (beside the repo), in one run.
 #
 #   bench/scan/run.sh                 # build, make corpora if missing, time + score, print ratios
 #   RUNS=3 TOOLS="keyward ripsecrets" bench/scan/run.sh
@@ -17,7 +17,7 @@
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-SB="${SCANBENCH:-/work/shared/peer/scanbench}"
+SB="${SCANBENCH:-$ROOT/../shared/peer/scanbench}"
 STATE="${SCANBENCH_HOME:-$HOME/.cache/keyward-scanbench}"
 T="$STATE/tools"
 C="$STATE/corpus"

@@ -202,33 +202,45 @@ impl Client {
             None,
             name,
         )?;
-        let (value, is_binary) = if let Some(s) = v["value"].as_str() {
-            (SecretBytes::new(s.as_bytes().to_vec()), false)
-        } else if let Some(b) = v["value_base64"].as_str() {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .map_err(|_| ClientError::Decode("the server sent invalid base64".into()))?;
-            (SecretBytes::new(bytes), true)
-        } else {
-            return Err(ClientError::Decode(
-                "the server's answer has no value".into(),
-            ));
-        };
-        Ok(SecretValue {
-            name: v["name"].as_str().unwrap_or(name).to_string(),
-            arn: v["arn"].as_str().unwrap_or_default().to_string(),
-            version_id: v["version_id"].as_str().unwrap_or_default().to_string(),
-            stages: v["stages"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            value,
-            is_binary,
-        })
+        parse_secret_value(&v, name)
+    }
+
+    /// Reads the current values of up to 100 secrets in one request. Each name gets
+    /// its own result (a missing or forbidden secret does not fail the others).
+    pub fn get_secrets(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<(String, Result<SecretValue, ClientError>)>, ClientError> {
+        let v = self.call(
+            reqwest::Method::POST,
+            "/v1/batch/get",
+            &[],
+            Some(&json!({"names": names})),
+            "batch",
+        )?;
+        let mut out = Vec::new();
+        for s in v["secrets"].as_array().into_iter().flatten() {
+            let name = s["name"].as_str().unwrap_or_default().to_string();
+            out.push((name.clone(), parse_secret_value(s, &name)));
+        }
+        for e in v["errors"].as_array().into_iter().flatten() {
+            let name = e["name"].as_str().unwrap_or_default().to_string();
+            let message = e["message"].as_str().unwrap_or_default().to_string();
+            let err = match e["code"].as_str().unwrap_or_default() {
+                "not_found" => ClientError::SecretNotFound {
+                    name: name.clone(),
+                    message,
+                },
+                "access_denied" => ClientError::AccessDenied { message },
+                code => ClientError::Api {
+                    status: 400,
+                    code: code.to_string(),
+                    message,
+                },
+            };
+            out.push((name, Err(err)));
+        }
+        Ok(out)
     }
 
     /// Writes a new version (creating the secret if needed); returns the server's answer.
@@ -284,4 +296,35 @@ impl Client {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Decodes one secret read (`value` or `value_base64`) from the native API.
+fn parse_secret_value(v: &Value, name: &str) -> Result<SecretValue, ClientError> {
+    let (value, is_binary) = if let Some(s) = v["value"].as_str() {
+        (SecretBytes::new(s.as_bytes().to_vec()), false)
+    } else if let Some(b) = v["value_base64"].as_str() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .map_err(|_| ClientError::Decode("the server sent invalid base64".into()))?;
+        (SecretBytes::new(bytes), true)
+    } else {
+        return Err(ClientError::Decode(
+            "the server's answer has no value".into(),
+        ));
+    };
+    Ok(SecretValue {
+        name: v["name"].as_str().unwrap_or(name).to_string(),
+        arn: v["arn"].as_str().unwrap_or_default().to_string(),
+        version_id: v["version_id"].as_str().unwrap_or_default().to_string(),
+        stages: v["stages"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        value,
+        is_binary,
+    })
 }

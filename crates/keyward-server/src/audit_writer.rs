@@ -10,8 +10,19 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
 const MAX_BATCH: usize = 512;
+/// Longest a commit waits for stragglers when the server is busy.
+const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_micros(500);
 
 type Job = (AuditEvent, oneshot::Sender<Result<(), String>>);
+
+fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
 
 /// Where committed records are mirrored as JSON lines, besides the chain.
 #[derive(Debug, Clone)]
@@ -43,14 +54,27 @@ impl AuditWriter {
         });
         tokio::spawn(async move {
             let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+            let mut last_batch = 0usize;
             while let Some(first) = rx.recv().await {
                 batch.push(first);
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
+                drain(&mut rx, &mut batch);
+                // Under load, the requests answered by the last commit come back a
+                // moment later; committing the first arrival alone would pay a whole
+                // commit for one record. So when the last batch was big and this one is
+                // still small, wait briefly for the rest. An idle server commits at once.
+                if last_batch >= 8 && batch.len() < last_batch / 2 {
+                    let deadline = tokio::time::Instant::now() + GATHER_WINDOW;
+                    while batch.len() < last_batch && batch.len() < MAX_BATCH {
+                        match tokio::time::timeout_at(deadline, rx.recv()).await {
+                            Ok(Some(job)) => {
+                                batch.push(job);
+                                drain(&mut rx, &mut batch);
+                            }
+                            _ => break,
+                        }
                     }
                 }
+                last_batch = batch.len();
                 let events: Vec<AuditEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
                 let result = store.append_audit(&key, events.clone()).await;
                 match &result {

@@ -1,6 +1,7 @@
 //! The native JSON API under `/v1/`. Bearer-token authenticated; every route maps to
 //! an AWS action name so one policy governs native and AWS access alike.
 
+mod batch;
 mod identities;
 mod openapi;
 mod scan;
@@ -22,6 +23,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(secrets::router())
         .merge(identities::router())
         .merge(scan::router())
+        .merge(batch::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -72,6 +72,7 @@ pub async fn openapi() -> Json<Value> {
             "/v1/audit": {"get": op("List audit records", "cloudtrail:LookupEvents", &[("secret", "query"), ("principal", "query"), ("outcome", "query"), ("since", "query"), ("limit", "query"), ("after_seq", "query")], false)},
             "/v1/audit/verify": {"get": op("Verify the audit chain", "keyward:VerifyAudit", &[], false)},
             "/v1/watch": {"get": op("Server-sent change events", "secretsmanager:ListSecrets", &[], false)},
+            "/v1/batch/get": {"post": op("Read up to 100 secrets (AWSCURRENT) in one request; each is authorized and audited as GetSecretValue", "secretsmanager:GetSecretValue", &[], true)},
             "/v1/scan/fingerprints": {"post": op("Per-scan keyed fingerprints of stored values, for `keyward scan --managed` (values never leave the server)", "keyward:GetSecretFingerprint", &[], true)}
         }
     }))

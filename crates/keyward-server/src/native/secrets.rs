@@ -108,7 +108,7 @@ pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
 impl AppState {
     /// Looks up a native secret and authorizes `action` on it; a missing secret is
     /// authorized against its would-be ARN first so denial hides existence.
-    async fn native_secret(
+    pub(super) async fn native_secret(
         &self,
         caller: &crate::state::Caller,
         audit: &mut crate::ctx::Audit,

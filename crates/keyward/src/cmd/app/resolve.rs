@@ -91,23 +91,16 @@ impl StoreClient {
         let (None, Ok(client), None) = (&self.snapshot, &self.client, self.unreachable()) else {
             return;
         };
-        let queue = Mutex::new(paths.to_vec());
-        let results = Mutex::new(BTreeMap::new());
-        std::thread::scope(|s| {
-            for _ in 0..paths.len().min(8) {
-                s.spawn(|| {
-                    while let Some(p) = queue.lock().ok().and_then(|mut q| q.pop()) {
-                        let r = client.get_secret(&p, None, None);
-                        if let Ok(mut m) = results.lock() {
-                            m.insert(p, r);
-                        }
-                    }
-                });
+        // One request per 100 names; the server audits each read and commits the
+        // records together. Servers without the batch route get concurrent reads.
+        let mut fetched = BTreeMap::new();
+        for chunk in paths.chunks(100) {
+            match client.get_secrets(chunk) {
+                Ok(results) => fetched.extend(results),
+                Err(_) => fetched.extend(fetch_concurrently(client, chunk)),
             }
-        });
-        if let Ok(r) = results.into_inner() {
-            self.prefetched.borrow_mut().extend(r);
         }
+        self.prefetched.borrow_mut().extend(fetched);
     }
 
     /// Every secret under `prefix`, by name (for `--path` mode and `export`).
@@ -444,4 +437,26 @@ mod tests {
         assert_eq!(env_name("/a/1x"), "_1X");
         assert_eq!(kind_name(ProblemKind::LookupFailed), "lookup_failed");
     }
+}
+
+/// Fetches `paths` with up to 8 concurrent requests.
+fn fetch_concurrently(
+    client: &Client,
+    paths: &[String],
+) -> BTreeMap<String, Result<SecretValue, ClientError>> {
+    let queue = Mutex::new(paths.to_vec());
+    let results = Mutex::new(BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..paths.len().min(8) {
+            s.spawn(|| {
+                while let Some(p) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                    let r = client.get_secret(&p, None, None);
+                    if let Ok(mut m) = results.lock() {
+                        m.insert(p, r);
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default()
 }
