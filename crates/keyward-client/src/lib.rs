@@ -88,6 +88,9 @@ impl SecretValue {
     }
 }
 
+/// One secret's result in a batch read: its name and its value or error.
+pub type BatchItem = (String, Result<SecretValue, ClientError>);
+
 /// Blocking client for the native API.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -207,10 +210,7 @@ impl Client {
 
     /// Reads the current values of up to 100 secrets in one request. Each name gets
     /// its own result (a missing or forbidden secret does not fail the others).
-    pub fn get_secrets(
-        &self,
-        names: &[String],
-    ) -> Result<Vec<(String, Result<SecretValue, ClientError>)>, ClientError> {
+    pub fn get_secrets(&self, names: &[String]) -> Result<Vec<BatchItem>, ClientError> {
         let v = self.call(
             reqwest::Method::POST,
             "/v1/batch/get",
