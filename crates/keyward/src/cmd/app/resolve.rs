@@ -426,19 +426,6 @@ fn snake(dbg: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_names() {
-        assert_eq!(env_name("/myapp/prod/database_url"), "DATABASE_URL");
-        assert_eq!(env_name("/myapp/prod/api-key.v2"), "API_KEY_V2");
-        assert_eq!(env_name("/a/1x"), "_1X");
-        assert_eq!(kind_name(ProblemKind::LookupFailed), "lookup_failed");
-    }
-}
-
 /// Fetches `paths` with up to 8 concurrent requests.
 fn fetch_concurrently(
     client: &Client,
@@ -459,4 +446,17 @@ fn fetch_concurrently(
         }
     });
     results.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names() {
+        assert_eq!(env_name("/myapp/prod/database_url"), "DATABASE_URL");
+        assert_eq!(env_name("/myapp/prod/api-key.v2"), "API_KEY_V2");
+        assert_eq!(env_name("/a/1x"), "_1X");
+        assert_eq!(kind_name(ProblemKind::LookupFailed), "lookup_failed");
+    }
 }
