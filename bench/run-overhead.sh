@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How much time `keyward run` adds before exec'ing the command: 50 declared
-# secrets resolved from a local server (one GET each), versus running the child
+# secrets resolved from a local server (one batch read), versus running the child
 # (`true`) directly. Uses hyperfine when installed (apt-get install -y hyperfine),
 # else a timed loop. Prints the ratio and the added milliseconds.
 #
