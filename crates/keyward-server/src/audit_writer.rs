@@ -75,13 +75,16 @@ impl AuditWriter {
                     }
                 }
                 last_batch = batch.len();
-                let events: Vec<AuditEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
-                let result = store.append_audit(&key, events.clone()).await;
+                let (events, waiters): (Vec<AuditEvent>, Vec<_>) = batch.drain(..).unzip();
+                // Copies for the mirror only when there is one: the hot path moves.
+                let mirrored = mirror_out.as_ref().map(|_| events.clone());
+                let records = events.len();
+                let result = store.append_audit(&key, events).await;
                 match &result {
                     Ok(seqs) => {
-                        if let Some(out) = &mirror_out {
+                        if let (Some(out), Some(events)) = (&mirror_out, &mirrored) {
                             if let Ok(mut w) = out.lock() {
-                                for (seq, e) in seqs.iter().zip(&events) {
+                                for (seq, e) in seqs.iter().zip(events) {
                                     let mut v = serde_json::to_value(e).unwrap_or_default();
                                     v["seq"] = (*seq).into();
                                     let _ = writeln!(w, "{v}");
@@ -91,11 +94,11 @@ impl AuditWriter {
                         }
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, records = batch.len(), "audit append failed")
+                        tracing::error!(error = %e, records, "audit append failed")
                     }
                 }
                 let reply = result.map(|_| ()).map_err(|e| e.to_string());
-                for (_, done) in batch.drain(..) {
+                for done in waiters {
                     let _ = done.send(reply.clone());
                 }
             }

@@ -86,6 +86,7 @@ where
         secret_purge,
         version_replay_and_conflict,
         version_stage_chain,
+        secret_and_version_read,
         version_move_stage,
         version_prune,
         principals_and_keys,
@@ -671,6 +672,47 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
     let listed = s.list_versions(other.id).await?;
     ensure_eq!(listed[0].metadata, serde_json::Value::Null);
     ensure_eq!(listed[1].metadata["type"], "SecureString");
+    Ok(())
+}
+
+/// The combined hot-path read agrees with the two separate reads.
+pub async fn secret_and_version_read<S: Store>(s: &S) -> CheckResult {
+    let c = s
+        .create_secret(new_secret(Namespace::Secrets, REGION, "both"), None)
+        .await?;
+    s.add_version(c.id, new_version("v1", 1, &["AWSCURRENT"]))
+        .await?;
+    s.add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]))
+        .await?;
+    let current = VersionSelector::Stage("AWSCURRENT".into());
+    let got = s
+        .get_secret_and_version(Namespace::Secrets, REGION, "both", &current)
+        .await?;
+    let (secret, version) = got.ok_or_else(|| CheckFailure("secret not found".into()))?;
+    ensure_eq!(secret.id, c.id);
+    ensure_eq!(version.map(|v| v.version_id).as_deref(), Some("v2"));
+    let previous = VersionSelector::Id("v1".into());
+    let got = s
+        .get_secret_and_version(Namespace::Secrets, REGION, "both", &previous)
+        .await?;
+    ensure_eq!(
+        got.and_then(|(_, v)| v).map(|v| v.version_id).as_deref(),
+        Some("v1")
+    );
+    let missing_version = VersionSelector::Id("nope".into());
+    let got = s
+        .get_secret_and_version(Namespace::Secrets, REGION, "both", &missing_version)
+        .await?;
+    ensure!(
+        matches!(got, Some((_, None))),
+        "unknown version must be None"
+    );
+    ensure!(
+        s.get_secret_and_version(Namespace::Secrets, REGION, "absent", &current)
+            .await?
+            .is_none(),
+        "absent secret must be None"
+    );
     Ok(())
 }
 

@@ -27,6 +27,22 @@ pub trait Store: Send + Sync + 'static {
         region: &str,
         name: &str,
     ) -> Result<Option<Secret>>;
+    /// A secret and one of its versions in one consistent read: the hot path of
+    /// every value read. The default makes two calls; backends should override it
+    /// with one transaction.
+    async fn get_secret_and_version(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<(Secret, Option<Version>)>> {
+        let Some(secret) = self.get_secret(namespace, region, name).await? else {
+            return Ok(None);
+        };
+        let version = self.get_version(secret.id, selector).await?;
+        Ok(Some((secret, version)))
+    }
     async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>>;
     async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>>;
     /// Secrets ordered by name.

@@ -43,6 +43,7 @@ check!(
     secret_purge,
     version_replay_and_conflict,
     version_stage_chain,
+    secret_and_version_read,
     version_move_stage,
     version_prune,
     principals_and_keys,

@@ -121,14 +121,82 @@ impl AppState {
         let found = self
             .find_secret(Namespace::Secrets, &region, name, &meta.request_id)
             .await?;
+        self.authorize_native(caller, audit, meta, name, action, found)
+    }
+
+    /// The hot path of every value read: the secret and the selected version in one
+    /// consistent store read, then authorization, then (only if allowed) decryption.
+    async fn native_secret_version(
+        &self,
+        caller: &crate::state::Caller,
+        audit: &mut crate::ctx::Audit,
+        meta: &RequestMeta,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<(Secret, Version, crate::ops::Value), ApiError> {
+        const ACTION: &str = "secretsmanager:GetSecretValue";
+        validate_secret_name(name)?;
+        let (secret, version) = if name.starts_with("arn:") {
+            let secret = self
+                .native_secret(caller, audit, meta, name, ACTION)
+                .await?;
+            (secret, None)
+        } else {
+            let region = self.cfg.default_region.clone();
+            let found = self
+                .store
+                .get_secret_and_version(Namespace::Secrets, &region, name, selector)
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let (secret, version) = match found {
+                Some((s, v)) => (Some(s), v),
+                None => (None, None),
+            };
+            (
+                self.authorize_native(caller, audit, meta, name, ACTION, secret)?,
+                version,
+            )
+        };
+        if secret.deleted_at.is_some() {
+            return Err(ApiError::InvalidRequest(format!(
+                "secret {name} is scheduled for deletion and cannot be read; restore it with `keyward restore {name}`"
+            )));
+        }
+        match version {
+            Some(version) => {
+                audit.version(version.version_id.clone());
+                let value = self.open_value(&secret, &version)?;
+                Ok((secret, version, value))
+            }
+            // Not found in the combined read, or looked up by ARN: the shared path
+            // gives the same errors as every other API.
+            None => {
+                let (version, value) = self.read_version(audit, &secret, selector).await?;
+                Ok((secret, version, value))
+            }
+        }
+    }
+
+    /// Authorizes `action` on a looked-up secret; a missing secret is authorized
+    /// against its would-be ARN first so denial hides existence.
+    fn authorize_native(
+        &self,
+        caller: &crate::state::Caller,
+        audit: &mut crate::ctx::Audit,
+        meta: &RequestMeta,
+        name: &str,
+        action: &str,
+        found: Option<Secret>,
+    ) -> Result<Secret, ApiError> {
+        let region = &self.cfg.default_region;
         let arn = found
             .as_ref()
             .map(|s| s.arn.clone())
-            .unwrap_or_else(|| self.would_be_arn(Namespace::Secrets, &region, name));
+            .unwrap_or_else(|| self.would_be_arn(Namespace::Secrets, region, name));
         audit.resource(arn.clone());
         let extras = AuthzExtras {
             source_ip: meta.source_ip.as_deref(),
-            region: Some(&region),
+            region: Some(region),
             user_agent: meta.user_agent.as_deref(),
             resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
             resource_policy: found.as_ref().and_then(|s| s.resource_policy.as_deref()),
@@ -242,36 +310,48 @@ async fn read(
     Path(name): Path<String>,
     q: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "secretsmanager:GetSecretValue", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
-        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
-        let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:GetSecretValue").await?;
-        if secret.deleted_at.is_some() {
-            return Err(ApiError::InvalidRequest(format!(
-                "secret {name} is scheduled for deletion and cannot be read; restore it with `keyward restore {name}`"
-            )));
-        }
-        let selector = match (q.version_id, q.stage) {
-            (Some(id), _) => VersionSelector::Id(id),
-            (None, Some(stage)) => VersionSelector::Stage(stage),
-            (None, None) => VersionSelector::Stage(AWSCURRENT.into()),
-        };
-        let (version, value) = st.read_version(audit, &secret, &selector).await?;
-        let mut out = json!({
-            "name": secret.name,
-            "arn": secret.arn,
-            "version_id": version.version_id,
-            "stages": version.stages,
-            "created_at": rfc3339(version.created_at),
-        });
-        match value.kind {
-            ValueKind::String => match std::str::from_utf8(value.bytes.expose()) {
-                Ok(s) => out["value"] = json!(s),
-                Err(_) => out["value_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())),
-            },
-            ValueKind::Binary => out["value_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())),
-        }
-        Ok(Json(out))
-    })
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:GetSecretValue",
+        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
+        async |caller, audit| {
+            let Query(q) =
+                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            let selector = match (q.version_id, q.stage) {
+                (Some(id), _) => VersionSelector::Id(id),
+                (None, Some(stage)) => VersionSelector::Stage(stage),
+                (None, None) => VersionSelector::Stage(AWSCURRENT.into()),
+            };
+            let (secret, version, value) = st
+                .native_secret_version(&caller, audit, &meta, &name, &selector)
+                .await?;
+            let mut out = json!({
+                "name": secret.name,
+                "arn": secret.arn,
+                "version_id": version.version_id,
+                "stages": version.stages,
+                "created_at": rfc3339(version.created_at),
+            });
+            match value.kind {
+                ValueKind::String => match std::str::from_utf8(value.bytes.expose()) {
+                    Ok(s) => out["value"] = json!(s),
+                    Err(_) => {
+                        out["value_base64"] = json!(
+                            base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())
+                        )
+                    }
+                },
+                ValueKind::Binary => {
+                    out["value_base64"] = json!(
+                        base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())
+                    )
+                }
+            }
+            Ok(Json(out))
+        },
+    )
     .await
 }
 

@@ -383,6 +383,24 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_secret_and_version(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<(Secret, Option<Version>)>> {
+        let (region, name, selector) = (region.to_owned(), name.to_owned(), selector.clone());
+        self.read(move |tx| {
+            let Some(secret) = secrets::get_by_name(tx, namespace, &region, &name)? else {
+                return Ok(None);
+            };
+            let version = secrets::get_version(tx, secret.id, &selector)?;
+            Ok(Some((secret, version)))
+        })
+        .await
+    }
+
     async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>> {
         let arn = arn.to_owned();
         self.read(move |tx| secrets::get_by_arn(tx, &arn)).await
