@@ -314,6 +314,27 @@ pub fn opt_i64(
     }
 }
 
+/// Optional list of strings; a wrong type is `err`.
+pub fn opt_str_list(
+    input: &Value,
+    field: &str,
+    err: fn(String) -> ApiError,
+) -> Result<Option<Vec<String>>, ApiError> {
+    match input.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err(format!("{field} must be a list of strings")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(err(format!("{field} must be a list of strings"))),
+    }
+}
+
 /// Epoch seconds with fraction, as AWS JSON timestamps are.
 pub fn epoch(t: time::OffsetDateTime) -> Value {
     let secs = t.unix_timestamp_nanos() as f64 / 1e9;

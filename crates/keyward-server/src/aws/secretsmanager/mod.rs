@@ -143,19 +143,7 @@ pub(super) fn secret_id(input: &Value) -> Result<&str, ApiError> {
 
 /// Optional list of strings.
 pub(super) fn opt_str_list(input: &Value, field: &str) -> Result<Option<Vec<String>>, ApiError> {
-    match input.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| serialization(format!("{field} must be a list of strings")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(serialization(format!("{field} must be a list of strings"))),
-    }
+    super::opt_str_list(input, field, serialization)
 }
 
 /// `ClientRequestToken`: 32–64 characters when given.

@@ -99,19 +99,7 @@ pub fn opt_i64(input: &Value, field: &str) -> Result<Option<i64>, ApiError> {
 }
 
 pub fn str_list(input: &Value, field: &str) -> Result<Option<Vec<String>>, ApiError> {
-    match input.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| verr(format!("{field} must be a list of strings")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(verr(format!("{field} must be a list of strings"))),
-    }
+    super::opt_str_list(input, field, verr)
 }
 
 /// `MaxResults` within `1..=max`, or `default`. AWS words the error slightly
