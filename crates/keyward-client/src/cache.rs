@@ -4,7 +4,7 @@
 
 use crate::{Client, ClientError, SecretValue};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
@@ -49,6 +49,38 @@ impl CachedClient {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(name);
         }
+    }
+
+    /// Follows the server's change stream on a background thread, dropping each
+    /// changed secret from the cache at once (reconnecting with backoff when the
+    /// stream drops, and clearing everything then, since writes may have been missed).
+    pub fn follow_changes(self: &Arc<Self>) -> std::io::Result<()> {
+        let cache = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("keyward-cache-changes".into())
+            .spawn(move || {
+                let mut backoff = Duration::from_millis(250);
+                loop {
+                    let Some(this) = cache.upgrade() else { return };
+                    match this.client.subscribe_changes() {
+                        Ok(stream) => {
+                            backoff = Duration::from_millis(250);
+                            this.clear();
+                            drop(this);
+                            for name in stream {
+                                let Some(this) = cache.upgrade() else { return };
+                                this.invalidate(&name);
+                            }
+                        }
+                        Err(_) => {
+                            drop(this);
+                            std::thread::sleep(backoff);
+                            backoff = (backoff * 2).min(Duration::from_secs(30));
+                        }
+                    }
+                }
+            })?;
+        Ok(())
     }
 
     pub fn clear(&self) {

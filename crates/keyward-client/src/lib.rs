@@ -4,10 +4,12 @@
 //! redacting, zeroizing types. It must not log or print values; callers decide.
 
 mod cache;
+mod changes;
 mod error;
 mod keyring;
 
 pub use cache::{CachedClient, DEFAULT_TTL};
+pub use changes::ChangeStream;
 pub use error::ClientError;
 pub use keyring::Keyring;
 

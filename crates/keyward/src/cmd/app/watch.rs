@@ -4,48 +4,23 @@
 //! resolving and starting the command is missed; it reconnects with backoff.
 
 use super::child::Event;
-use anyhow::{Context, Result, bail};
-use keyward_client::Client;
-use std::io::{BufRead, BufReader};
+use anyhow::Result;
+use keyward_client::{ChangeStream, Client, ClientError};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-fn http() -> Result<reqwest::blocking::Client> {
-    Ok(reqwest::blocking::Client::builder()
-        .timeout(None::<Duration>)
-        .connect_timeout(Duration::from_secs(5))
-        .user_agent(concat!("keyward-run/", env!("CARGO_PKG_VERSION")))
-        .build()?)
-}
-
-/// Opens the stream (headers received, so the subscription is live).
-pub fn subscribe(client: &Client) -> Result<reqwest::blocking::Response> {
-    let url = format!("{}/v1/watch", client.addr().trim_end_matches('/'));
-    let resp = http()?
-        .get(&url)
-        .bearer_auth(client.token())
-        .header("accept", "text/event-stream")
-        .send()
-        .with_context(|| format!("cannot subscribe to {url}"))?;
-    if !resp.status().is_success() {
-        let status = resp.status();
-        let body: serde_json::Value = resp.json().unwrap_or_default();
-        bail!(
-            "the server refused the change stream (HTTP {status}): {}; --watch needs secretsmanager:ListSecrets",
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or("no reason given")
-        );
-    }
-    Ok(resp)
+/// Opens the stream (the subscription is live when this returns).
+pub fn subscribe(client: &Client) -> Result<ChangeStream> {
+    client.subscribe_changes().map_err(|e| match e {
+        ClientError::AccessDenied { message } => anyhow::anyhow!(
+            "the server refused the change stream: {message}; --watch needs secretsmanager:ListSecrets"
+        ),
+        other => anyhow::Error::new(other).context("cannot subscribe to the change stream"),
+    })
 }
 
 /// Reads `first` (if any), then keeps reconnecting, sending [`Event::Changed`].
-pub fn spawn_reader(
-    client: Client,
-    first: Option<reqwest::blocking::Response>,
-    tx: Sender<Event>,
-) -> Result<()> {
+pub fn spawn_reader(client: Client, first: Option<ChangeStream>, tx: Sender<Event>) -> Result<()> {
     std::thread::Builder::new()
         .name("keyward-watch".into())
         .spawn(move || {
@@ -77,40 +52,15 @@ pub fn spawn_reader(
     Ok(())
 }
 
-/// Parses `event:` / `data:` lines until the stream ends. `Err` only when the
+/// Forwards each changed name until the stream ends. `Err` only when the
 /// receiver is gone.
-fn read_events(resp: reqwest::blocking::Response, tx: &Sender<Event>) -> Result<(), ()> {
-    let reader = BufReader::new(resp);
-    let mut event = String::new();
-    let mut data = String::new();
-    for line in reader.lines() {
-        let Ok(line) = line else { return Ok(()) };
-        if line.is_empty() {
-            if event == "change" || (event.is_empty() && !data.is_empty()) {
-                if let Some(name) = changed_name(&data) {
-                    tx.send(Event::Changed(name)).map_err(|_| ())?;
-                }
-            }
-            event.clear();
-            data.clear();
-        } else if let Some(v) = line.strip_prefix("event:") {
-            event = v.trim().to_owned();
-        } else if let Some(v) = line.strip_prefix("data:") {
-            if !data.is_empty() {
-                data.push('\n');
-            }
-            data.push_str(v.strip_prefix(' ').unwrap_or(v));
-        }
+fn read_events(stream: ChangeStream, tx: &Sender<Event>) -> Result<(), ()> {
+    for name in stream {
+        tx.send(Event::Changed(name)).map_err(|_| ())?;
     }
     Ok(())
 }
 
-fn changed_name(data: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(data).ok()?;
-    v["name"].as_str().map(str::to_owned)
-}
-
-/// A random delay in `[0, max]`.
 pub fn jitter(max: Duration) -> Duration {
     if max.is_zero() {
         return Duration::ZERO;
@@ -123,12 +73,7 @@ pub fn jitter(max: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn parses_change_data() {
-        assert_eq!(
-            super::changed_name(r#"{"name":"/a/b","kind":"put"}"#).as_deref(),
-            Some("/a/b")
-        );
-        assert!(super::changed_name("nope").is_none());
+    fn jitter_stays_within_bounds() {
         let j = super::jitter(std::time::Duration::from_millis(10));
         assert!(j.as_millis() <= 10);
     }
