@@ -358,3 +358,20 @@ fn add_optional(out: &mut Value, meta: &ParamMeta) {
         out["Policies"] = p;
     }
 }
+
+/// The `Names` list of GetParameters / DeleteParameters: 1–10 names, as AWS checks it.
+fn names_1_to_10(input: &Value) -> Result<Vec<String>, ApiError> {
+    let names = str_list(input, "Names")?.ok_or_else(|| not_null("Names"))?;
+    if names.is_empty() || names.len() > 10 {
+        return Err(verr(format!(
+            "1 validation error detected: Value '[{}]' at 'names' failed to satisfy constraint: Member must have length {}.",
+            names.join(", "),
+            if names.is_empty() {
+                "greater than or equal to 1"
+            } else {
+                "less than or equal to 10"
+            }
+        )));
+    }
+    Ok(names)
+}

@@ -5,7 +5,7 @@ use super::filters::{self, Mode, View};
 use super::rules::{self, SM_REFERENCE, Selector, canonical, parse_selector, strip_arn};
 use super::{
     AwsCtx, err, history_json, lookup, max_results, not_found, opt_bool, opt_str, param_arn,
-    parameter_json, req_str, select_version, str_list, verr, version_meta,
+    parameter_json, req_str, select_version, verr, version_meta,
 };
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -65,18 +65,7 @@ pub async fn get_parameters(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let names = str_list(input, "Names")?.ok_or_else(|| super::not_null("Names"))?;
-    if names.is_empty() || names.len() > 10 {
-        return Err(verr(format!(
-            "1 validation error detected: Value '[{}]' at 'names' failed to satisfy constraint: Member must have length {}.",
-            names.join(", "),
-            if names.is_empty() {
-                "greater than or equal to 1"
-            } else {
-                "less than or equal to 10"
-            }
-        )));
-    }
+    let names = super::names_1_to_10(input)?;
     let decrypt = opt_bool(input, "WithDecryption")?;
     let mut seen: Vec<&str> = Vec::new();
     let mut params = Vec::new();

@@ -368,18 +368,7 @@ pub async fn delete_parameters(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let names = str_list(input, "Names")?.ok_or_else(|| super::not_null("Names"))?;
-    if names.is_empty() || names.len() > 10 {
-        return Err(verr(format!(
-            "1 validation error detected: Value '[{}]' at 'names' failed to satisfy constraint: Member must have length {}.",
-            names.join(", "),
-            if names.is_empty() {
-                "greater than or equal to 1"
-            } else {
-                "less than or equal to 10"
-            }
-        )));
-    }
+    let names = super::names_1_to_10(input)?;
     let _guard = WRITE_LOCK.lock().await;
     // Authorize everything first, so a denial deletes nothing.
     let mut found = Vec::new();
