@@ -322,10 +322,7 @@ def test_secretsmanager_reference(ssm, prefix):
 
     sm = boto3.client("secretsmanager")
     sname = "kw" + prefix.rsplit("/", 1)[1]
-    try:
-        sm.create_secret(Name=sname, SecretString="from-secrets-manager")
-    except ClientError as e:  # Secrets Manager half not available
-        pytest.skip(f"secretsmanager unavailable: {e}")
+    sm.create_secret(Name=sname, SecretString="from-secrets-manager")
     ref = f"/aws/reference/secretsmanager/{sname}"
     p = ssm.get_parameter(Name=ref, WithDecryption=True)["Parameter"]
     assert p["Value"] == "from-secrets-manager"

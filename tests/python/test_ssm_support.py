@@ -16,6 +16,8 @@ import pytest
 from botocore.config import Config
 
 if not os.environ.get("AWS_ENDPOINT_URL"):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the SSM tests through scripts/ssm-tests.sh (AWS_ENDPOINT_URL is unset)")
     pytest.skip(
         "no keyward server: run these through scripts/ssm-tests.sh (it sets AWS_ENDPOINT_URL, "
         "the admin credentials, KEYWARD_BIN and KEYWARD_ADDR)",

@@ -10,7 +10,7 @@ use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::lifecycle;
 use crate::ops::{AWSCURRENT, AWSPENDING};
-use keyward_store::SecretPatch;
+use keyward_store::{Secret, SecretPatch, Tag};
 use serde_json::{Value, json};
 
 pub async fn describe(
@@ -227,23 +227,25 @@ pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     if merged.len() > 50 {
         return Err(invalid_param("A secret can have at most 50 tags."));
     }
+    set_tags(ctx, &secret, merged).await?;
+    Ok(json!({}))
+}
+
+/// Replaces a secret's tags (and remembers that tags were set, for DescribeSecret).
+async fn set_tags(ctx: &AwsCtx<'_>, secret: &Secret, tags: Vec<Tag>) -> Result<(), ApiError> {
     ctx.st
         .store
         .update_secret(
             secret.id,
             SecretPatch {
-                tags: Some(merged),
-                metadata: Some(super::with_meta(
-                    &secret,
-                    "TagsSet",
-                    serde_json::json!(true),
-                )),
+                tags: Some(tags),
+                metadata: Some(super::with_meta(secret, "TagsSet", serde_json::json!(true))),
                 ..Default::default()
             },
         )
         .await
         .map_err(|e| ctx.store_err(e))?;
-    Ok(json!({}))
+    Ok(())
 }
 
 pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
@@ -261,22 +263,7 @@ pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result
         .cloned()
         .collect();
     if kept.len() != secret.tags.len() {
-        ctx.st
-            .store
-            .update_secret(
-                secret.id,
-                SecretPatch {
-                    tags: Some(kept),
-                    metadata: Some(super::with_meta(
-                        &secret,
-                        "TagsSet",
-                        serde_json::json!(true),
-                    )),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| ctx.store_err(e))?;
+        set_tags(ctx, &secret, kept).await?;
     }
     Ok(json!({}))
 }
