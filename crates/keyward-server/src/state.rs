@@ -20,6 +20,9 @@ pub struct ServerConfig {
     /// How long an authenticated key's principal and policies are cached. Writes on
     /// this server clear the cache at once; the TTL bounds staleness across servers.
     pub auth_cache_ttl: Duration,
+    /// How long secret metadata and sealed versions are cached (see
+    /// [`keyward_store::ReadCachedStore`]); zero turns the cache off.
+    pub read_cache_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -30,6 +33,7 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             audit_mirror: None,
             auth_cache_ttl: Duration::from_secs(5),
+            read_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -84,6 +88,10 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, cfg: ServerConfig) -> Arc<Self> {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let store: Arc<dyn Store> = Arc::new(keyward_store::ReadCachedStore::new(
+            store,
+            cfg.read_cache_ttl,
+        ));
         Arc::new(Self {
             store,
             cfg,

@@ -9,12 +9,14 @@
 //! key, because extending the chain has to happen inside the append transaction.
 
 pub mod audit;
+mod cache;
 pub mod conformance;
 mod error;
 mod model;
 pub mod sqlite;
 mod traits;
 
+pub use cache::ReadCachedStore;
 pub use error::StoreError;
 pub use model::*;
 pub use traits::Store;

@@ -175,7 +175,7 @@ impl AddVersionOutcome {
 }
 
 /// How to pick a version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VersionSelector {
     Id(String),
     Stage(String),

@@ -135,6 +135,12 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
+    /// How long (milliseconds) secret metadata and sealed versions stay in the
+    /// server's read cache. Writes on this server clear it at once; the TTL bounds
+    /// how stale a read can be after another server sharing the database writes.
+    /// 0 turns the cache off.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub read_cache_ttl_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -183,6 +183,7 @@ async fn shutdown_signal() {
 pub fn serve(a: ServeArgs) -> Result<i32> {
     let cfg = ServerConfig {
         max_body_bytes: a.max_body_bytes,
+        read_cache_ttl: std::time::Duration::from_millis(a.read_cache_ttl_ms),
         audit_mirror: a.audit_mirror.as_deref().map(|m| {
             if m == "-" {
                 AuditMirror::Stdout
@@ -254,6 +255,7 @@ pub fn dev(a: DevArgs) -> Result<i32> {
         root_key_file: None,
         audit_mirror: None,
         max_body_bytes: 256 * 1024,
+        read_cache_ttl_ms: 1000,
     })
 }
 

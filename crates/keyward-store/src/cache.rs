@@ -1,0 +1,309 @@
+//! A read-through cache of secret metadata and version rows in front of any
+//! [`Store`]: the value-read hot path (`GetSecretValue`, `GetParameter`, native
+//! `GET /v1/secrets/…`) then costs a hash lookup instead of a database transaction.
+//!
+//! What is cached is exactly what the backend returns: names, ARNs, and *sealed*
+//! ciphertext. Nothing here is ever decrypted.
+//!
+//! Consistency: every write that can change a secret or a version goes through this
+//! wrapper and clears the cache after it commits, so a client that gets an answer
+//! to a write reads its own write on this server. A generation counter stops a read
+//! that raced a write from putting the older row back. Writes made by *other*
+//! servers sharing the database are seen once the entry's TTL runs out, which bounds
+//! staleness across a cluster (AWS Secrets Manager itself is eventually consistent).
+
+use crate::model::*;
+use crate::traits::{Result, Store};
+use async_trait::async_trait;
+use keyward_crypto::AuditKey;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Most entries kept; past this the cache starts over rather than track recency.
+const MAX_ENTRIES: usize = 16_384;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Secret(Namespace, String, String),
+    SecretArn(String),
+    SecretId(Uuid),
+    Version(Uuid, VersionSelector),
+    SecretVersion(Namespace, String, String, VersionSelector),
+}
+
+#[derive(Clone)]
+enum Cached {
+    Secret(Option<Secret>),
+    Version(Option<Version>),
+    SecretVersion(Option<(Secret, Option<Version>)>),
+}
+
+struct Entry {
+    at: Instant,
+    value: Cached,
+}
+
+/// A [`Store`] that answers secret and version lookups from memory for up to `ttl`.
+pub struct ReadCachedStore {
+    inner: Arc<dyn Store>,
+    ttl: Duration,
+    generation: AtomicU64,
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+impl std::fmt::Debug for ReadCachedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCachedStore")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReadCachedStore {
+    /// Wraps `inner`. A zero `ttl` turns caching off (every read goes through).
+    pub fn new(inner: Arc<dyn Store>, ttl: Duration) -> Self {
+        Self {
+            inner,
+            ttl,
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lookup(&self, key: &Key) -> Option<Cached> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = entries.get(key)?;
+        (hit.at.elapsed() < self.ttl).then(|| hit.value.clone())
+    }
+
+    /// Stores a value read while the cache was at `generation`, unless a write has
+    /// happened since: then the value may predate it and is dropped.
+    fn remember(&self, generation: u64, key: Key, value: Cached) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                at: Instant::now(),
+                value,
+            },
+        );
+    }
+
+    /// Forgets everything after a write. Bumping the generation under the lock
+    /// orders it against [`Self::remember`]'s check.
+    fn invalidate(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    async fn cached_secret<F>(&self, key: Key, read: F) -> Result<Option<Secret>>
+    where
+        F: std::future::Future<Output = Result<Option<Secret>>>,
+    {
+        if let Some(Cached::Secret(s)) = self.lookup(&key) {
+            return Ok(s);
+        }
+        let generation = self.generation();
+        let found = read.await?;
+        self.remember(generation, key, Cached::Secret(found.clone()));
+        Ok(found)
+    }
+
+    /// Runs a write and clears the cache whatever its outcome: a failed write may
+    /// still have committed (e.g. the connection dropped after COMMIT).
+    async fn write<T, F>(&self, write: F) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>>,
+    {
+        let out = write.await;
+        self.invalidate();
+        out
+    }
+}
+
+#[async_trait]
+impl Store for ReadCachedStore {
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        self.inner.get_setting(key).await
+    }
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.inner.set_setting(key, value).await
+    }
+
+    async fn create_secret(&self, secret: NewSecret, first: Option<NewVersion>) -> Result<Secret> {
+        self.write(self.inner.create_secret(secret, first)).await
+    }
+    async fn get_secret(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<Secret>> {
+        let key = Key::Secret(namespace, region.to_string(), name.to_string());
+        self.cached_secret(key, self.inner.get_secret(namespace, region, name))
+            .await
+    }
+    async fn get_secret_and_version(
+        &self,
+        namespace: Namespace,
+        region: &str,
+        name: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<(Secret, Option<Version>)>> {
+        let key = Key::SecretVersion(
+            namespace,
+            region.to_string(),
+            name.to_string(),
+            selector.clone(),
+        );
+        if let Some(Cached::SecretVersion(found)) = self.lookup(&key) {
+            return Ok(found);
+        }
+        let generation = self.generation();
+        let found = self
+            .inner
+            .get_secret_and_version(namespace, region, name, selector)
+            .await?;
+        self.remember(generation, key, Cached::SecretVersion(found.clone()));
+        Ok(found)
+    }
+    async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>> {
+        let key = Key::SecretArn(arn.to_string());
+        self.cached_secret(key, self.inner.get_secret_by_arn(arn))
+            .await
+    }
+    async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>> {
+        self.cached_secret(Key::SecretId(id), self.inner.get_secret_by_id(id))
+            .await
+    }
+    async fn list_secrets(&self, query: &ListQuery) -> Result<Vec<Secret>> {
+        self.inner.list_secrets(query).await
+    }
+    async fn update_secret(&self, id: Uuid, patch: SecretPatch) -> Result<Secret> {
+        self.write(self.inner.update_secret(id, patch)).await
+    }
+    async fn purge_secret(&self, id: Uuid) -> Result<()> {
+        self.write(self.inner.purge_secret(id)).await
+    }
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<Vec<String>> {
+        self.write(self.inner.purge_expired(now)).await
+    }
+
+    async fn add_version(&self, secret_id: Uuid, version: NewVersion) -> Result<AddVersionOutcome> {
+        self.write(self.inner.add_version(secret_id, version)).await
+    }
+    async fn get_version(
+        &self,
+        secret_id: Uuid,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>> {
+        let key = Key::Version(secret_id, selector.clone());
+        if let Some(Cached::Version(v)) = self.lookup(&key) {
+            return Ok(v);
+        }
+        let generation = self.generation();
+        let found = self.inner.get_version(secret_id, selector).await?;
+        self.remember(generation, key, Cached::Version(found.clone()));
+        Ok(found)
+    }
+    async fn list_versions(&self, secret_id: Uuid) -> Result<Vec<Version>> {
+        self.inner.list_versions(secret_id).await
+    }
+    async fn move_stage(
+        &self,
+        secret_id: Uuid,
+        stage: &str,
+        to_version: Option<&str>,
+        from_version: Option<&str>,
+    ) -> Result<()> {
+        self.write(
+            self.inner
+                .move_stage(secret_id, stage, to_version, from_version),
+        )
+        .await
+    }
+    async fn prune_versions(&self, secret_id: Uuid, keep: usize) -> Result<usize> {
+        self.write(self.inner.prune_versions(secret_id, keep)).await
+    }
+
+    // Identities, policies and the audit chain are not cached here (the server
+    // keeps its own short-lived cache of authenticated keys).
+    async fn create_principal(&self, principal: Principal) -> Result<()> {
+        self.inner.create_principal(principal).await
+    }
+    async fn get_principal(&self, name: &str) -> Result<Option<Principal>> {
+        self.inner.get_principal(name).await
+    }
+    async fn get_principal_by_id(&self, id: Uuid) -> Result<Option<Principal>> {
+        self.inner.get_principal_by_id(id).await
+    }
+    async fn list_principals(&self) -> Result<Vec<Principal>> {
+        self.inner.list_principals().await
+    }
+    async fn delete_principal(&self, name: &str) -> Result<()> {
+        self.inner.delete_principal(name).await
+    }
+    async fn create_access_key(&self, key: AccessKey) -> Result<()> {
+        self.inner.create_access_key(key).await
+    }
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
+        self.inner.get_access_key(access_key_id).await
+    }
+    async fn list_access_keys(&self, principal_id: Uuid) -> Result<Vec<AccessKey>> {
+        self.inner.list_access_keys(principal_id).await
+    }
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
+        self.inner.delete_access_key(access_key_id).await
+    }
+    async fn put_policy(&self, name: &str, document: &str) -> Result<PolicyRecord> {
+        self.inner.put_policy(name, document).await
+    }
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>> {
+        self.inner.get_policy(name).await
+    }
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>> {
+        self.inner.list_policies().await
+    }
+    async fn delete_policy(&self, name: &str) -> Result<()> {
+        self.inner.delete_policy(name).await
+    }
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<()> {
+        self.inner.attach_policy(principal, policy).await
+    }
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<()> {
+        self.inner.detach_policy(principal, policy).await
+    }
+    async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>> {
+        self.inner.principal_policies(principal_id).await
+    }
+    async fn append_audit(&self, key: &AuditKey, events: Vec<AuditEvent>) -> Result<Vec<i64>> {
+        self.inner.append_audit(key, events).await
+    }
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        self.inner.list_audit(query).await
+    }
+    async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
+        self.inner.audit_chain().await
+    }
+}
