@@ -93,6 +93,7 @@ where
         policies_and_attachments,
         audit_append_and_verify,
         audit_list_filters,
+        audit_since_survives_clock_steps,
     );
     audit_concurrent_appends(Arc::new(make()?), 8, 50)
         .await
@@ -1140,6 +1141,48 @@ pub async fn audit_append_and_verify<S: Store>(s: &S) -> CheckResult {
         "append under another key: {r:?}"
     );
     ensure_eq!(s.audit_chain().await?.0.len(), 5);
+    Ok(())
+}
+
+/// `since` must find every record at or after the time, even when the clock stepped
+/// backwards or forwards between appends (records are in sequence order, not time
+/// order), and across minute boundaries.
+pub async fn audit_since_survives_clock_steps<S: Store>(s: &S) -> CheckResult {
+    let key = test_audit_key();
+    let base = OffsetDateTime::now_utc();
+    // Offsets in seconds from `base`, in the order they are logged: a run forward, a
+    // step back two hours, a step forward a day, and back to just after the start.
+    let offsets: [i64; 10] = [0, 30, 61, 125, -7200, -7170, 86_400, 86_430, 62, 63];
+    for (i, off) in offsets.iter().enumerate() {
+        let mut e = event(i + 1);
+        e.time = base + Duration::seconds(*off);
+        // One append per record, as separate requests would be.
+        s.append_audit(&key, vec![e]).await?;
+    }
+    for since in [-7200i64, -7171, -1, 0, 31, 62, 63, 64, 126, 86_400, 86_431] {
+        let q = AuditQuery {
+            since: Some(base + Duration::seconds(since)),
+            ..Default::default()
+        };
+        let got: Vec<i64> = s.list_audit(&q).await?.iter().map(|r| r.seq).collect();
+        let want: Vec<i64> = offsets
+            .iter()
+            .enumerate()
+            .filter(|(_, off)| **off >= since)
+            .map(|(i, _)| i as i64 + 1)
+            .collect();
+        ensure!(got == want, "since {since}s: got {got:?}, want {want:?}");
+        let q = AuditQuery {
+            descending: true,
+            ..q
+        };
+        let got: Vec<i64> = s.list_audit(&q).await?.iter().map(|r| r.seq).collect();
+        let want: Vec<i64> = want.into_iter().rev().collect();
+        ensure!(
+            got == want,
+            "since {since}s, newest first: got {got:?}, want {want:?}"
+        );
+    }
     Ok(())
 }
 

@@ -50,6 +50,7 @@ check!(
     policies_and_attachments,
     audit_append_and_verify,
     audit_list_filters,
+    audit_since_survives_clock_steps,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -409,7 +410,7 @@ async fn append_refuses_to_overwrite_records_beyond_the_head() {
 }
 
 #[tokio::test]
-async fn v1_database_upgrades_to_version_metadata() {
+async fn v1_database_upgrades_to_the_current_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("keyward.db");
     {
@@ -422,17 +423,39 @@ async fn v1_database_upgrades_to_version_metadata() {
                VALUES ('6f1c2a34-0000-4000-8000-000000000001', 'parameters', 'us-east-1', '/old',
                        'arn:old', 0, 0, 1);
              INSERT INTO versions (secret_id, version_id, seq, created_at, kind, sealed, value_mac)
-               VALUES ('6f1c2a34-0000-4000-8000-000000000001', '1', 1, 0, 'string', x'00', x'00');",
+               VALUES ('6f1c2a34-0000-4000-8000-000000000001', '1', 1, 0, 'string', x'00', x'00');
+             INSERT INTO audit (seq, time, request_id, action, outcome, api, mac)
+               VALUES (1, 120000000000, 'r1', 'a', 'success', 'native', 'm1'),
+                      (2, 250000000000, 'r2', 'a', 'denied', 'native', 'm2');",
         )
         .expect("v1 rows");
     }
     let store = SqliteStore::open(&path).expect("open upgrades");
     assert_eq!(
         store.get_setting("schema_version").await.expect("get"),
-        Some("2".into())
+        Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
     );
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000001").expect("uuid");
     let versions = store.list_versions(id).await.expect("list");
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0].metadata, serde_json::Value::Null);
+    // v3: audit records logged before the upgrade are still found by time and outcome.
+    let since = |secs: i64| keyward_store::AuditQuery {
+        since: Some(time::OffsetDateTime::from_unix_timestamp(secs).expect("time")),
+        ..Default::default()
+    };
+    let seqs = |v: Vec<keyward_store::AuditRecord>| v.iter().map(|r| r.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(store.list_audit(&since(100)).await.expect("list")),
+        [1, 2]
+    );
+    assert_eq!(
+        seqs(store.list_audit(&since(200)).await.expect("list")),
+        [2]
+    );
+    let denied = keyward_store::AuditQuery {
+        outcome: Some(keyward_store::Outcome::Denied),
+        ..Default::default()
+    };
+    assert_eq!(seqs(store.list_audit(&denied).await.expect("list")), [2]);
 }

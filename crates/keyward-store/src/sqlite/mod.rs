@@ -1,9 +1,10 @@
 //! The SQLite backend: one file, WAL mode, `synchronous=FULL`.
 //!
-//! Concurrency: one writer connection behind a mutex (SQLite allows one writer at a
-//! time anyway, and serialising in-process avoids `SQLITE_BUSY` churn) plus a small
-//! pool of read-only connections, which WAL lets run beside the writer. Every call
-//! runs on tokio's blocking pool, so the async runtime never waits on disk.
+//! Concurrency: one writer connection on a thread of its own (SQLite allows one
+//! writer at a time anyway, and serialising in-process avoids `SQLITE_BUSY` churn;
+//! see `writer.rs`) plus a small pool of read-only connections, which WAL lets run
+//! beside the writer. Writes never block the async runtime; point reads of cached
+//! pages run inline (see [`SqliteStore::read`]).
 //!
 //! Every trait method is one transaction: writes use `BEGIN IMMEDIATE`, multi-query
 //! reads use a deferred read transaction (one consistent snapshot).
@@ -11,6 +12,7 @@
 mod audit;
 mod identity;
 mod secrets;
+mod writer;
 
 use crate::StoreError;
 use crate::model::*;
@@ -26,9 +28,10 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
+const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,7 +45,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: Option<PathBuf>,
-    writer: Mutex<Connection>,
+    writer: writer::WriterThread,
     /// Empty for in-memory stores: reads then go through the writer.
     readers: Mutex<Vec<Connection>>,
     reader_permits: Arc<Semaphore>,
@@ -87,14 +90,11 @@ impl SqliteStore {
         migrate(&mut writer)?;
         let mut pool = Vec::with_capacity(readers);
         for _ in 0..readers {
-            let c = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            configure(&c)?;
+            let c = open_connection(path)?;
             c.pragma_update(None, "query_only", true)?;
             pool.push(c);
         }
+        let writer = writer::WriterThread::spawn(writer, Some(path.to_path_buf()))?;
         Ok(Self::from_parts(Some(path.to_path_buf()), writer, pool))
     }
 
@@ -103,15 +103,20 @@ impl SqliteStore {
         let mut writer = Connection::open_in_memory()?;
         configure(&writer)?;
         migrate(&mut writer)?;
+        let writer = writer::WriterThread::spawn(writer, None)?;
         Ok(Self::from_parts(None, writer, Vec::new()))
     }
 
-    fn from_parts(path: Option<PathBuf>, writer: Connection, readers: Vec<Connection>) -> Self {
+    fn from_parts(
+        path: Option<PathBuf>,
+        writer: writer::WriterThread,
+        readers: Vec<Connection>,
+    ) -> Self {
         let n = readers.len();
         Self {
             inner: Arc::new(Inner {
                 path,
-                writer: Mutex::new(writer),
+                writer,
                 readers: Mutex::new(readers),
                 reader_permits: Arc::new(Semaphore::new(n.max(1))),
                 has_readers: n > 0,
@@ -131,20 +136,15 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        run_blocking(move || {
-            // A panic mid-transaction dropped (rolled back) its transaction, so a
-            // poisoned lock still guards a usable connection.
-            let mut conn = inner
-                .writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        self.inner
+            .writer
+            .run(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })
+            .await
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot) on a reader.
@@ -189,14 +189,14 @@ impl SqliteStore {
     }
 }
 
-async fn run_blocking<T, F>(f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
+/// Opens another connection to an existing database file.
+fn open_connection(path: &Path) -> Result<Connection> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&c)?;
+    Ok(c)
 }
 
 fn configure(c: &Connection) -> Result<()> {
@@ -269,6 +269,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 2 {
         tx.execute_batch(MIGRATION_0002)?;
+    }
+    if current < 3 {
+        tx.execute_batch(MIGRATION_0003)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
