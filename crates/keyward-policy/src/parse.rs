@@ -309,6 +309,16 @@ impl Policy {
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
+    /// Whether evaluating this policy can look at the request's condition keys:
+    /// it has a `Condition`, or a policy variable (`${aws:username}`) in an action
+    /// or resource. When no policy does, callers may skip filling in the keys.
+    pub fn reads_request_context(&self) -> bool {
+        self.statements.iter().any(|st| {
+            !st.condition.clauses.is_empty()
+                || st.resources.iter().any(|r| r.contains("${"))
+                || st.actions.iter().any(|a| a.contains("${"))
+        })
+    }
     /// The input was a bare statement object rather than a full document.
     pub fn is_lone_statement(&self) -> bool {
         self.lone_statement

@@ -281,3 +281,22 @@ fn validation_findings() {
             .any(|f| f.field == "NotAction")
     );
 }
+
+#[test]
+fn knows_whether_it_reads_the_request_context() {
+    let doc = |st: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{st}]}}"#);
+    let reads = |st: &str| Policy::parse(&doc(st)).unwrap().reads_request_context();
+    assert!(!reads(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#));
+    assert!(!reads(
+        r#"{"Effect":"Deny","NotAction":"ssm:Get*","NotResource":"arn:aws:ssm:*:*:parameter/app/*"}"#
+    ));
+    assert!(reads(
+        r#"{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/env":"prod"}}}"#
+    ));
+    assert!(reads(
+        r#"{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/${aws:username}/*"}"#
+    ));
+    assert!(reads(
+        r#"{"Effect":"Deny","Action":"*","NotResource":"arn:aws:secretsmanager:*:*:secret:${aws:PrincipalTag/team}-*"}"#
+    ));
+}

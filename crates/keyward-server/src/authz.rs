@@ -24,46 +24,24 @@ impl AppState {
         resource: &str,
         extras: &AuthzExtras<'_>,
     ) -> Result<(), ApiError> {
+        let resource_policy = extras
+            .resource_policy
+            .and_then(|doc| Policy::parse(doc).ok());
         let mut ctx = RequestContext::new(
             action,
             resource,
             &caller.principal.arn,
             &self.cfg.account_id,
         );
-        ctx.set("aws:username", &caller.principal.name);
-        ctx.set("aws:userid", &caller.access_key_id);
-        ctx.set("aws:PrincipalArn", &caller.principal.arn);
-        ctx.set("aws:PrincipalAccount", &self.cfg.account_id);
-        ctx.set("aws:SecureTransport", "false");
-        let now = time::OffsetDateTime::now_utc();
-        ctx.set(
-            "aws:CurrentTime",
-            now.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-        );
-        ctx.set("aws:EpochTime", now.unix_timestamp().to_string());
-        for tag in &caller.principal.tags {
-            ctx.set(&format!("aws:PrincipalTag/{}", tag.key), &tag.value);
+        // Condition keys only matter to policies with conditions or variables; most
+        // have neither, and filling them in is most of the cost of a decision.
+        let reads_context = caller.policies.iter().any(Policy::reads_request_context)
+            || resource_policy
+                .as_ref()
+                .is_some_and(Policy::reads_request_context);
+        if reads_context {
+            fill_condition_keys(&mut ctx, caller, &self.cfg.account_id, extras);
         }
-        for tag in extras.resource_tags {
-            ctx.set(&format!("aws:ResourceTag/{}", tag.key), &tag.value);
-            ctx.set(
-                &format!("secretsmanager:ResourceTag/{}", tag.key),
-                &tag.value,
-            );
-        }
-        if let Some(ip) = extras.source_ip {
-            ctx.set("aws:SourceIp", ip);
-        }
-        if let Some(r) = extras.region {
-            ctx.set("aws:RequestedRegion", r);
-        }
-        if let Some(ua) = extras.user_agent {
-            ctx.set("aws:UserAgent", ua);
-        }
-        let resource_policy = extras
-            .resource_policy
-            .and_then(|doc| Policy::parse(doc).ok());
         let identity: Vec<&Policy> = caller.policies.iter().collect();
         match keyward_policy::evaluate(&identity, resource_policy.as_ref(), &ctx) {
             Decision::Allow => Ok(()),
@@ -76,5 +54,45 @@ impl AppState {
                 caller.principal.arn
             ))),
         }
+    }
+}
+
+/// The global condition keys AWS sets on every request, as far as keyward knows them.
+fn fill_condition_keys(
+    ctx: &mut RequestContext,
+    caller: &Caller,
+    account_id: &str,
+    extras: &AuthzExtras<'_>,
+) {
+    ctx.set("aws:username", &caller.principal.name);
+    ctx.set("aws:userid", &caller.access_key_id);
+    ctx.set("aws:PrincipalArn", &caller.principal.arn);
+    ctx.set("aws:PrincipalAccount", account_id);
+    ctx.set("aws:SecureTransport", "false");
+    let now = time::OffsetDateTime::now_utc();
+    ctx.set(
+        "aws:CurrentTime",
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    );
+    ctx.set("aws:EpochTime", now.unix_timestamp().to_string());
+    for tag in &caller.principal.tags {
+        ctx.set(&format!("aws:PrincipalTag/{}", tag.key), &tag.value);
+    }
+    for tag in extras.resource_tags {
+        ctx.set(&format!("aws:ResourceTag/{}", tag.key), &tag.value);
+        ctx.set(
+            &format!("secretsmanager:ResourceTag/{}", tag.key),
+            &tag.value,
+        );
+    }
+    if let Some(ip) = extras.source_ip {
+        ctx.set("aws:SourceIp", ip);
+    }
+    if let Some(r) = extras.region {
+        ctx.set("aws:RequestedRegion", r);
+    }
+    if let Some(ua) = extras.user_agent {
+        ctx.set("aws:UserAgent", ua);
     }
 }

@@ -9,6 +9,9 @@ mod output;
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn harden_process() {
     // Secrets live in this process's memory: never let a crash write it to disk.
     let _ = rustix::process::setrlimit(

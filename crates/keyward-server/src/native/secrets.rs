@@ -303,6 +303,20 @@ struct ReadQuery {
     stage: Option<String>,
 }
 
+/// The answer to a value read.
+#[derive(serde::Serialize)]
+struct ReadOut<'a> {
+    name: &'a str,
+    arn: &'a str,
+    version_id: &'a str,
+    stages: &'a [String],
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_base64: Option<String>,
+}
+
 async fn read(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
@@ -327,29 +341,27 @@ async fn read(
             let (secret, version, value) = st
                 .native_secret_version(&caller, audit, &meta, &name, &selector)
                 .await?;
-            let mut out = json!({
-                "name": secret.name,
-                "arn": secret.arn,
-                "version_id": version.version_id,
-                "stages": version.stages,
-                "created_at": rfc3339(version.created_at),
-            });
-            match value.kind {
-                ValueKind::String => match std::str::from_utf8(value.bytes.expose()) {
-                    Ok(s) => out["value"] = json!(s),
-                    Err(_) => {
-                        out["value_base64"] = json!(
-                            base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())
-                        )
-                    }
-                },
-                ValueKind::Binary => {
-                    out["value_base64"] = json!(
-                        base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())
-                    )
-                }
-            }
-            Ok(Json(out))
+            let text = match value.kind {
+                ValueKind::String => std::str::from_utf8(value.bytes.expose()).ok(),
+                ValueKind::Binary => None,
+            };
+            let out = ReadOut {
+                name: &secret.name,
+                arn: &secret.arn,
+                version_id: &version.version_id,
+                stages: &version.stages,
+                created_at: rfc3339(version.created_at),
+                value: text,
+                value_base64: text.is_none().then(|| {
+                    base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())
+                }),
+            };
+            // Serialised here, while the value is borrowed: the hot path builds no
+            // intermediate JSON tree.
+            let body = serde_json::to_vec(&out).map_err(|_| ApiError::Internal {
+                request_id: meta.request_id.clone(),
+            })?;
+            Ok(([(http::header::CONTENT_TYPE, "application/json")], body))
         },
     )
     .await
