@@ -12,6 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 /// Longest a commit waits for stragglers when the server is busy.
 const GATHER_WINDOW: std::time::Duration = std::time::Duration::from_micros(500);
+/// How often the gather window looks for new arrivals.
+const GATHER_POLL: std::time::Duration = std::time::Duration::from_micros(50);
 
 type Job = (AuditEvent, oneshot::Sender<Result<(), String>>);
 
@@ -52,57 +54,70 @@ impl AuditWriter {
             };
             Some(Arc::new(Mutex::new(w)))
         });
-        tokio::spawn(async move {
-            let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-            let mut last_batch = 0usize;
-            while let Some(first) = rx.recv().await {
-                batch.push(first);
-                drain(&mut rx, &mut batch);
-                // Under load, the requests answered by the last commit come back a
-                // moment later; committing the first arrival alone would pay a whole
-                // commit for one record. So when the last batch was big and this one is
-                // still small, wait briefly for the rest. An idle server commits at once.
-                if last_batch >= 8 && batch.len() < last_batch / 2 {
-                    let deadline = tokio::time::Instant::now() + GATHER_WINDOW;
-                    while batch.len() < last_batch && batch.len() < MAX_BATCH {
-                        match tokio::time::timeout_at(deadline, rx.recv()).await {
-                            Ok(Some(job)) => {
-                                batch.push(job);
-                                drain(&mut rx, &mut batch);
-                            }
-                            _ => break,
+        // The loop runs on a thread of its own, not as a tokio task: a task would
+        // queue behind every connection on its worker each time a commit finishes,
+        // and every waiting request would pay that delay twice (to hear its answer
+        // and to get into the next batch).
+        let runtime = tokio::runtime::Handle::current();
+        let spawned = std::thread::Builder::new()
+            .name("keyward-audit".into())
+            .spawn(move || {
+                let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+                let mut last_batch = 0usize;
+                while let Some(first) = rx.blocking_recv() {
+                    batch.push(first);
+                    drain(&mut rx, &mut batch);
+                    // Under load, the requests answered by the last commit come back a
+                    // moment later; committing the first arrival alone would pay a whole
+                    // commit for one record. So when the last batch was big and this one is
+                    // still small, wait briefly for the rest. An idle server commits at once.
+                    if last_batch >= 8 && batch.len() < last_batch / 2 {
+                        // Short sleeps, not a tokio timer: on a busy runtime the
+                        // timer wheel only turns when a worker parks, which can be
+                        // many milliseconds late.
+                        let deadline = std::time::Instant::now() + GATHER_WINDOW;
+                        while batch.len() < last_batch
+                            && batch.len() < MAX_BATCH
+                            && std::time::Instant::now() < deadline
+                        {
+                            std::thread::sleep(GATHER_POLL);
+                            drain(&mut rx, &mut batch);
                         }
                     }
-                }
-                last_batch = batch.len();
-                let (events, waiters): (Vec<AuditEvent>, Vec<_>) = batch.drain(..).unzip();
-                // Copies for the mirror only when there is one: the hot path moves.
-                let mirrored = mirror_out.as_ref().map(|_| events.clone());
-                let records = events.len();
-                let result = store.append_audit(&key, events).await;
-                match &result {
-                    Ok(seqs) => {
-                        if let (Some(out), Some(events)) = (&mirror_out, &mirrored) {
-                            if let Ok(mut w) = out.lock() {
-                                for (seq, e) in seqs.iter().zip(events) {
-                                    let mut v = serde_json::to_value(e).unwrap_or_default();
-                                    v["seq"] = (*seq).into();
-                                    let _ = writeln!(w, "{v}");
+                    last_batch = batch.len();
+                    let (events, waiters): (Vec<AuditEvent>, Vec<_>) = batch.drain(..).unzip();
+                    // Copies for the mirror only when there is one: the hot path moves.
+                    let mirrored = mirror_out.as_ref().map(|_| events.clone());
+                    let records = events.len();
+                    let result = runtime.block_on(store.append_audit(&key, events));
+                    match &result {
+                        Ok(seqs) => {
+                            if let (Some(out), Some(events)) = (&mirror_out, &mirrored) {
+                                if let Ok(mut w) = out.lock() {
+                                    for (seq, e) in seqs.iter().zip(events) {
+                                        let mut v = serde_json::to_value(e).unwrap_or_default();
+                                        v["seq"] = (*seq).into();
+                                        let _ = writeln!(w, "{v}");
+                                    }
+                                    let _ = w.flush();
                                 }
-                                let _ = w.flush();
                             }
                         }
+                        Err(e) => {
+                            tracing::error!(error = %e, records, "audit append failed")
+                        }
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, records, "audit append failed")
+                    let reply = result.map(|_| ()).map_err(|e| e.to_string());
+                    for done in waiters {
+                        let _ = done.send(reply.clone());
                     }
                 }
-                let reply = result.map(|_| ()).map_err(|e| e.to_string());
-                for done in waiters {
-                    let _ = done.send(reply.clone());
-                }
-            }
-        });
+            });
+        if let Err(e) = spawned {
+            // Without the writer every audited request fails closed ("the audit
+            // writer has stopped"): nothing is answered unaudited.
+            tracing::error!(error = %e, "cannot start the audit writer thread");
+        }
         Self { tx }
     }
 
