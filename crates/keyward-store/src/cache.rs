@@ -117,17 +117,36 @@ impl ReadCachedStore {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Answers from the cache, or runs `read` and remembers its answer. `wrap` and
+    /// `unwrap` move the answer in and out of the cache's one value type.
+    async fn cached<T: Clone, F>(
+        &self,
+        key: Key,
+        wrap: fn(T) -> Cached,
+        unwrap: fn(Cached) -> Option<T>,
+        read: F,
+    ) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>>,
+    {
+        if let Some(hit) = self.lookup(&key).and_then(unwrap) {
+            return Ok(hit);
+        }
+        let generation = self.generation();
+        let found = read.await?;
+        self.remember(generation, key, wrap(found.clone()));
+        Ok(found)
+    }
+
     async fn cached_secret<F>(&self, key: Key, read: F) -> Result<Option<Secret>>
     where
         F: std::future::Future<Output = Result<Option<Secret>>>,
     {
-        if let Some(Cached::Secret(s)) = self.lookup(&key) {
-            return Ok(s);
-        }
-        let generation = self.generation();
-        let found = read.await?;
-        self.remember(generation, key, Cached::Secret(found.clone()));
-        Ok(found)
+        let unwrap = |c| match c {
+            Cached::Secret(s) => Some(s),
+            _ => None,
+        };
+        self.cached(key, Cached::Secret, unwrap, read).await
     }
 
     /// Runs a write and clears the cache whatever its outcome: a failed write may
@@ -177,16 +196,14 @@ impl Store for ReadCachedStore {
             name.to_string(),
             selector.clone(),
         );
-        if let Some(Cached::SecretVersion(found)) = self.lookup(&key) {
-            return Ok(found);
-        }
-        let generation = self.generation();
-        let found = self
+        let unwrap = |c| match c {
+            Cached::SecretVersion(found) => Some(found),
+            _ => None,
+        };
+        let read = self
             .inner
-            .get_secret_and_version(namespace, region, name, selector)
-            .await?;
-        self.remember(generation, key, Cached::SecretVersion(found.clone()));
-        Ok(found)
+            .get_secret_and_version(namespace, region, name, selector);
+        self.cached(key, Cached::SecretVersion, unwrap, read).await
     }
     async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>> {
         let key = Key::SecretArn(arn.to_string());
@@ -219,13 +236,12 @@ impl Store for ReadCachedStore {
         selector: &VersionSelector,
     ) -> Result<Option<Version>> {
         let key = Key::Version(secret_id, selector.clone());
-        if let Some(Cached::Version(v)) = self.lookup(&key) {
-            return Ok(v);
-        }
-        let generation = self.generation();
-        let found = self.inner.get_version(secret_id, selector).await?;
-        self.remember(generation, key, Cached::Version(found.clone()));
-        Ok(found)
+        let unwrap = |c| match c {
+            Cached::Version(v) => Some(v),
+            _ => None,
+        };
+        let read = self.inner.get_version(secret_id, selector);
+        self.cached(key, Cached::Version, unwrap, read).await
     }
     async fn list_versions(&self, secret_id: Uuid) -> Result<Vec<Version>> {
         self.inner.list_versions(secret_id).await
