@@ -28,7 +28,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             .headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(256).collect());
+            .map(|s| {
+                // At most 256 characters. Most agents are shorter than that in bytes
+                // already: copy those whole instead of char by char.
+                if s.len() <= 256 {
+                    s.to_string()
+                } else {
+                    s.chars().take(256).collect()
+                }
+            });
         Ok(Self {
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip,
