@@ -28,15 +28,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             .headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(|s| {
-                // At most 256 characters. Most agents are shorter than that in bytes
-                // already: copy those whole instead of char by char.
-                if s.len() <= 256 {
-                    s.to_string()
-                } else {
-                    s.chars().take(256).collect()
-                }
-            });
+            // `to_str` only accepts visible ASCII, so cutting at a byte index is
+            // cutting at a character.
+            .map(|s| s[..s.len().min(256)].to_string());
         Ok(Self {
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip,
@@ -124,5 +118,41 @@ impl AppState {
             Ok(v) => v.into_response(),
             Err(e) => render_error(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn meta_for(user_agent: &str) -> RequestMeta {
+        let (mut parts, _) = http::Request::builder()
+            .header(http::header::USER_AGENT, user_agent)
+            .body(())
+            .expect("request")
+            .into_parts();
+        let Ok(meta) = RequestMeta::from_request_parts(&mut parts, &()).await;
+        meta
+    }
+
+    #[tokio::test]
+    async fn user_agent_is_capped_at_256_characters() {
+        let short = "boto3/1.35 md/Botocore#1.35";
+        assert_eq!(meta_for(short).await.user_agent.as_deref(), Some(short));
+        let exact = "a".repeat(256);
+        assert_eq!(meta_for(&exact).await.user_agent.as_deref(), Some(exact.as_str()));
+        let long = format!("{exact}{}", "b".repeat(44));
+        assert_eq!(meta_for(&long).await.user_agent, Some(exact));
+        // A header value that is not visible ASCII is not recorded at all.
+        let (mut parts, _) = http::Request::builder()
+            .header(
+                http::header::USER_AGENT,
+                http::HeaderValue::from_bytes("agent é".as_bytes()).expect("header"),
+            )
+            .body(())
+            .expect("request")
+            .into_parts();
+        let Ok(meta) = RequestMeta::from_request_parts(&mut parts, &()).await;
+        assert_eq!(meta.user_agent, None);
     }
 }
