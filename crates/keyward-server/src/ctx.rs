@@ -140,7 +140,10 @@ mod tests {
         let short = "boto3/1.35 md/Botocore#1.35";
         assert_eq!(meta_for(short).await.user_agent.as_deref(), Some(short));
         let exact = "a".repeat(256);
-        assert_eq!(meta_for(&exact).await.user_agent.as_deref(), Some(exact.as_str()));
+        assert_eq!(
+            meta_for(&exact).await.user_agent.as_deref(),
+            Some(exact.as_str())
+        );
         let long = format!("{exact}{}", "b".repeat(44));
         assert_eq!(meta_for(&long).await.user_agent, Some(exact));
         // A header value that is not visible ASCII is not recorded at all.
