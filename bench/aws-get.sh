@@ -36,7 +36,8 @@ PORT="$(free_port)"
 "$BIN" init --data-dir "$WORK/d" --json --account-id 123456789012 \
   --admin-access-key-id "$KEY_ID" --admin-secret-access-key "$SECRET" > /dev/null
 "$BIN" serve --data-dir "$WORK/d" --listen "127.0.0.1:$PORT" 2> "$WORK/server.log" &
-PIDS+=($!)
+KW_PID=$!
+PIDS+=("$KW_PID")
 wait_port "$PORT"
 
 # sign.py ENDPOINT OP BODY -> a wrk Lua script sending that signed request
@@ -73,15 +74,20 @@ VALUE="postgres://app:$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')@db/
 create_body="$(python3 -c 'import json,sys; print(json.dumps({"Name": "/bench/prod/database_url", "SecretString": sys.argv[1]}))' "$VALUE")"
 get_body='{"SecretId": "/bench/prod/database_url"}'
 
-run() { # name url [wrk args]
-  local name="$1" url="$2"; shift 2
+# CPU seconds (user + system, all threads) that process $1 has used so far.
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.6f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+run() { # name server-pid url [wrk args]
+  local name="$1" pid="$2" url="$3"; shift 3
+  local cpu0; cpu0="$(cpu_secs "$pid")"
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" > "$WORK/$name.txt"
-  local rps p50 p99 non2xx
+  local cpu1; cpu1="$(cpu_secs "$pid")"
+  local rps p50 p99 non2xx us
   rps="$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")"
   p50="$(awk '$1=="50%" {print $2}' "$WORK/$name.txt")"
   p99="$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
   non2xx="$(awk '/Non-2xx/ {print $NF}' "$WORK/$name.txt")"
-  printf '%-22s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  us="$(awk -v a="$cpu0" -v b="$cpu1" '/requests in/ {printf "%.0f", (b - a) * 1e6 / $1}' "$WORK/$name.txt")"
+  printf '%-22s %10s req/s   p50 %-9s p99 %-9s server CPU %5s us/req   non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "$us" "${non2xx:-0}"
   eval "RPS_$name=$rps"
 }
 
@@ -91,8 +97,8 @@ python3 "$WORK/sign.py" "http://127.0.0.1:$PORT" GetSecretValue "$get_body" "$KE
 python3 "$WORK/sign.py" "http://127.0.0.1:$PORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" > "$WORK/get.lua"
 
 echo "GetSecretValue over SigV4, $CONNS connections, $DURATION per target (keyward: audit on, durable group commit)"
-run kw_health "http://127.0.0.1:$PORT/v1/sys/health"
-run kw_get_secret_value "http://127.0.0.1:$PORT/" -s "$WORK/get.lua"
+run kw_health "$KW_PID" "http://127.0.0.1:$PORT/v1/sys/health"
+run kw_get_secret_value "$KW_PID" "http://127.0.0.1:$PORT/" -s "$WORK/get.lua"
 AUDITED="$(KEYWARD_ADDR="http://127.0.0.1:$PORT" KEYWARD_ACCESS_KEY_ID="$KEY_ID" KEYWARD_SECRET_ACCESS_KEY="$SECRET" \
   "$BIN" audit verify --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("records", "?"))')"
 
@@ -104,12 +110,13 @@ if [ "${SKIP_MOTO:-0}" != 1 ]; then
   fi
   MPORT="$(free_port)"
   "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MPORT" > "$WORK/moto.log" 2>&1 &
-  PIDS+=($!)
+  MOTO_PID=$!
+  PIDS+=("$MOTO_PID")
   wait_port "$MPORT"
   python3 "$WORK/sign.py" "http://127.0.0.1:$MPORT" CreateSecret "$create_body" "$KEY_ID" "$SECRET" send
   python3 "$WORK/sign.py" "http://127.0.0.1:$MPORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" send
   python3 "$WORK/sign.py" "http://127.0.0.1:$MPORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" > "$WORK/mget.lua"
-  run moto_get_secret_value "http://127.0.0.1:$MPORT/" -s "$WORK/mget.lua"
+  run moto_get_secret_value "$MOTO_PID" "http://127.0.0.1:$MPORT/" -s "$WORK/mget.lua"
 fi
 
 python3 - "$RPS_kw_get_secret_value" "$RPS_kw_health" "${RPS_moto_get_secret_value:-}" <<'PY'

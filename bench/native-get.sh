@@ -5,8 +5,9 @@
 #   bench/native-get.sh            # 64 connections, 10 s per route
 #   CONNS=32 DURATION=5s bench/native-get.sh
 #
-# Prints req/s and p50/p99 for each route and the ratio read ÷ health. Machines here
-# are shared and noisy: quote the ratio, not a lone absolute number.
+# Prints req/s, p50/p99 and the server's CPU time per request for each route, and
+# the ratio read ÷ health. Machines here are shared and noisy: quote the ratio (and
+# CPU per request, which moves far less between runs than req/s), not a lone req/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS="${CONNS:-64}"
@@ -33,15 +34,20 @@ export KEYWARD_SECRET_ACCESS_KEY="$(python3 -c 'import json,sys; print(json.load
 "$BIN" put /bench/prod/database_url "postgres://app:$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')@db/app" 2>/dev/null
 TOKEN="$("$BIN" token)"
 
+# CPU seconds (user + system, all threads) that process $1 has used so far.
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.6f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 run() { # name url [header]
   local name="$1" url="$2"; shift 2
+  local cpu0; cpu0="$(cpu_secs "$PID")"
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" > "$WORK/$name.txt"
-  local rps p50 p99
+  local cpu1; cpu1="$(cpu_secs "$PID")"
+  local rps p50 p99 us
   rps="$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")"
   p50="$(awk '$1=="50%" {print $2}' "$WORK/$name.txt")"
   p99="$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
   non2xx="$(awk '/Non-2xx/ {print $NF}' "$WORK/$name.txt")"
-  printf '%-14s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  us="$(awk -v a="$cpu0" -v b="$cpu1" '/requests in/ {printf "%.0f", (b - a) * 1e6 / $1}' "$WORK/$name.txt")"
+  printf '%-14s %10s req/s   p50 %-9s p99 %-9s server CPU %4s us/req   non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "$us" "${non2xx:-0}"
   eval "RPS_$name=$rps"
 }
 
