@@ -50,6 +50,7 @@ fn fixture() -> &'static Fixture {
             bootstrap_admin(
                 &store,
                 &root.kek(),
+                &root.audit_key(),
                 "000000000000",
                 "admin",
                 Some(NewKey {

@@ -100,9 +100,10 @@ def test_seed_policy_other_read_actions_are_separate(app_keys):
     assert code(e) == "AccessDeniedException"
 
 
-def test_by_path_is_authorized_on_the_path():
-    # A principal allowed GetParametersByPath on /myapp/prod sees everything under
-    # it, even a parameter it is explicitly denied GetParameter on (AWS's rule).
+def test_by_path_is_authorized_on_the_path_and_explicit_deny_still_wins():
+    # A principal allowed GetParametersByPath on /myapp/prod sees what is under it,
+    # except a parameter it is explicitly denied a read of: AWS would return it (it
+    # authorizes the path only); keyward's rule is that an explicit deny always wins.
     keys = make_principal(
         f"pathreader-{uuid.uuid4().hex[:8]}",
         {
@@ -127,8 +128,10 @@ def test_by_path_is_authorized_on_the_path():
         Type="SecureString", Overwrite=True,
     )
     app = ssm_client(*keys)
+    admin.put_parameter(Name="/myapp/prod/visible", Value="v", Type="String", Overwrite=True)
     names = {p["Name"] for p in app.get_parameters_by_path(Path="/myapp/prod")["Parameters"]}
-    assert "/myapp/prod/stripe_secret_key" in names
+    assert "/myapp/prod/stripe_secret_key" not in names
+    assert "/myapp/prod/visible" in names
     with pytest.raises(ClientError) as e:
         app.get_parameter(Name="/myapp/prod/stripe_secret_key")
     assert code(e) == "AccessDeniedException"

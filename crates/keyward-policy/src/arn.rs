@@ -18,6 +18,26 @@ pub fn principal_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:user/{name}")
 }
 
+/// Whether `region` has the shape of an AWS region name: a 2–4 letter area, one
+/// to three lowercase words, and a number (`us-east-1`, `us-gov-west-1`,
+/// `us-isob-east-1`, `eusc-de-east-1`). Regions partition keyward's data, so a
+/// name outside this shape (`evil*region`) must never create a partition.
+pub fn is_valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    if !(3..=5).contains(&parts.len()) || region.len() > 32 {
+        return false;
+    }
+    let (area, rest) = (parts[0], &parts[1..]);
+    let (number, words) = rest.split_last().unwrap_or((&"", &[]));
+    (2..=4).contains(&area.len())
+        && area.bytes().all(|b| b.is_ascii_lowercase())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The six parts of an ARN, borrowed from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arn<'a> {
@@ -127,5 +147,47 @@ mod tests {
             parameter_name_from_arn(&parameter_arn("r", "1", "x")).as_deref(),
             Some("x")
         );
+    }
+}
+
+#[cfg(test)]
+mod region_tests {
+    use super::is_valid_region;
+
+    #[test]
+    fn aws_region_names_are_valid() {
+        for r in [
+            "us-east-1",
+            "eu-west-1",
+            "ap-southeast-3",
+            "il-central-1",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+            "ca-west-1",
+        ] {
+            assert!(is_valid_region(r), "{r} should be valid");
+        }
+    }
+
+    #[test]
+    fn other_strings_are_not_regions() {
+        for r in [
+            "",
+            "evil*region",
+            "us-east",
+            "us_east_1",
+            "US-EAST-1",
+            "us-east-1a",
+            "us--east-1",
+            "useast1",
+            "us-east-123",
+            "a-b-1",
+            "../etc-x-1",
+            "us-east-1-x",
+        ] {
+            assert!(!is_valid_region(r), "{r:?} should be invalid");
+        }
     }
 }

@@ -3,10 +3,10 @@
 //! each request still gets a durable record before its answer, at the cost of one
 //! commit per batch instead of one per request.
 
+use crate::audit_feed::FeedWaker;
 use keyward_crypto::AuditKey;
 use keyward_store::{AuditEvent, Store};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 const MAX_BATCH: usize = 512;
@@ -26,34 +26,14 @@ fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
     }
 }
 
-/// Where committed records are mirrored as JSON lines, besides the chain.
-#[derive(Debug, Clone)]
-pub enum AuditMirror {
-    Stdout,
-    File(std::path::PathBuf),
-}
-
 #[derive(Debug, Clone)]
 pub struct AuditWriter {
     tx: mpsc::Sender<Job>,
 }
 
 impl AuditWriter {
-    pub fn spawn(store: Arc<dyn Store>, key: AuditKey, mirror: Option<AuditMirror>) -> Self {
+    pub fn spawn(store: Arc<dyn Store>, key: AuditKey, feed: FeedWaker) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        let mirror_out: Option<Arc<Mutex<Box<dyn Write + Send>>>> = mirror.and_then(|m| {
-            let w: Box<dyn Write + Send> = match m {
-                AuditMirror::Stdout => Box::new(std::io::stdout()),
-                AuditMirror::File(p) => match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
-                    Ok(f) => Box::new(f),
-                    Err(e) => {
-                        tracing::error!(path = %p.display(), error = %e, "cannot open the audit mirror file; mirroring is off");
-                        return None;
-                    }
-                },
-            };
-            Some(Arc::new(Mutex::new(w)))
-        });
         // The loop runs on a thread of its own, not as a tokio task: a task would
         // queue behind every connection on its worker each time a commit finishes,
         // and every waiting request would pay that delay twice (to hear its answer
@@ -86,23 +66,10 @@ impl AuditWriter {
                     }
                     last_batch = batch.len();
                     let (events, waiters): (Vec<AuditEvent>, Vec<_>) = batch.drain(..).unzip();
-                    // Copies for the mirror only when there is one: the hot path moves.
-                    let mirrored = mirror_out.as_ref().map(|_| events.clone());
                     let records = events.len();
                     let result = runtime.block_on(store.append_audit(&key, events));
                     match &result {
-                        Ok(seqs) => {
-                            if let (Some(out), Some(events)) = (&mirror_out, &mirrored) {
-                                if let Ok(mut w) = out.lock() {
-                                    for (seq, e) in seqs.iter().zip(events) {
-                                        let mut v = serde_json::to_value(e).unwrap_or_default();
-                                        v["seq"] = (*seq).into();
-                                        let _ = writeln!(w, "{v}");
-                                    }
-                                    let _ = w.flush();
-                                }
-                            }
-                        }
+                        Ok(_) => feed.committed(),
                         Err(e) => {
                             tracing::error!(error = %e, records, "audit append failed")
                         }

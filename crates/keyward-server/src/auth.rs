@@ -58,6 +58,7 @@ impl AppState {
             .map_err(internal)?
             .ok_or_else(unknown)?;
         let mut policies = Vec::new();
+        let mut unreadable_policy = None;
         for record in self
             .store
             .principal_policies(principal.id)
@@ -66,9 +67,11 @@ impl AppState {
         {
             match keyward_policy::Policy::parse(&record.document) {
                 Ok(p) => policies.push(p),
-                // A stored policy that no longer parses grants nothing; say so loudly.
+                // A stored policy that no longer parses denies everything (a Deny
+                // in it must not vanish); say so loudly.
                 Err(e) => {
-                    tracing::error!(policy = %record.name, error = %e, "stored policy does not parse; ignoring it")
+                    tracing::error!(policy = %record.name, principal = %principal.arn, error = %e, "stored policy does not parse; denying this principal's requests");
+                    unreadable_policy = Some(record.name.clone());
                 }
             }
         }
@@ -79,6 +82,7 @@ impl AppState {
                 principal,
                 access_key_id: access_key_id.to_string(),
                 policies: Arc::new(policies),
+                unreadable_policy,
             },
         });
         if let Ok(mut cache) = self.key_cache.lock() {

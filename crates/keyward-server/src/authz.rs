@@ -1,5 +1,9 @@
 //! Authorization: one IAM-style policy engine for every API. Identity policies come
 //! from the caller's attachments; a secret's resource policy is evaluated with them.
+//!
+//! Decisions fail closed: a stored policy that no longer parses (identity or
+//! resource) denies instead of silently dropping out, because a `Deny` inside it
+//! would vanish with it.
 
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
@@ -13,6 +17,10 @@ pub struct AuthzExtras<'a> {
     pub user_agent: Option<&'a str>,
     pub resource_tags: &'a [keyward_store::Tag],
     pub resource_policy: Option<&'a str>,
+    /// The resource as the caller named it (an ARN without the random suffix for a
+    /// secret named by name). Denial messages show this, never the stored ARN, so a
+    /// denial reads the same whether or not the resource exists.
+    pub shown_resource: Option<&'a str>,
 }
 
 impl AppState {
@@ -24,9 +32,38 @@ impl AppState {
         resource: &str,
         extras: &AuthzExtras<'_>,
     ) -> Result<(), ApiError> {
-        let resource_policy = extras
-            .resource_policy
-            .and_then(|doc| Policy::parse(doc).ok());
+        match self.decide(caller, action, resource, extras) {
+            Decision::Allow => Ok(()),
+            denied => Err(denial(
+                caller,
+                action,
+                extras.shown_resource.unwrap_or(resource),
+                &denied,
+            )),
+        }
+    }
+
+    /// The policy decision itself, for callers that filter rather than fail (a
+    /// listing drops what an explicit deny covers).
+    pub fn decide(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        extras: &AuthzExtras<'_>,
+    ) -> Decision {
+        if let Some(name) = &caller.unreadable_policy {
+            tracing::error!(principal = %caller.principal.arn, policy = %name, "an attached policy does not parse; denying every request of this principal until it is fixed");
+            return Decision::ExplicitDeny { sid: None };
+        }
+        let resource_policy = match extras.resource_policy.map(Policy::parse) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                tracing::error!(resource, error = %e, "the resource policy of this secret does not parse; denying every request to it until it is replaced");
+                return Decision::ExplicitDeny { sid: None };
+            }
+        };
         let mut ctx = RequestContext::new(
             action,
             resource,
@@ -43,18 +80,21 @@ impl AppState {
             fill_condition_keys(&mut ctx, caller, &self.cfg.account_id, extras);
         }
         let identity: Vec<&Policy> = caller.policies.iter().collect();
-        match keyward_policy::evaluate(&identity, resource_policy.as_ref(), &ctx) {
-            Decision::Allow => Ok(()),
-            Decision::ExplicitDeny { .. } => Err(ApiError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a policy",
-                caller.principal.arn
-            ))),
-            Decision::ImplicitDeny => Err(ApiError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
-                caller.principal.arn
-            ))),
-        }
+        keyward_policy::evaluate(&identity, resource_policy.as_ref(), &ctx)
     }
+}
+
+/// AWS's wording for a refused request.
+fn denial(caller: &Caller, action: &str, resource: &str, decision: &Decision) -> ApiError {
+    let user = &caller.principal.arn;
+    ApiError::AccessDenied(match decision {
+        Decision::ExplicitDeny { .. } => format!(
+            "User: {user} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a policy"
+        ),
+        _ => format!(
+            "User: {user} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action"
+        ),
+    })
 }
 
 /// The global condition keys AWS sets on every request, as far as keyward knows them.

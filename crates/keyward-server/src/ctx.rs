@@ -2,12 +2,13 @@
 //! reaches an API handler leaves exactly one audit record, written durably before
 //! the response goes out.
 
+use crate::auth_limit::Verdict;
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use keyward_store::{AuditEvent, Outcome};
+use keyward_store::{AuditEvent, AuditedWrite, Outcome};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -39,15 +40,63 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     }
 }
 
+/// Who the audit log names for work the server starts itself (purging expired
+/// secrets, propagating a primary's change to its replicas).
+pub const SYSTEM_PRINCIPAL: &str = "keyward:system";
+
+/// Who the audit log names for what `keyward init` writes (the first admin).
+pub const INIT_PRINCIPAL: &str = "keyward:init";
+
 /// The audit record of one request, filled in as the request learns who and what.
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub event: AuditEvent,
+    /// Set once a store write has committed this record in its own transaction
+    /// (see [`AppState::write`]); a successful request then needs no second record.
+    committed: bool,
 }
 
 impl Audit {
+    /// A record for server-initiated work, with the system principal.
+    pub fn system(action: &str) -> Self {
+        let meta = RequestMeta {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            source_ip: None,
+            user_agent: None,
+        };
+        let mut audit = Self::new(&meta, action, "system");
+        audit.event.principal = Some(SYSTEM_PRINCIPAL.to_string());
+        audit
+    }
+
+    /// A record for another action of the same request (e.g. one replica's write
+    /// during a PutSecretValue): same request id, caller and source.
+    pub fn derived(&self, action: &str) -> Self {
+        let mut audit = self.clone();
+        audit.event.action = action.to_string();
+        audit.event.resource = None;
+        audit.event.version_id = None;
+        audit.committed = false;
+        audit
+    }
+
+    /// Whether a store write has already committed this record.
+    pub fn is_committed(&self) -> bool {
+        self.committed
+    }
+
+    /// The record as it stands, marked successful: what a write commits with.
+    fn success_event(&self) -> AuditEvent {
+        AuditEvent {
+            outcome: Outcome::Success,
+            error_code: None,
+            ..self.event.clone()
+        }
+    }
+
     pub fn new(meta: &RequestMeta, action: &str, api: &str) -> Self {
         Self {
+            committed: false,
             event: AuditEvent {
                 time: time::OffsetDateTime::now_utc(),
                 request_id: meta.request_id.clone(),
@@ -61,6 +110,7 @@ impl Audit {
                 outcome: Outcome::Success,
                 error_code: None,
                 api: api.to_string(),
+                count: None,
             },
         }
     }
@@ -83,9 +133,42 @@ impl Audit {
 }
 
 impl AppState {
+    /// Runs one store write whose transaction also commits `audit`'s record (the
+    /// event as it stands, marked successful): the change and its record become
+    /// durable together or not at all. Set the record's resource and version first.
+    pub async fn write<T>(
+        &self,
+        audit: &mut Audit,
+        write: impl AsyncFnOnce(AuditedWrite) -> Result<T, keyward_store::StoreError>,
+    ) -> Result<T, ApiError> {
+        let keys = self.keys()?;
+        let record = AuditedWrite {
+            key: keys.audit_key.clone(),
+            event: audit.success_event(),
+        };
+        let out = write(record)
+            .await
+            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+        audit.committed = true;
+        self.feed.committed();
+        Ok(out)
+    }
+
+    /// Records an event that is not tied to a write (a read, a refusal) and waits
+    /// until it is durable.
+    pub async fn record(&self, audit: Audit) -> Result<(), ApiError> {
+        let request_id = audit.event.request_id.clone();
+        let keys = self.keys()?;
+        keys.audit.record(audit.event).await.map_err(|e| {
+            tracing::error!(request_id, error = %e, "could not store an audit record");
+            ApiError::Internal { request_id }
+        })
+    }
+
     /// Records the request's audit event with its outcome and renders the response.
     /// If the record cannot be stored, the response is an error: nothing is answered
-    /// that was not audited.
+    /// that was not audited. A successful request whose write already committed its
+    /// record is not recorded twice; a failure after such a write is.
     pub async fn finish<T: IntoResponse>(
         &self,
         mut audit: Audit,
@@ -99,9 +182,24 @@ impl AppState {
                 audit.event.error_code = Some(e.aws_type().to_string());
             }
         }
+        if let Err(e) = &result {
+            if e.outcome() == Outcome::Unauthenticated {
+                if self.auth_limiter.on_failure(&audit.event) == Verdict::Fold {
+                    return render_error(ApiError::Throttled("Rate exceeded".into()));
+                }
+                tracing::info!(
+                    source = audit.event.source_ip.as_deref().unwrap_or("-"),
+                    access_key_id = audit.event.access_key_id.as_deref().unwrap_or("-"),
+                    error = e.aws_type(),
+                    "authentication failed"
+                );
+            }
+        }
         let outcome = audit.event.outcome;
         let request_id = audit.event.request_id.clone();
+        let already_durable = audit.committed && result.is_ok();
         match self.keys() {
+            Ok(_) if already_durable => {}
             Ok(keys) => {
                 if let Err(e) = keys.audit.record(audit.event).await {
                     tracing::error!(request_id, error = %e, "could not store the audit record; refusing to answer");

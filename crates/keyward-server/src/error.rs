@@ -35,6 +35,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Too many failed attempts (authentication, unseal): try again later.
+    #[error("{0}")]
+    Throttled(String),
     #[error("{0}")]
     Sealed(String),
     #[error("{0}")]
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::AlreadyExists(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::InvalidParameter(_) | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Sealed(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Integrity(_) | ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotSupported(_) => StatusCode::NOT_IMPLEMENTED,
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::Throttled(_) => "throttled",
             ApiError::Sealed(_) => "sealed",
             ApiError::Integrity(_) => "integrity_error",
             ApiError::NotSupported(_) => "not_supported",
@@ -105,6 +110,7 @@ impl ApiError {
             ApiError::InvalidParameter(_) => "InvalidParameterException",
             ApiError::InvalidRequest(_) | ApiError::Conflict(_) => "InvalidRequestException",
             ApiError::PayloadTooLarge(_) => "InvalidParameterException",
+            ApiError::Throttled(_) => "ThrottlingException",
             ApiError::Sealed(_) => "ServiceUnavailableException",
             ApiError::Integrity(_) => "DecryptionFailure",
             ApiError::NotSupported(_) => "UnsupportedOperationException",
@@ -115,9 +121,10 @@ impl ApiError {
     /// How the audit log records this failure.
     pub fn outcome(&self) -> Outcome {
         match self {
-            ApiError::MissingAuth(_) | ApiError::BadCredentials(_) | ApiError::Signature { .. } => {
-                Outcome::Unauthenticated
-            }
+            ApiError::MissingAuth(_)
+            | ApiError::BadCredentials(_)
+            | ApiError::Signature { .. }
+            | ApiError::Throttled(_) => Outcome::Unauthenticated,
             ApiError::AccessDenied(_) => Outcome::Denied,
             ApiError::NotFound(_) => Outcome::NotFound,
             ApiError::Integrity(_) | ApiError::Internal { .. } | ApiError::Sealed(_) => {

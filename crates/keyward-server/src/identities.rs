@@ -2,8 +2,10 @@
 
 use crate::auth::access_key_aad;
 use crate::error::ApiError;
-use keyward_crypto::{Kek, SecretString};
-use keyward_store::{AccessKey, Principal, Store, StoreError, Tag};
+use keyward_crypto::{AuditKey, Kek, SecretString};
+use keyward_store::{
+    AccessKey, AuditEvent, AuditedWrite, Outcome, Principal, Store, StoreError, Tag,
+};
 
 /// The policy `keyward init` attaches to the first principal.
 pub const ADMIN_POLICY_NAME: &str = "AdministratorAccess";
@@ -58,12 +60,14 @@ pub fn validate_access_key_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Stores a key for `principal`, its secret sealed under the KEK.
+/// Stores a key for `principal`, its secret sealed under the KEK; `audit` commits
+/// with it.
 pub async fn add_access_key(
     store: &dyn Store,
     kek: &Kek,
     principal: &Principal,
     key: &NewKey,
+    audit: AuditedWrite,
 ) -> Result<(), StoreError> {
     let sealed = keyward_crypto::seal(
         kek,
@@ -71,22 +75,26 @@ pub async fn add_access_key(
         &access_key_aad(&key.access_key_id),
     );
     store
-        .create_access_key(AccessKey {
-            access_key_id: key.access_key_id.clone(),
-            principal_id: principal.id,
-            sealed_secret: sealed.0,
-            enabled: true,
-            created_at: time::OffsetDateTime::now_utc(),
-        })
+        .create_access_key(
+            AccessKey {
+                access_key_id: key.access_key_id.clone(),
+                principal_id: principal.id,
+                sealed_secret: sealed.0,
+                enabled: true,
+                created_at: time::OffsetDateTime::now_utc(),
+            },
+            audit,
+        )
         .await
 }
 
-/// Creates a principal record.
+/// Creates a principal record; `audit` commits with it.
 pub async fn create_principal(
     store: &dyn Store,
     account_id: &str,
     name: &str,
     tags: Vec<Tag>,
+    audit: AuditedWrite,
 ) -> Result<Principal, StoreError> {
     let p = Principal {
         id: uuid::Uuid::new_v4(),
@@ -95,18 +103,41 @@ pub async fn create_principal(
         tags,
         created_at: time::OffsetDateTime::now_utc(),
     };
-    store.create_principal(p.clone()).await?;
+    store.create_principal(p.clone(), audit).await?;
     Ok(p)
 }
 
-/// First-run bootstrap: the admin principal with a key and the admin policy.
+/// First-run bootstrap: the admin principal with a key and the admin policy. Each
+/// step is audited as `keyward init` (the first records of the chain).
 pub async fn bootstrap_admin(
     store: &dyn Store,
     kek: &Kek,
+    audit_key: &AuditKey,
     account_id: &str,
     name: &str,
     given: Option<NewKey>,
 ) -> Result<NewKey, StoreError> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let arn = format!("arn:aws:iam::{account_id}:user/{name}");
+    let policy_arn = format!("arn:aws:iam::{account_id}:policy/{ADMIN_POLICY_NAME}");
+    let record = |action: &str, resource: &str| AuditedWrite {
+        key: audit_key.clone(),
+        event: AuditEvent {
+            time: time::OffsetDateTime::now_utc(),
+            request_id: request_id.clone(),
+            principal: Some(crate::ctx::INIT_PRINCIPAL.to_string()),
+            access_key_id: None,
+            source_ip: None,
+            user_agent: None,
+            action: action.to_string(),
+            resource: Some(resource.to_string()),
+            version_id: None,
+            outcome: Outcome::Success,
+            error_code: None,
+            api: "system".to_string(),
+            count: None,
+        },
+    };
     let principal = create_principal(
         store,
         account_id,
@@ -115,11 +146,31 @@ pub async fn bootstrap_admin(
             key: "Role".into(),
             value: "admin".into(),
         }],
+        record("iam:CreateUser", &arn),
     )
     .await?;
     let key = given.unwrap_or_else(generate_access_key);
-    add_access_key(store, kek, &principal, &key).await?;
-    store.put_policy(ADMIN_POLICY_NAME, ADMIN_POLICY).await?;
-    store.attach_policy(name, ADMIN_POLICY_NAME).await?;
+    add_access_key(
+        store,
+        kek,
+        &principal,
+        &key,
+        record("iam:CreateAccessKey", &arn),
+    )
+    .await?;
+    store
+        .put_policy(
+            ADMIN_POLICY_NAME,
+            ADMIN_POLICY,
+            record("iam:CreatePolicy", &policy_arn),
+        )
+        .await?;
+    store
+        .attach_policy(
+            name,
+            ADMIN_POLICY_NAME,
+            record("iam:AttachUserPolicy", &arn),
+        )
+        .await?;
     Ok(key)
 }

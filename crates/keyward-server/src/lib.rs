@@ -6,8 +6,10 @@
 //! It must not touch storage except through `keyward_store::Store`, and must never
 //! put a secret value in a log line, an error or an audit record.
 
+pub mod audit_feed;
 pub mod audit_writer;
 mod auth;
+pub mod auth_limit;
 mod authz;
 mod aws;
 mod changes;
@@ -15,25 +17,32 @@ mod ctx;
 pub mod error;
 pub mod identities;
 mod lifecycle;
+pub mod listener;
 pub mod names;
 mod native;
 mod ops;
 mod state;
+pub mod unseal_guard;
 
-pub use audit_writer::AuditMirror;
+pub use audit_feed::AuditMirror;
 pub use state::{AppState, ServerConfig};
 
 use axum::Router;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The whole HTTP API as one router (so tests can drive it in-process too).
+/// The whole HTTP API as one router (so tests can drive it in-process too), with
+/// the request timeout (see [`listener`]).
 pub fn router(state: Arc<AppState>) -> Router {
+    let timeout = state.cfg.http.request_timeout;
     Router::new()
         .merge(native::router())
         .route("/", axum::routing::post(aws::handle))
         .fallback(not_found)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(state)
 }
 
@@ -51,8 +60,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     lifecycle::spawn_purger(state.clone());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    lifecycle::spawn_auth_failure_summaries(state.clone());
+    let mut subscribers: Vec<Arc<dyn audit_feed::AuditSubscriber>> = Vec::new();
+    if let Some(m) = &state.cfg.audit_mirror {
+        match audit_feed::MirrorSubscriber::open(m) {
+            Ok(sub) => subscribers.push(Arc::new(sub)),
+            Err(e) => {
+                tracing::error!(mirror = ?m, error = %e, "cannot open the audit mirror; mirroring is off")
+            }
+        }
+    }
+    audit_feed::spawn(state.store.clone(), state.feed.clone(), subscribers);
+    listener::serve(state, listener, shutdown).await
 }

@@ -1,6 +1,7 @@
 //! Deletion with a recovery window, restore, and the background purge of secrets
 //! whose window has passed.
 
+use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::state::AppState;
 use keyward_store::{Secret, SecretPatch};
@@ -16,7 +17,7 @@ pub async fn delete_secret(
     secret: &Secret,
     recovery_window_days: Option<i64>,
     force: bool,
-    request_id: &str,
+    audit: &mut Audit,
 ) -> Result<Option<OffsetDateTime>, ApiError> {
     if force && recovery_window_days.is_some() {
         return Err(ApiError::InvalidParameter(
@@ -25,10 +26,8 @@ pub async fn delete_secret(
         ));
     }
     if force {
-        st.store
-            .purge_secret(secret.id)
-            .await
-            .map_err(|e| ApiError::from_store(e, request_id))?;
+        st.write(audit, async |w| st.store.purge_secret(secret.id, w).await)
+            .await?;
         st.publish(secret, "delete", None);
         return Ok(None);
     }
@@ -43,16 +42,19 @@ pub async fn delete_secret(
         return Ok(Some(at));
     }
     let at = OffsetDateTime::now_utc() + time::Duration::days(days);
-    st.store
-        .update_secret(
-            secret.id,
-            SecretPatch {
-                deleted_at: Some(Some(at)),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| ApiError::from_store(e, request_id))?;
+    st.write(audit, async |w| {
+        st.store
+            .update_secret(
+                secret.id,
+                SecretPatch {
+                    deleted_at: Some(Some(at)),
+                    ..Default::default()
+                },
+                w,
+            )
+            .await
+    })
+    .await?;
     st.publish(secret, "delete", None);
     Ok(Some(at))
 }
@@ -60,45 +62,67 @@ pub async fn delete_secret(
 pub async fn restore_secret(
     st: &AppState,
     secret: &Secret,
-    request_id: &str,
+    audit: &mut Audit,
 ) -> Result<(), ApiError> {
-    st.store
-        .update_secret(
-            secret.id,
-            SecretPatch {
-                deleted_at: Some(None),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| ApiError::from_store(e, request_id))?;
+    st.write(audit, async |w| {
+        st.store
+            .update_secret(
+                secret.id,
+                SecretPatch {
+                    deleted_at: Some(None),
+                    ..Default::default()
+                },
+                w,
+            )
+            .await
+    })
+    .await?;
     st.publish(secret, "restore", None);
     Ok(())
 }
 
-/// Purges expired secrets once a minute, auditing each purge as a system action.
+/// Writes the summaries of folded authentication failures (see `auth_limit`).
+pub fn spawn_auth_failure_summaries(st: Arc<AppState>) {
+    tokio::spawn(async move {
+        let every = (st.cfg.auth_limits.window / 4)
+            .clamp(Duration::from_millis(250), Duration::from_secs(10));
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Ok(keys) = st.keys() else { continue };
+            for event in st.auth_limiter.take_summaries(false) {
+                if let Err(e) = keys.audit.record(event).await {
+                    tracing::error!(error = %e, "could not audit folded authentication failures");
+                }
+            }
+        }
+    });
+}
+
+/// Purges expired secrets once a minute, as the system principal: each purge is
+/// recorded (one record per secret) in the purge's own transaction.
 pub fn spawn_purger(st: Arc<AppState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            let Ok(keys) = st.keys() else { continue };
-            match st.store.purge_expired(OffsetDateTime::now_utc()).await {
-                Ok(arns) => {
-                    for arn in arns {
-                        let meta = crate::ctx::RequestMeta {
-                            request_id: uuid::Uuid::new_v4().to_string(),
-                            source_ip: None,
-                            user_agent: None,
-                        };
-                        let mut audit =
-                            crate::ctx::Audit::new(&meta, "secretsmanager:DeleteSecret", "system");
-                        audit.resource(arn);
-                        if let Err(e) = keys.audit.record(audit.event).await {
-                            tracing::error!(error = %e, "could not audit a purge");
-                        }
-                    }
+            if st.is_sealed() {
+                continue;
+            }
+            let mut audit = Audit::system("secretsmanager:DeleteSecret");
+            let purged = st
+                .write(&mut audit, async |w| {
+                    st.store.purge_expired(OffsetDateTime::now_utc(), w).await
+                })
+                .await;
+            match purged {
+                Ok(arns) if !arns.is_empty() => {
+                    tracing::info!(
+                        count = arns.len(),
+                        "purged secrets whose recovery window ended"
+                    );
                 }
+                Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "purging expired secrets failed"),
             }
         }

@@ -14,6 +14,9 @@ use keyward_store::{
 use uuid::Uuid;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
+/// The largest secret value, in bytes, on the native API and Secrets Manager
+/// alike (AWS's limit; Parameter Store keeps its own 4 KB / 8 KB tier limits).
+pub const MAX_VALUE_BYTES: usize = 65536;
 pub const AWSPENDING: &str = "AWSPENDING";
 
 /// A plaintext value on its way in or out. Never logged.
@@ -185,10 +188,10 @@ impl AppState {
         };
         let first_version_id = first.as_ref().map(|v| v.version_id.clone());
         let secret = self
-            .store
-            .create_secret(new, first)
-            .await
-            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+            .write(audit, async |w| {
+                self.store.create_secret(new, first, w).await
+            })
+            .await?;
         let version = match &first_version_id {
             Some(id) => self
                 .store
@@ -215,10 +218,10 @@ impl AppState {
         audit.version(version_id.clone());
         let nv = self.new_version(secret.id, version_id, value, stages, caller)?;
         let out = self
-            .store
-            .add_version(secret.id, nv)
-            .await
-            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+            .write(audit, async |w| {
+                self.store.add_version(secret.id, nv, w).await
+            })
+            .await?;
         if matches!(out, AddVersionOutcome::Created(_)) {
             self.publish(secret, "put", Some(out.version().version_id.clone()));
         }

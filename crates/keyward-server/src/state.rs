@@ -1,7 +1,8 @@
 //! Shared server state: the store, the seal state (keys present or not), the audit
 //! writer, and the caches that keep authentication off the database's hot path.
 
-use crate::audit_writer::{AuditMirror, AuditWriter};
+use crate::audit_feed::{AuditMirror, FeedWaker};
+use crate::audit_writer::AuditWriter;
 use crate::error::ApiError;
 use keyward_crypto::{AuditKey, Kek, RootKey, SecretString, TokenKey};
 use keyward_store::Store;
@@ -23,6 +24,10 @@ pub struct ServerConfig {
     /// How long secret metadata and sealed versions are cached (see
     /// [`keyward_store::ReadCachedStore`]); zero turns the cache off.
     pub read_cache_ttl: Duration,
+    /// Connection and request limits of the listener.
+    pub http: crate::listener::HttpLimits,
+    /// Failed authentications allowed per source address and per access key id.
+    pub auth_limits: crate::auth_limit::AuthLimits,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +39,8 @@ impl Default for ServerConfig {
             audit_mirror: None,
             auth_cache_ttl: Duration::from_secs(5),
             read_cache_ttl: Duration::from_secs(1),
+            http: crate::listener::HttpLimits::default(),
+            auth_limits: Default::default(),
         }
     }
 }
@@ -58,6 +65,9 @@ pub struct Caller {
     pub principal: keyward_store::Principal,
     pub access_key_id: String,
     pub policies: Arc<Vec<keyward_policy::Policy>>,
+    /// The name of an attached policy that no longer parses. Authorization then
+    /// denies everything (fails closed): a `Deny` in it must not silently vanish.
+    pub unreadable_policy: Option<String>,
 }
 
 #[derive(Debug)]
@@ -74,6 +84,12 @@ pub struct AppState {
     pub(crate) key_cache: Mutex<HashMap<String, Arc<CachedKey>>>,
     pub(crate) sigv4_cache: keyward_sigv4::SigningKeyCache,
     pub changes: tokio::sync::broadcast::Sender<crate::changes::ChangeEvent>,
+    /// Wakes the audit feed when this server commits records.
+    pub feed: FeedWaker,
+    /// Throttles unseal attempts and keeps them for the audit chain while sealed.
+    pub unseal_guard: crate::unseal_guard::UnsealGuard,
+    /// Counts failed authentications; past the limits they are folded.
+    pub auth_limiter: crate::auth_limit::AuthFailureLimiter,
 }
 
 impl std::fmt::Debug for AppState {
@@ -88,6 +104,7 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, cfg: ServerConfig) -> Arc<Self> {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let auth_limiter = crate::auth_limit::AuthFailureLimiter::new(cfg.auth_limits);
         let store: Arc<dyn Store> = Arc::new(keyward_store::ReadCachedStore::new(
             store,
             cfg.read_cache_ttl,
@@ -99,11 +116,15 @@ impl AppState {
             key_cache: Mutex::new(HashMap::new()),
             sigv4_cache: keyward_sigv4::SigningKeyCache::default(),
             changes,
+            feed: FeedWaker::default(),
+            unseal_guard: Default::default(),
+            auth_limiter,
         })
     }
 
-    /// Checks `root` against the stored key-check value and, if it matches (or no
-    /// value is stored yet, on first start), unseals.
+    /// Checks `root` against the stored key-check value and, if it matches, unseals.
+    /// A store without a check value was never initialised (or was damaged): it is
+    /// refused, never adopted with whatever key arrives first.
     pub async fn unseal(&self, root: &RootKey) -> Result<(), ApiError> {
         let check = self
             .store
@@ -117,18 +138,14 @@ impl AppState {
                 ));
             }
             Some(_) => {}
-            None => self
-                .store
-                .set_setting("root_key_check", &root.check_value())
-                .await
-                .map_err(|e| ApiError::from_store(e, "unseal"))?,
+            None => {
+                return Err(ApiError::Integrity(
+                    "this data directory has no root-key check value: it was not initialised with `keyward init`, or its database was damaged; restore it from a backup".into(),
+                ));
+            }
         }
         let audit_key = root.audit_key();
-        let audit = AuditWriter::spawn(
-            self.store.clone(),
-            audit_key.clone(),
-            self.cfg.audit_mirror.clone(),
-        );
+        let audit = AuditWriter::spawn(self.store.clone(), audit_key.clone(), self.feed.clone());
         let keys = Unsealed {
             kek: root.kek(),
             audit_key,
@@ -136,7 +153,26 @@ impl AppState {
             audit,
         };
         *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(keys));
+        self.flush_unseal_attempts().await;
         Ok(())
+    }
+
+    /// Writes the unseal attempts made while sealed to the audit chain (there was
+    /// no audit key to chain them with before).
+    pub async fn flush_unseal_attempts(&self) {
+        let (events, dropped) = self.unseal_guard.drain();
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "more unseal attempts were made while sealed than the buffer keeps; the oldest are only in the log"
+            );
+        }
+        let Ok(keys) = self.keys() else { return };
+        for event in events {
+            if let Err(e) = keys.audit.record(event).await {
+                tracing::error!(error = %e, "could not audit an unseal attempt");
+            }
+        }
     }
 
     pub fn seal(&self) {

@@ -14,10 +14,13 @@ fn opt(s: &Option<String>) -> &[u8] {
 }
 
 /// MAC linking `event` at `seq` to the record before it.
+/// The count is appended only when present, so records without one keep the MAC
+/// they had before counts existed.
 pub fn link_mac(key: &AuditKey, prev_mac: &str, seq: i64, event: &AuditEvent) -> String {
     let time = event.time.unix_timestamp_nanos().to_be_bytes();
     let seq_bytes = seq.to_be_bytes();
-    hex::encode(key.mac(&[
+    let count = event.count.map(u64::to_be_bytes);
+    let mut parts: Vec<&[u8]> = vec![
         b"keyward-audit-v1",
         prev_mac.as_bytes(),
         &seq_bytes,
@@ -33,7 +36,12 @@ pub fn link_mac(key: &AuditKey, prev_mac: &str, seq: i64, event: &AuditEvent) ->
         event.outcome.as_str().as_bytes(),
         opt(&event.error_code),
         event.api.as_bytes(),
-    ]))
+    ];
+    if let Some(c) = &count {
+        parts.push(b"count");
+        parts.push(c);
+    }
+    hex::encode(key.mac(&parts))
 }
 
 pub fn checkpoint_mac(key: &AuditKey, seq: i64, mac: &str) -> String {

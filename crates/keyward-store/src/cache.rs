@@ -170,8 +170,27 @@ impl Store for ReadCachedStore {
         self.inner.set_setting(key, value).await
     }
 
-    async fn create_secret(&self, secret: NewSecret, first: Option<NewVersion>) -> Result<Secret> {
-        self.write(self.inner.create_secret(secret, first)).await
+    async fn create_secret(
+        &self,
+        secret: NewSecret,
+        first: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Secret> {
+        self.write(self.inner.create_secret(secret, first, audit))
+            .await
+    }
+    async fn replace_secret(
+        &self,
+        replacing: Option<Uuid>,
+        secret: NewSecret,
+        versions: Vec<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Secret> {
+        self.write(
+            self.inner
+                .replace_secret(replacing, secret, versions, audit),
+        )
+        .await
     }
     async fn get_secret(
         &self,
@@ -217,18 +236,29 @@ impl Store for ReadCachedStore {
     async fn list_secrets(&self, query: &ListQuery) -> Result<Vec<Secret>> {
         self.inner.list_secrets(query).await
     }
-    async fn update_secret(&self, id: Uuid, patch: SecretPatch) -> Result<Secret> {
-        self.write(self.inner.update_secret(id, patch)).await
+    async fn update_secret(
+        &self,
+        id: Uuid,
+        patch: SecretPatch,
+        audit: AuditedWrite,
+    ) -> Result<Secret> {
+        self.write(self.inner.update_secret(id, patch, audit)).await
     }
-    async fn purge_secret(&self, id: Uuid) -> Result<()> {
-        self.write(self.inner.purge_secret(id)).await
+    async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()> {
+        self.write(self.inner.purge_secret(id, audit)).await
     }
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<Vec<String>> {
-        self.write(self.inner.purge_expired(now)).await
+    async fn purge_expired(&self, now: OffsetDateTime, audit: AuditedWrite) -> Result<Vec<String>> {
+        self.write(self.inner.purge_expired(now, audit)).await
     }
 
-    async fn add_version(&self, secret_id: Uuid, version: NewVersion) -> Result<AddVersionOutcome> {
-        self.write(self.inner.add_version(secret_id, version)).await
+    async fn add_version(
+        &self,
+        secret_id: Uuid,
+        version: NewVersion,
+        audit: AuditedWrite,
+    ) -> Result<AddVersionOutcome> {
+        self.write(self.inner.add_version(secret_id, version, audit))
+            .await
     }
     async fn get_version(
         &self,
@@ -252,21 +282,28 @@ impl Store for ReadCachedStore {
         stage: &str,
         to_version: Option<&str>,
         from_version: Option<&str>,
+        audit: AuditedWrite,
     ) -> Result<()> {
         self.write(
             self.inner
-                .move_stage(secret_id, stage, to_version, from_version),
+                .move_stage(secret_id, stage, to_version, from_version, audit),
         )
         .await
     }
-    async fn prune_versions(&self, secret_id: Uuid, keep: usize) -> Result<usize> {
-        self.write(self.inner.prune_versions(secret_id, keep)).await
+    async fn prune_versions(
+        &self,
+        secret_id: Uuid,
+        keep: usize,
+        audit: AuditedWrite,
+    ) -> Result<usize> {
+        self.write(self.inner.prune_versions(secret_id, keep, audit))
+            .await
     }
 
     // Identities, policies and the audit chain are not cached here (the server
     // keeps its own short-lived cache of authenticated keys).
-    async fn create_principal(&self, principal: Principal) -> Result<()> {
-        self.inner.create_principal(principal).await
+    async fn create_principal(&self, principal: Principal, audit: AuditedWrite) -> Result<()> {
+        self.inner.create_principal(principal, audit).await
     }
     async fn get_principal(&self, name: &str) -> Result<Option<Principal>> {
         self.inner.get_principal(name).await
@@ -277,11 +314,11 @@ impl Store for ReadCachedStore {
     async fn list_principals(&self) -> Result<Vec<Principal>> {
         self.inner.list_principals().await
     }
-    async fn delete_principal(&self, name: &str) -> Result<()> {
-        self.inner.delete_principal(name).await
+    async fn delete_principal(&self, name: &str, audit: AuditedWrite) -> Result<()> {
+        self.inner.delete_principal(name, audit).await
     }
-    async fn create_access_key(&self, key: AccessKey) -> Result<()> {
-        self.inner.create_access_key(key).await
+    async fn create_access_key(&self, key: AccessKey, audit: AuditedWrite) -> Result<()> {
+        self.inner.create_access_key(key, audit).await
     }
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
         self.inner.get_access_key(access_key_id).await
@@ -289,11 +326,16 @@ impl Store for ReadCachedStore {
     async fn list_access_keys(&self, principal_id: Uuid) -> Result<Vec<AccessKey>> {
         self.inner.list_access_keys(principal_id).await
     }
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
-        self.inner.delete_access_key(access_key_id).await
+    async fn delete_access_key(&self, access_key_id: &str, audit: AuditedWrite) -> Result<()> {
+        self.inner.delete_access_key(access_key_id, audit).await
     }
-    async fn put_policy(&self, name: &str, document: &str) -> Result<PolicyRecord> {
-        self.inner.put_policy(name, document).await
+    async fn put_policy(
+        &self,
+        name: &str,
+        document: &str,
+        audit: AuditedWrite,
+    ) -> Result<PolicyRecord> {
+        self.inner.put_policy(name, document, audit).await
     }
     async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>> {
         self.inner.get_policy(name).await
@@ -301,14 +343,24 @@ impl Store for ReadCachedStore {
     async fn list_policies(&self) -> Result<Vec<PolicyRecord>> {
         self.inner.list_policies().await
     }
-    async fn delete_policy(&self, name: &str) -> Result<()> {
-        self.inner.delete_policy(name).await
+    async fn delete_policy(&self, name: &str, audit: AuditedWrite) -> Result<()> {
+        self.inner.delete_policy(name, audit).await
     }
-    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<()> {
-        self.inner.attach_policy(principal, policy).await
+    async fn attach_policy(
+        &self,
+        principal: &str,
+        policy: &str,
+        audit: AuditedWrite,
+    ) -> Result<()> {
+        self.inner.attach_policy(principal, policy, audit).await
     }
-    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<()> {
-        self.inner.detach_policy(principal, policy).await
+    async fn detach_policy(
+        &self,
+        principal: &str,
+        policy: &str,
+        audit: AuditedWrite,
+    ) -> Result<()> {
+        self.inner.detach_policy(principal, policy, audit).await
     }
     async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>> {
         self.inner.principal_policies(principal_id).await

@@ -94,6 +94,9 @@ where
         audit_append_and_verify,
         audit_list_filters,
         audit_since_survives_clock_steps,
+        writes_commit_their_audit_record,
+        secret_replace_is_all_or_nothing,
+        audit_counts_round_trip,
     );
     audit_concurrent_appends(Arc::new(make()?), 8, 50)
         .await
@@ -146,6 +149,24 @@ pub fn new_version(version_id: &str, value: u8, stages: &[&str]) -> NewVersion {
     }
 }
 
+/// The audit record a test write commits with (under [`test_audit_key`]).
+pub fn audited() -> AuditedWrite {
+    audited_as("keyward:TestWrite", "write")
+}
+
+/// An audit record for a test write with this action and request id.
+pub fn audited_as(action: &str, request_id: &str) -> AuditedWrite {
+    AuditedWrite {
+        key: test_audit_key(),
+        event: AuditEvent {
+            action: action.into(),
+            request_id: request_id.into(),
+            outcome: Outcome::Success,
+            ..event(1)
+        },
+    }
+}
+
 pub fn event(n: usize) -> AuditEvent {
     AuditEvent {
         time: OffsetDateTime::now_utc(),
@@ -168,6 +189,7 @@ pub fn event(n: usize) -> AuditEvent {
         },
         error_code: None,
         api: "aws".into(),
+        count: None,
     }
 }
 
@@ -222,7 +244,11 @@ pub async fn secret_create_get<S: Store>(s: &S) -> CheckResult {
     ns.metadata = serde_json::json!({"k": [1, 2]});
     let before = OffsetDateTime::now_utc() - Duration::seconds(1);
     let created = s
-        .create_secret(ns.clone(), Some(new_version("v1", 1, &["AWSCURRENT"])))
+        .create_secret(
+            ns.clone(),
+            Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited(),
+        )
         .await?;
     ensure_eq!(created.name, "app/db");
     ensure_eq!(created.arn, ns.arn);
@@ -269,7 +295,11 @@ pub async fn secret_create_get<S: Store>(s: &S) -> CheckResult {
 
     // Without a first version.
     let empty = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "empty"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "empty"),
+            None,
+            audited(),
+        )
         .await?;
     ensure!(
         s.list_versions(empty.id).await?.is_empty(),
@@ -283,7 +313,7 @@ pub async fn secret_create_get<S: Store>(s: &S) -> CheckResult {
 
     // A failing first version rolls the secret back: the secret must not exist.
     let nonexistent = s
-        .add_version(Uuid::new_v4(), new_version("x", 1, &[]))
+        .add_version(Uuid::new_v4(), new_version("x", 1, &[]), audited())
         .await;
     ensure!(
         matches!(nonexistent, Err(StoreError::NotFound { .. })),
@@ -294,30 +324,47 @@ pub async fn secret_create_get<S: Store>(s: &S) -> CheckResult {
 
 pub async fn secret_duplicate_names<S: Store>(s: &S) -> CheckResult {
     let first = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "dup"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "dup"),
+            None,
+            audited(),
+        )
         .await?;
     let again = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "dup"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "dup"),
+            None,
+            audited(),
+        )
         .await;
     ensure!(
         matches!(&again, Err(StoreError::AlreadyExists { name, .. }) if name == "dup"),
         "duplicate name: {again:?}"
     );
-    s.create_secret(new_secret(Namespace::Secrets, "eu-west-1", "dup"), None)
-        .await?;
-    s.create_secret(new_secret(Namespace::Parameters, REGION, "dup"), None)
-        .await?;
+    s.create_secret(
+        new_secret(Namespace::Secrets, "eu-west-1", "dup"),
+        None,
+        audited(),
+    )
+    .await?;
+    s.create_secret(
+        new_secret(Namespace::Parameters, REGION, "dup"),
+        None,
+        audited(),
+    )
+    .await?;
 
     // Still taken while scheduled for deletion.
     let patch = SecretPatch {
         deleted_at: Some(Some(OffsetDateTime::now_utc() + Duration::days(7))),
         ..Default::default()
     };
-    s.update_secret(first.id, patch).await?;
+    s.update_secret(first.id, patch, audited()).await?;
     let again = s
         .create_secret(
             new_secret(Namespace::Secrets, REGION, "dup"),
             Some(new_version("v", 1, &["AWSCURRENT"])),
+            audited(),
         )
         .await;
     ensure!(
@@ -328,7 +375,7 @@ pub async fn secret_duplicate_names<S: Store>(s: &S) -> CheckResult {
     // ARN unique.
     let mut other = new_secret(Namespace::Secrets, REGION, "other");
     other.arn = first.arn.clone();
-    let again = s.create_secret(other, None).await;
+    let again = s.create_secret(other, None, audited()).await;
     ensure!(
         matches!(again, Err(StoreError::AlreadyExists { .. })),
         "duplicate ARN: {again:?}"
@@ -341,7 +388,7 @@ pub async fn secret_duplicate_names<S: Store>(s: &S) -> CheckResult {
     // Id unique.
     let mut other = new_secret(Namespace::Secrets, REGION, "other");
     other.id = first.id;
-    let again = s.create_secret(other, None).await;
+    let again = s.create_secret(other, None, audited()).await;
     ensure!(
         matches!(again, Err(StoreError::AlreadyExists { .. })),
         "duplicate id: {again:?}"
@@ -355,13 +402,25 @@ pub async fn secret_duplicate_names<S: Store>(s: &S) -> CheckResult {
 
 pub async fn secret_list<S: Store>(s: &S) -> CheckResult {
     for name in ["app/c", "app/a", "db/x", "app/b", "app/d", "apq"] {
-        s.create_secret(new_secret(Namespace::Secrets, REGION, name), None)
-            .await?;
+        s.create_secret(
+            new_secret(Namespace::Secrets, REGION, name),
+            None,
+            audited(),
+        )
+        .await?;
     }
-    s.create_secret(new_secret(Namespace::Secrets, "eu-west-1", "app/e"), None)
-        .await?;
-    s.create_secret(new_secret(Namespace::Parameters, REGION, "app/f"), None)
-        .await?;
+    s.create_secret(
+        new_secret(Namespace::Secrets, "eu-west-1", "app/e"),
+        None,
+        audited(),
+    )
+    .await?;
+    s.create_secret(
+        new_secret(Namespace::Parameters, REGION, "app/f"),
+        None,
+        audited(),
+    )
+    .await?;
     let d = some!(
         s.get_secret(Namespace::Secrets, REGION, "app/d").await?,
         "app/d"
@@ -370,7 +429,7 @@ pub async fn secret_list<S: Store>(s: &S) -> CheckResult {
         deleted_at: Some(Some(OffsetDateTime::now_utc())),
         ..Default::default()
     };
-    s.update_secret(d.id, patch).await?;
+    s.update_secret(d.id, patch, audited()).await?;
 
     let q = |prefix: Option<&str>, include_deleted, after: Option<&str>, limit| ListQuery {
         namespace: Namespace::Secrets,
@@ -446,10 +505,12 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
     let mut ns = new_secret(Namespace::Secrets, REGION, "p");
     ns.description = Some("d0".into());
     ns.kms_key_id = Some("k0".into());
-    let c = s.create_secret(ns, None).await?;
+    let c = s.create_secret(ns, None, audited()).await?;
 
     // An empty patch changes nothing.
-    let u = s.update_secret(c.id, SecretPatch::default()).await?;
+    let u = s
+        .update_secret(c.id, SecretPatch::default(), audited())
+        .await?;
     ensure_eq!(u.description.as_deref(), Some("d0"));
     ensure_eq!(u.kms_key_id.as_deref(), Some("k0"));
 
@@ -474,6 +535,7 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
                 metadata: Some(serde_json::json!({"type": "SecureString"})),
                 ..Default::default()
             },
+            audited(),
         )
         .await?;
     ensure_eq!(u.description, None);
@@ -496,6 +558,7 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
                 last_accessed_at: Some(t),
                 ..Default::default()
             },
+            audited(),
         )
         .await?;
     ensure_eq!(u2.last_accessed_at, Some(t));
@@ -508,6 +571,7 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
                 rotation: Some(None),
                 ..Default::default()
             },
+            audited(),
         )
         .await?;
     ensure_eq!(u3.deleted_at, Some(t));
@@ -519,13 +583,14 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
                 deleted_at: Some(None),
                 ..Default::default()
             },
+            audited(),
         )
         .await?;
     ensure_eq!(u4.deleted_at, None);
     ensure_eq!(s.get_secret_by_id(c.id).await?, Some(u4));
 
     let missing = s
-        .update_secret(Uuid::new_v4(), SecretPatch::default())
+        .update_secret(Uuid::new_v4(), SecretPatch::default(), audited())
         .await;
     ensure!(
         matches!(missing, Err(StoreError::NotFound { .. })),
@@ -539,21 +604,22 @@ pub async fn secret_purge<S: Store>(s: &S) -> CheckResult {
         .create_secret(
             new_secret(Namespace::Secrets, REGION, "a"),
             Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited(),
         )
         .await?;
-    s.purge_secret(a.id).await?;
+    s.purge_secret(a.id, audited()).await?;
     ensure_eq!(s.get_secret_by_id(a.id).await?, None);
     ensure!(
         s.list_versions(a.id).await?.is_empty(),
         "versions survived the purge"
     );
-    let again = s.purge_secret(a.id).await;
+    let again = s.purge_secret(a.id, audited()).await;
     ensure!(
         matches!(again, Err(StoreError::NotFound { .. })),
         "purging twice: {again:?}"
     );
     // The name is free again.
-    s.create_secret(new_secret(Namespace::Secrets, REGION, "a"), None)
+    s.create_secret(new_secret(Namespace::Secrets, REGION, "a"), None, audited())
         .await?;
 
     let now = OffsetDateTime::now_utc();
@@ -568,6 +634,7 @@ pub async fn secret_purge<S: Store>(s: &S) -> CheckResult {
             .create_secret(
                 new_secret(Namespace::Secrets, REGION, name),
                 Some(new_version("v1", 1, &["AWSCURRENT"])),
+                audited(),
             )
             .await?;
         s.update_secret(
@@ -576,13 +643,14 @@ pub async fn secret_purge<S: Store>(s: &S) -> CheckResult {
                 deleted_at: Some(when),
                 ..Default::default()
             },
+            audited(),
         )
         .await?;
         if when.is_some_and(|w| w <= now) {
             expired.push(sec.arn.clone());
         }
     }
-    let mut purged = s.purge_expired(now).await?;
+    let mut purged = s.purge_expired(now, audited()).await?;
     purged.sort();
     expired.sort();
     ensure_eq!(purged, expired);
@@ -608,7 +676,7 @@ pub async fn secret_purge<S: Store>(s: &S) -> CheckResult {
         "live purged"
     );
     ensure!(
-        s.purge_expired(now).await?.is_empty(),
+        s.purge_expired(now, audited()).await?.is_empty(),
         "second purge_expired found more"
     );
     Ok(())
@@ -619,17 +687,18 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
         .create_secret(
             new_secret(Namespace::Secrets, REGION, "r"),
             Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited(),
         )
         .await?;
     let v2 = s
-        .add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]))
+        .add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]), audited())
         .await?;
     ensure!(matches!(v2, AddVersionOutcome::Created(_)), "v2: {v2:?}");
     ensure_eq!(v2.version().seq, 2);
 
     // Replaying v1 (same value) is a no-op, even though it asks for AWSCURRENT.
     let replay = s
-        .add_version(c.id, new_version("v1", 1, &["AWSCURRENT"]))
+        .add_version(c.id, new_version("v1", 1, &["AWSCURRENT"]), audited())
         .await?;
     ensure!(
         matches!(replay, AddVersionOutcome::AlreadyExisted(_)),
@@ -640,7 +709,7 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
     ensure_eq!(s.list_versions(c.id).await?.len(), 2);
 
     let conflict = s
-        .add_version(c.id, new_version("v1", 9, &["AWSCURRENT"]))
+        .add_version(c.id, new_version("v1", 9, &["AWSCURRENT"]), audited())
         .await;
     ensure!(
         matches!(&conflict, Err(StoreError::VersionConflict { version_id }) if version_id == "v1"),
@@ -651,10 +720,14 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
 
     // Version ids are per secret.
     let other = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "r2"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "r2"),
+            None,
+            audited(),
+        )
         .await?;
     let v = s
-        .add_version(other.id, new_version("v1", 5, &["AWSCURRENT"]))
+        .add_version(other.id, new_version("v1", 5, &["AWSCURRENT"]), audited())
         .await?;
     ensure!(
         matches!(v, AddVersionOutcome::Created(_)),
@@ -665,7 +738,7 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
     // Per-version metadata round-trips, and defaults to null.
     let mut nv = new_version("v2", 6, &[]);
     nv.metadata = serde_json::json!({"type": "SecureString", "tier": "Standard"});
-    let with_meta = s.add_version(other.id, nv).await?;
+    let with_meta = s.add_version(other.id, nv, audited()).await?;
     ensure_eq!(
         with_meta.version().metadata,
         serde_json::json!({"type": "SecureString", "tier": "Standard"})
@@ -679,11 +752,15 @@ pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
 /// The combined hot-path read agrees with the two separate reads.
 pub async fn secret_and_version_read<S: Store>(s: &S) -> CheckResult {
     let c = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "both"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "both"),
+            None,
+            audited(),
+        )
         .await?;
-    s.add_version(c.id, new_version("v1", 1, &["AWSCURRENT"]))
+    s.add_version(c.id, new_version("v1", 1, &["AWSCURRENT"]), audited())
         .await?;
-    s.add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]))
+    s.add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]), audited())
         .await?;
     let current = VersionSelector::Stage("AWSCURRENT".into());
     let got = s
@@ -719,17 +796,21 @@ pub async fn secret_and_version_read<S: Store>(s: &S) -> CheckResult {
 
 pub async fn version_stage_chain<S: Store>(s: &S) -> CheckResult {
     let c = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "chain"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "chain"),
+            None,
+            audited(),
+        )
         .await?;
     let id = c.id;
-    s.add_version(id, new_version("v1", 1, &["AWSCURRENT"]))
+    s.add_version(id, new_version("v1", 1, &["AWSCURRENT"]), audited())
         .await?;
     ensure_eq!(stages_of(s, id, "v1").await?, strs(&["AWSCURRENT"]));
-    s.add_version(id, new_version("v2", 2, &["AWSCURRENT"]))
+    s.add_version(id, new_version("v2", 2, &["AWSCURRENT"]), audited())
         .await?;
     ensure_eq!(stages_of(s, id, "v1").await?, strs(&["AWSPREVIOUS"]));
     ensure_eq!(stages_of(s, id, "v2").await?, strs(&["AWSCURRENT"]));
-    s.add_version(id, new_version("v3", 3, &["AWSCURRENT"]))
+    s.add_version(id, new_version("v3", 3, &["AWSCURRENT"]), audited())
         .await?;
     ensure_eq!(stages_of(s, id, "v1").await?, Vec::<String>::new());
     ensure_eq!(stages_of(s, id, "v2").await?, strs(&["AWSPREVIOUS"]));
@@ -737,16 +818,17 @@ pub async fn version_stage_chain<S: Store>(s: &S) -> CheckResult {
     ensure_eq!(holder(s, id, "AWSPREVIOUS").await?.as_deref(), Some("v2"));
 
     // AWSPENDING does not disturb AWSCURRENT.
-    s.add_version(id, new_version("v4", 4, &["AWSPENDING"]))
+    s.add_version(id, new_version("v4", 4, &["AWSPENDING"]), audited())
         .await?;
     ensure_eq!(holder(s, id, "AWSCURRENT").await?.as_deref(), Some("v3"));
     ensure_eq!(holder(s, id, "AWSPENDING").await?.as_deref(), Some("v4"));
     ensure_eq!(holder(s, id, "AWSPREVIOUS").await?.as_deref(), Some("v2"));
 
     // Custom labels move alone.
-    s.add_version(id, new_version("v5", 5, &["blue", "green"]))
+    s.add_version(id, new_version("v5", 5, &["blue", "green"]), audited())
         .await?;
-    s.add_version(id, new_version("v6", 6, &["blue"])).await?;
+    s.add_version(id, new_version("v6", 6, &["blue"]), audited())
+        .await?;
     ensure_eq!(stages_of(s, id, "v5").await?, strs(&["green"]));
     ensure_eq!(stages_of(s, id, "v6").await?, strs(&["blue"]));
     ensure_eq!(holder(s, id, "AWSCURRENT").await?.as_deref(), Some("v3"));
@@ -755,6 +837,7 @@ pub async fn version_stage_chain<S: Store>(s: &S) -> CheckResult {
     s.add_version(
         id,
         new_version("v7", 7, &["AWSCURRENT", "green", "AWSCURRENT"]),
+        audited(),
     )
     .await?;
     ensure_eq!(
@@ -791,31 +874,37 @@ pub async fn version_move_stage<S: Store>(s: &S) -> CheckResult {
         .create_secret(
             new_secret(Namespace::Secrets, REGION, "mv"),
             Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited(),
         )
         .await?;
     let id = c.id;
-    s.add_version(id, new_version("v2", 2, &["AWSPENDING"]))
+    s.add_version(id, new_version("v2", 2, &["AWSPENDING"]), audited())
         .await?;
 
     // Rotation finish: AWSCURRENT to v2 from v1 gives v1 AWSPREVIOUS.
-    s.move_stage(id, "AWSCURRENT", Some("v2"), Some("v1"))
+    s.move_stage(id, "AWSCURRENT", Some("v2"), Some("v1"), audited())
         .await?;
     ensure_eq!(stages_of(s, id, "v1").await?, strs(&["AWSPREVIOUS"]));
     ensure_eq!(
         stages_of(s, id, "v2").await?,
         strs(&["AWSCURRENT", "AWSPENDING"])
     );
-    s.move_stage(id, "AWSPENDING", None, Some("v2")).await?;
+    s.move_stage(id, "AWSPENDING", None, Some("v2"), audited())
+        .await?;
     ensure_eq!(stages_of(s, id, "v2").await?, strs(&["AWSCURRENT"]));
     ensure_eq!(holder(s, id, "AWSPENDING").await?, None);
 
     // Wrong from_version: Conflict, nothing moves.
-    let wrong = s.move_stage(id, "AWSCURRENT", Some("v1"), Some("v1")).await;
+    let wrong = s
+        .move_stage(id, "AWSCURRENT", Some("v1"), Some("v1"), audited())
+        .await;
     ensure!(
         matches!(wrong, Err(StoreError::Conflict(_))),
         "wrong from_version: {wrong:?}"
     );
-    let wrong = s.move_stage(id, "AWSPENDING", None, Some("v1")).await;
+    let wrong = s
+        .move_stage(id, "AWSPENDING", None, Some("v1"), audited())
+        .await;
     ensure!(
         matches!(wrong, Err(StoreError::Conflict(_))),
         "from_version without the stage: {wrong:?}"
@@ -824,7 +913,7 @@ pub async fn version_move_stage<S: Store>(s: &S) -> CheckResult {
 
     // Missing target version or secret: NotFound, nothing moves.
     let missing = s
-        .move_stage(id, "AWSCURRENT", Some("nope"), Some("v2"))
+        .move_stage(id, "AWSCURRENT", Some("nope"), Some("v2"), audited())
         .await;
     ensure!(
         matches!(missing, Err(StoreError::NotFound { .. })),
@@ -832,7 +921,7 @@ pub async fn version_move_stage<S: Store>(s: &S) -> CheckResult {
     );
     ensure_eq!(holder(s, id, "AWSCURRENT").await?.as_deref(), Some("v2"));
     let missing = s
-        .move_stage(Uuid::new_v4(), "AWSCURRENT", Some("v1"), None)
+        .move_stage(Uuid::new_v4(), "AWSCURRENT", Some("v1"), None, audited())
         .await;
     ensure!(
         matches!(missing, Err(StoreError::NotFound { .. })),
@@ -840,16 +929,19 @@ pub async fn version_move_stage<S: Store>(s: &S) -> CheckResult {
     );
 
     // Rolling back (AWSCURRENT to the previous version) swaps the two.
-    s.move_stage(id, "AWSCURRENT", Some("v1"), Some("v2"))
+    s.move_stage(id, "AWSCURRENT", Some("v1"), Some("v2"), audited())
         .await?;
     ensure_eq!(stages_of(s, id, "v1").await?, strs(&["AWSCURRENT"]));
     ensure_eq!(stages_of(s, id, "v2").await?, strs(&["AWSPREVIOUS"]));
 
     // Moving to the holder is a no-op; custom labels move without side effects.
-    s.move_stage(id, "AWSCURRENT", Some("v1"), None).await?;
+    s.move_stage(id, "AWSCURRENT", Some("v1"), None, audited())
+        .await?;
     ensure_eq!(holder(s, id, "AWSPREVIOUS").await?.as_deref(), Some("v2"));
-    s.move_stage(id, "label", Some("v2"), None).await?;
-    s.move_stage(id, "label", Some("v1"), Some("v2")).await?;
+    s.move_stage(id, "label", Some("v2"), None, audited())
+        .await?;
+    s.move_stage(id, "label", Some("v1"), Some("v2"), audited())
+        .await?;
     ensure_eq!(
         stages_of(s, id, "v1").await?,
         strs(&["AWSCURRENT", "label"])
@@ -860,15 +952,23 @@ pub async fn version_move_stage<S: Store>(s: &S) -> CheckResult {
 
 pub async fn version_prune<S: Store>(s: &S) -> CheckResult {
     let c = s
-        .create_secret(new_secret(Namespace::Secrets, REGION, "prune"), None)
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "prune"),
+            None,
+            audited(),
+        )
         .await?;
     let id = c.id;
     for i in 1..=5u8 {
-        s.add_version(id, new_version(&format!("v{i}"), i, &["AWSCURRENT"]))
-            .await?;
+        s.add_version(
+            id,
+            new_version(&format!("v{i}"), i, &["AWSCURRENT"]),
+            audited(),
+        )
+        .await?;
     }
     // v5 current, v4 previous, v1..v3 deprecated.
-    ensure_eq!(s.prune_versions(id, 1).await?, 2);
+    ensure_eq!(s.prune_versions(id, 1, audited()).await?, 2);
     let left: Vec<String> = s
         .list_versions(id)
         .await?
@@ -876,8 +976,8 @@ pub async fn version_prune<S: Store>(s: &S) -> CheckResult {
         .map(|v| v.version_id)
         .collect();
     ensure_eq!(left, ["v3", "v4", "v5"]);
-    ensure_eq!(s.prune_versions(id, 1).await?, 0);
-    ensure_eq!(s.prune_versions(id, 0).await?, 1);
+    ensure_eq!(s.prune_versions(id, 1, audited()).await?, 0);
+    ensure_eq!(s.prune_versions(id, 0, audited()).await?, 1);
     let left: Vec<String> = s
         .list_versions(id)
         .await?
@@ -887,9 +987,12 @@ pub async fn version_prune<S: Store>(s: &S) -> CheckResult {
     ensure_eq!(left, ["v4", "v5"]);
 
     // Seqs are never reused, even after the newest version was pruned.
-    s.add_version(id, new_version("v6", 6, &[])).await?;
-    ensure_eq!(s.prune_versions(id, 0).await?, 1);
-    let v7 = s.add_version(id, new_version("v7", 7, &[])).await?;
+    s.add_version(id, new_version("v6", 6, &[]), audited())
+        .await?;
+    ensure_eq!(s.prune_versions(id, 0, audited()).await?, 1);
+    let v7 = s
+        .add_version(id, new_version("v7", 7, &[]), audited())
+        .await?;
     ensure_eq!(v7.version().seq, 7);
     // A pruned version id can not be "replayed": it is simply new again.
     ensure!(
@@ -898,7 +1001,7 @@ pub async fn version_prune<S: Store>(s: &S) -> CheckResult {
             .is_none(),
         "v1 survived pruning"
     );
-    let missing = s.prune_versions(Uuid::new_v4(), 0).await;
+    let missing = s.prune_versions(Uuid::new_v4(), 0, audited()).await;
     ensure!(
         matches!(missing, Err(StoreError::NotFound { .. })),
         "prune of a missing secret: {missing:?}"
@@ -932,9 +1035,9 @@ fn access_key(id: &str, principal_id: Uuid) -> AccessKey {
 pub async fn principals_and_keys<S: Store>(s: &S) -> CheckResult {
     let alice = principal("alice");
     let bob = principal("bob");
-    s.create_principal(alice.clone()).await?;
-    s.create_principal(bob.clone()).await?;
-    let dup = s.create_principal(principal("alice")).await;
+    s.create_principal(alice.clone(), audited()).await?;
+    s.create_principal(bob.clone(), audited()).await?;
+    let dup = s.create_principal(principal("alice"), audited()).await;
     ensure!(
         matches!(&dup, Err(StoreError::AlreadyExists { name, .. }) if name == "alice"),
         "duplicate principal: {dup:?}"
@@ -944,16 +1047,21 @@ pub async fn principals_and_keys<S: Store>(s: &S) -> CheckResult {
     ensure_eq!(s.get_principal("carol").await?, None);
     ensure_eq!(s.list_principals().await?, vec![alice.clone(), bob.clone()]);
 
-    s.create_access_key(access_key("AKIA1", alice.id)).await?;
-    s.create_access_key(access_key("AKIA2", alice.id)).await?;
-    s.create_access_key(access_key("AKIA3", bob.id)).await?;
-    let dup = s.create_access_key(access_key("AKIA1", bob.id)).await;
+    s.create_access_key(access_key("AKIA1", alice.id), audited())
+        .await?;
+    s.create_access_key(access_key("AKIA2", alice.id), audited())
+        .await?;
+    s.create_access_key(access_key("AKIA3", bob.id), audited())
+        .await?;
+    let dup = s
+        .create_access_key(access_key("AKIA1", bob.id), audited())
+        .await;
     ensure!(
         matches!(dup, Err(StoreError::AlreadyExists { .. })),
         "duplicate key: {dup:?}"
     );
     let orphan = s
-        .create_access_key(access_key("AKIA9", Uuid::new_v4()))
+        .create_access_key(access_key("AKIA9", Uuid::new_v4()), audited())
         .await;
     ensure!(
         matches!(orphan, Err(StoreError::NotFound { .. })),
@@ -965,30 +1073,30 @@ pub async fn principals_and_keys<S: Store>(s: &S) -> CheckResult {
         access_key("AKIA1", alice.id).with_created_at(k.created_at)
     );
     ensure_eq!(s.list_access_keys(alice.id).await?.len(), 2);
-    s.delete_access_key("AKIA2").await?;
+    s.delete_access_key("AKIA2", audited()).await?;
     ensure_eq!(s.get_access_key("AKIA2").await?, None);
-    let again = s.delete_access_key("AKIA2").await;
+    let again = s.delete_access_key("AKIA2", audited()).await;
     ensure!(
         matches!(again, Err(StoreError::NotFound { .. })),
         "deleting a key twice: {again:?}"
     );
 
     // Deleting a principal takes its keys and attachments.
-    s.put_policy("p", "{}").await?;
-    s.attach_policy("alice", "p").await?;
-    s.delete_principal("alice").await?;
+    s.put_policy("p", "{}", audited()).await?;
+    s.attach_policy("alice", "p", audited()).await?;
+    s.delete_principal("alice", audited()).await?;
     ensure_eq!(s.get_principal("alice").await?, None);
     ensure_eq!(s.get_access_key("AKIA1").await?, None);
     ensure!(
         s.list_access_keys(alice.id).await?.is_empty(),
         "keys survived their principal"
     );
-    s.delete_policy("p").await?;
+    s.delete_policy("p", audited()).await?;
     ensure!(
         s.get_access_key("AKIA3").await?.is_some(),
         "bob's key went too"
     );
-    let again = s.delete_principal("alice").await;
+    let again = s.delete_principal("alice", audited()).await;
     ensure!(
         matches!(again, Err(StoreError::NotFound { .. })),
         "deleting a principal twice: {again:?}"
@@ -1010,13 +1118,13 @@ impl WithCreatedAt for AccessKey {
 pub async fn policies_and_attachments<S: Store>(s: &S) -> CheckResult {
     let alice = principal("alice");
     let bob = principal("bob");
-    s.create_principal(alice.clone()).await?;
-    s.create_principal(bob.clone()).await?;
-    let p1 = s.put_policy("read", r#"{"v":1}"#).await?;
+    s.create_principal(alice.clone(), audited()).await?;
+    s.create_principal(bob.clone(), audited()).await?;
+    let p1 = s.put_policy("read", r#"{"v":1}"#, audited()).await?;
     ensure_eq!(p1.document, r#"{"v":1}"#);
-    let p1b = s.put_policy("read", r#"{"v":2}"#).await?;
+    let p1b = s.put_policy("read", r#"{"v":2}"#, audited()).await?;
     ensure_eq!(p1b.document, r#"{"v":2}"#);
-    s.put_policy("admin", "{}").await?;
+    s.put_policy("admin", "{}", audited()).await?;
     ensure_eq!(s.get_policy("read").await?, Some(p1b.clone()));
     ensure_eq!(s.get_policy("nope").await?, None);
     ensure_eq!(
@@ -1028,10 +1136,10 @@ pub async fn policies_and_attachments<S: Store>(s: &S) -> CheckResult {
         ["admin", "read"]
     );
 
-    s.attach_policy("alice", "read").await?;
-    s.attach_policy("alice", "read").await?; // idempotent
-    s.attach_policy("alice", "admin").await?;
-    s.attach_policy("bob", "read").await?;
+    s.attach_policy("alice", "read", audited()).await?;
+    s.attach_policy("alice", "read", audited()).await?; // idempotent
+    s.attach_policy("alice", "admin", audited()).await?;
+    s.attach_policy("bob", "read", audited()).await?;
     ensure_eq!(
         s.principal_policies(alice.id)
             .await?
@@ -1040,18 +1148,18 @@ pub async fn policies_and_attachments<S: Store>(s: &S) -> CheckResult {
             .collect::<Vec<_>>(),
         ["admin", "read"]
     );
-    let r = s.attach_policy("carol", "read").await;
+    let r = s.attach_policy("carol", "read", audited()).await;
     ensure!(
         matches!(r, Err(StoreError::NotFound { .. })),
         "attach to nobody: {r:?}"
     );
-    let r = s.attach_policy("alice", "nope").await;
+    let r = s.attach_policy("alice", "nope", audited()).await;
     ensure!(
         matches!(r, Err(StoreError::NotFound { .. })),
         "attach a missing policy: {r:?}"
     );
 
-    let r = s.delete_policy("read").await;
+    let r = s.delete_policy("read", audited()).await;
     match r {
         Err(StoreError::Conflict(msg)) => {
             ensure!(
@@ -1065,16 +1173,16 @@ pub async fn policies_and_attachments<S: Store>(s: &S) -> CheckResult {
             )));
         }
     }
-    s.detach_policy("alice", "read").await?;
-    let r = s.detach_policy("alice", "read").await;
+    s.detach_policy("alice", "read", audited()).await?;
+    let r = s.detach_policy("alice", "read", audited()).await;
     ensure!(
         matches!(r, Err(StoreError::NotFound { .. })),
         "detach twice: {r:?}"
     );
-    s.detach_policy("bob", "read").await?;
-    s.delete_policy("read").await?;
+    s.detach_policy("bob", "read", audited()).await?;
+    s.delete_policy("read", audited()).await?;
     ensure_eq!(s.get_policy("read").await?, None);
-    let r = s.delete_policy("read").await;
+    let r = s.delete_policy("read", audited()).await;
     ensure!(
         matches!(r, Err(StoreError::NotFound { .. })),
         "delete a missing policy: {r:?}"
@@ -1349,6 +1457,173 @@ pub async fn audit_seqs_never_reused<S: Store>(s: Arc<S>) -> CheckResult {
     ensure!(
         verify_chain(&key, &recs, head.as_ref()).ok,
         "chain does not verify"
+    );
+    Ok(())
+}
+
+/// Every write commits its audit record in its own transaction: a successful write
+/// leaves exactly its record, a refused write leaves none, and a purge of expired
+/// secrets leaves one record per purged secret naming it.
+pub async fn writes_commit_their_audit_record<S: Store>(s: &S) -> CheckResult {
+    let key = test_audit_key();
+    let requests = |records: &[AuditRecord]| -> Vec<String> {
+        records.iter().map(|r| r.event.request_id.clone()).collect()
+    };
+    let secret = s
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "audited"),
+            Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited_as("secretsmanager:CreateSecret", "create"),
+        )
+        .await?;
+    s.add_version(
+        secret.id,
+        new_version("v2", 2, &["AWSCURRENT"]),
+        audited_as("secretsmanager:PutSecretValue", "put"),
+    )
+    .await?;
+    // Refused: the name is taken. Its record must roll back with it.
+    let dup = s
+        .create_secret(
+            new_secret(Namespace::Secrets, REGION, "audited"),
+            None,
+            audited_as("secretsmanager:CreateSecret", "refused"),
+        )
+        .await;
+    ensure!(dup.is_err(), "a duplicate name was accepted");
+    // Refused: a different value under an existing version id.
+    let conflict = s
+        .add_version(
+            secret.id,
+            new_version("v2", 9, &[]),
+            audited_as("secretsmanager:PutSecretValue", "conflict"),
+        )
+        .await;
+    ensure!(conflict.is_err(), "a conflicting version was accepted");
+    let (records, head) = s.audit_chain().await?;
+    ensure_eq!(
+        requests(&records),
+        vec!["create".to_string(), "put".to_string()]
+    );
+    ensure!(
+        verify_chain(&key, &records, head.as_ref()).ok,
+        "the chain does not verify after audited writes"
+    );
+
+    let past = OffsetDateTime::now_utc() - Duration::minutes(1);
+    for name in ["gone-a", "gone-b"] {
+        let doomed = s
+            .create_secret(
+                new_secret(Namespace::Secrets, REGION, name),
+                None,
+                audited(),
+            )
+            .await?;
+        s.update_secret(
+            doomed.id,
+            SecretPatch {
+                deleted_at: Some(Some(past)),
+                ..Default::default()
+            },
+            audited(),
+        )
+        .await?;
+    }
+    let purged = s
+        .purge_expired(
+            OffsetDateTime::now_utc(),
+            audited_as("secretsmanager:DeleteSecret", "purge"),
+        )
+        .await?;
+    ensure_eq!(purged.len(), 2);
+    let (records, head) = s.audit_chain().await?;
+    let purge_records: Vec<Option<String>> = records
+        .iter()
+        .filter(|r| r.event.request_id == "purge")
+        .map(|r| r.event.resource.clone())
+        .collect();
+    let mut want: Vec<Option<String>> = purged.into_iter().map(Some).collect();
+    want.sort();
+    ensure_eq!(purge_records, want);
+    ensure!(
+        verify_chain(&key, &records, head.as_ref()).ok,
+        "the chain does not verify after a purge"
+    );
+    Ok(())
+}
+
+/// `replace_secret` copies a whole history in one transaction: the replacement has
+/// every version with its stages, the replaced secret is gone, and a copy that fails
+/// half-way (a duplicate version id) leaves the old secret in place and no record.
+pub async fn secret_replace_is_all_or_nothing<S: Store>(s: &S) -> CheckResult {
+    let old = s
+        .create_secret(
+            new_secret(Namespace::Secrets, "eu-west-1", "copy"),
+            Some(new_version("old", 1, &["AWSCURRENT"])),
+            audited(),
+        )
+        .await?;
+    let copy = s
+        .replace_secret(
+            Some(old.id),
+            new_secret(Namespace::Secrets, "eu-west-1", "copy"),
+            vec![
+                new_version("v1", 1, &["AWSCURRENT"]),
+                new_version("v2", 2, &["AWSCURRENT"]),
+            ],
+            audited_as("secretsmanager:ReplicateSecretVersion", "copy"),
+        )
+        .await?;
+    ensure!(copy.id != old.id, "the replacement kept the old id");
+    ensure!(
+        s.get_secret_by_id(old.id).await?.is_none(),
+        "the replaced secret survived"
+    );
+    ensure_eq!(stages_of(s, copy.id, "v1").await?, strs(&["AWSPREVIOUS"]));
+    ensure_eq!(stages_of(s, copy.id, "v2").await?, strs(&["AWSCURRENT"]));
+    // A broken copy (same version id twice, different values) changes nothing.
+    let broken = s
+        .replace_secret(
+            Some(copy.id),
+            new_secret(Namespace::Secrets, "eu-west-1", "copy"),
+            vec![new_version("x", 1, &[]), new_version("x", 2, &[])],
+            audited_as("secretsmanager:ReplicateSecretVersion", "broken"),
+        )
+        .await;
+    ensure!(broken.is_err(), "a conflicting copy was accepted");
+    ensure!(
+        s.get_secret_by_id(copy.id).await?.is_some(),
+        "a failed replacement removed the secret"
+    );
+    let (records, _) = s.audit_chain().await?;
+    ensure!(
+        !records.iter().any(|r| r.event.request_id == "broken"),
+        "a failed replacement left its audit record"
+    );
+    Ok(())
+}
+
+/// A folded record keeps its count, and the count is covered by the chain's MAC.
+pub async fn audit_counts_round_trip<S: Store>(s: &S) -> CheckResult {
+    let key = test_audit_key();
+    let folded = AuditEvent {
+        count: Some(523),
+        ..event(1)
+    };
+    s.append_audit(&key, vec![event(2), folded.clone()]).await?;
+    let (records, head) = s.audit_chain().await?;
+    ensure_eq!(records.len(), 2);
+    ensure_eq!(records[0].event.count, None);
+    ensure_eq!(records[1].event.count, Some(523));
+    ensure!(
+        verify_chain(&key, &records, head.as_ref()).ok,
+        "a chain with a counted record does not verify"
+    );
+    let mut edited = records.clone();
+    edited[1].event.count = Some(1);
+    ensure!(
+        !verify_chain(&key, &edited, head.as_ref()).ok,
+        "changing a record's count went unnoticed"
     );
     Ok(())
 }

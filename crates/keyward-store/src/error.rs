@@ -13,6 +13,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("the database is corrupt or was edited outside keyward: {0}")]
     Corrupt(String),
+    /// The database exists but holds no keyward store (empty file, no schema).
+    #[error("not an initialised keyward database: {0}")]
+    Uninitialised(String),
     #[error("storage backend error: {0}")]
     Backend(String),
 }

@@ -304,6 +304,19 @@ pub struct AuditEvent {
     pub error_code: Option<String>,
     /// `native` or `aws`, or `system` for server-initiated work (rotation, purge).
     pub api: String,
+    /// How many identical events this record stands for, when more than one (e.g.
+    /// failed authentications folded over a rate limit); `None` means one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+/// The audit record a write commits with. Backends append `event` to the chain in
+/// the write's own transaction, so a write and its record become durable together
+/// or not at all: a crash can never leave a change that nobody audited.
+#[derive(Debug, Clone)]
+pub struct AuditedWrite {
+    pub key: keyward_crypto::AuditKey,
+    pub event: AuditEvent,
 }
 
 /// A stored audit record: the event plus its place and MAC in the chain.

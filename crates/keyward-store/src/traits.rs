@@ -10,6 +10,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Everything the server needs from a database. Each method is one atomic unit of
 /// work: implementations run it in one transaction, so a crash never leaves a
 /// half-moved staging label or an audit record without its chain link.
+///
+/// Every method that changes secrets, versions, identities or policies takes the
+/// [`AuditedWrite`] it commits with: the backend appends that record to the audit
+/// chain inside the write's transaction (a write nobody audited cannot exist).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // ---- key/value settings (root-key check value, account id, schema version)
@@ -20,7 +24,23 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a secret, and its first version when given, atomically.
     /// Fails with `AlreadyExists` when (namespace, region, name) is taken, even by a
     /// secret scheduled for deletion.
-    async fn create_secret(&self, secret: NewSecret, first: Option<NewVersion>) -> Result<Secret>;
+    async fn create_secret(
+        &self,
+        secret: NewSecret,
+        first: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Secret>;
+    /// Creates `secret` with all of `versions` (in order, each moving its stages as
+    /// [`Store::add_version`] does), first purging the secret `replacing` when given,
+    /// all in one transaction. A copy (a replica, a restored history) is then either
+    /// whole or absent, never half-written.
+    async fn replace_secret(
+        &self,
+        replacing: Option<Uuid>,
+        secret: NewSecret,
+        versions: Vec<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Secret>;
     async fn get_secret(
         &self,
         namespace: Namespace,
@@ -47,18 +67,29 @@ pub trait Store: Send + Sync + 'static {
     async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>>;
     /// Secrets ordered by name.
     async fn list_secrets(&self, query: &ListQuery) -> Result<Vec<Secret>>;
-    async fn update_secret(&self, id: Uuid, patch: SecretPatch) -> Result<Secret>;
+    async fn update_secret(
+        &self,
+        id: Uuid,
+        patch: SecretPatch,
+        audit: AuditedWrite,
+    ) -> Result<Secret>;
     /// Deletes a secret and all its versions for good.
-    async fn purge_secret(&self, id: Uuid) -> Result<()>;
+    async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()>;
     /// Purges every secret whose scheduled deletion time is at or before `now`;
-    /// returns the purged secrets' ARNs.
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<Vec<String>>;
+    /// returns the purged secrets' ARNs. `audit.event` is recorded once per purged
+    /// secret, with that secret's ARN as its resource.
+    async fn purge_expired(&self, now: OffsetDateTime, audit: AuditedWrite) -> Result<Vec<String>>;
 
     // ---- versions
     /// Adds a version and moves its stages, atomically. Replaying the same
     /// `version_id` with the same `value_mac` is a no-op (`AlreadyExisted`); with a
     /// different value it is `VersionConflict`.
-    async fn add_version(&self, secret_id: Uuid, version: NewVersion) -> Result<AddVersionOutcome>;
+    async fn add_version(
+        &self,
+        secret_id: Uuid,
+        version: NewVersion,
+        audit: AuditedWrite,
+    ) -> Result<AddVersionOutcome>;
     async fn get_version(
         &self,
         secret_id: Uuid,
@@ -75,30 +106,43 @@ pub trait Store: Send + Sync + 'static {
         stage: &str,
         to_version: Option<&str>,
         from_version: Option<&str>,
+        audit: AuditedWrite,
     ) -> Result<()>;
     /// Removes versions with no stages beyond the newest `keep` such versions.
-    async fn prune_versions(&self, secret_id: Uuid, keep: usize) -> Result<usize>;
+    async fn prune_versions(
+        &self,
+        secret_id: Uuid,
+        keep: usize,
+        audit: AuditedWrite,
+    ) -> Result<usize>;
 
     // ---- identities
-    async fn create_principal(&self, principal: Principal) -> Result<()>;
+    async fn create_principal(&self, principal: Principal, audit: AuditedWrite) -> Result<()>;
     async fn get_principal(&self, name: &str) -> Result<Option<Principal>>;
     async fn get_principal_by_id(&self, id: Uuid) -> Result<Option<Principal>>;
     async fn list_principals(&self) -> Result<Vec<Principal>>;
     /// Deletes the principal with its keys and attachments.
-    async fn delete_principal(&self, name: &str) -> Result<()>;
-    async fn create_access_key(&self, key: AccessKey) -> Result<()>;
+    async fn delete_principal(&self, name: &str, audit: AuditedWrite) -> Result<()>;
+    async fn create_access_key(&self, key: AccessKey, audit: AuditedWrite) -> Result<()>;
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>>;
     async fn list_access_keys(&self, principal_id: Uuid) -> Result<Vec<AccessKey>>;
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<()>;
+    async fn delete_access_key(&self, access_key_id: &str, audit: AuditedWrite) -> Result<()>;
 
     // ---- policies
-    async fn put_policy(&self, name: &str, document: &str) -> Result<PolicyRecord>;
+    async fn put_policy(
+        &self,
+        name: &str,
+        document: &str,
+        audit: AuditedWrite,
+    ) -> Result<PolicyRecord>;
     async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>>;
     async fn list_policies(&self) -> Result<Vec<PolicyRecord>>;
     /// Fails with `Conflict` while the policy is attached to anyone.
-    async fn delete_policy(&self, name: &str) -> Result<()>;
-    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<()>;
-    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<()>;
+    async fn delete_policy(&self, name: &str, audit: AuditedWrite) -> Result<()>;
+    async fn attach_policy(&self, principal: &str, policy: &str, audit: AuditedWrite)
+    -> Result<()>;
+    async fn detach_policy(&self, principal: &str, policy: &str, audit: AuditedWrite)
+    -> Result<()>;
     /// The policies attached to a principal.
     async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>>;
 

@@ -2,7 +2,7 @@
 //! a write is read back at once, a racing read never resurrects an older version,
 //! and another server's write shows up once the TTL has run out.
 
-use keyward_store::conformance::{self, REGION, new_secret, new_version};
+use keyward_store::conformance::{self, REGION, audited, new_secret, new_version};
 use keyward_store::sqlite::SqliteStore;
 use keyward_store::{Namespace, ReadCachedStore, Store, VersionSelector};
 use std::sync::Arc;
@@ -52,6 +52,7 @@ async fn writes_are_read_back_at_once_and_races_do_not_resurrect_old_rows() {
         .create_secret(
             new_secret(Namespace::Secrets, REGION, "race"),
             Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited(),
         )
         .await
         .expect("create");
@@ -78,6 +79,7 @@ async fn writes_are_read_back_at_once_and_races_do_not_resurrect_old_rows() {
             .add_version(
                 secret.id,
                 new_version(&format!("v{i}"), i as u8, &["AWSCURRENT"]),
+                audited(),
             )
             .await
             .expect("add version");
@@ -108,12 +110,13 @@ async fn another_servers_write_is_seen_after_the_ttl() {
         .create_secret(
             new_secret(Namespace::Secrets, REGION, "shared"),
             Some(new_version("v1", 1, &["AWSCURRENT"])),
+            audited(),
         )
         .await
         .expect("create");
     assert_eq!(current_seq(&server_b, "shared").await, 1);
     server_a
-        .add_version(secret.id, new_version("v2", 2, &["AWSCURRENT"]))
+        .add_version(secret.id, new_version("v2", 2, &["AWSCURRENT"]), audited())
         .await
         .expect("add");
     assert_eq!(current_seq(&server_a, "shared").await, 2);
@@ -127,7 +130,7 @@ async fn another_servers_write_is_seen_after_the_ttl() {
         Duration::ZERO,
     );
     server_a
-        .add_version(secret.id, new_version("v3", 3, &["AWSCURRENT"]))
+        .add_version(secret.id, new_version("v3", 3, &["AWSCURRENT"]), audited())
         .await
         .expect("add");
     assert_eq!(current_seq(&uncached, "shared").await, 3);

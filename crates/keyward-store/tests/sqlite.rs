@@ -3,7 +3,7 @@
 
 use keyward_store::audit::verify_chain;
 use keyward_store::conformance::{
-    self, CheckResult, event, new_secret, new_version, test_audit_key,
+    self, CheckResult, audited, event, new_secret, new_version, test_audit_key,
 };
 use keyward_store::sqlite::SqliteStore;
 use keyward_store::{Namespace, Store, VersionSelector};
@@ -51,6 +51,9 @@ check!(
     audit_append_and_verify,
     audit_list_filters,
     audit_since_survives_clock_steps,
+    writes_commit_their_audit_record,
+    secret_replace_is_all_or_nothing,
+    audit_counts_round_trip,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -115,6 +118,7 @@ async fn schema_version_is_recorded_and_reopen_keeps_data() {
             .create_secret(
                 new_secret(Namespace::Secrets, "us-east-1", "keep"),
                 Some(new_version("v1", 1, &["AWSCURRENT"])),
+                audited(),
             )
             .await
             .expect("create");
@@ -136,7 +140,8 @@ async fn schema_version_is_recorded_and_reopen_keeps_data() {
             .append_audit(&test_audit_key(), vec![event(2)])
             .await
             .expect("append"),
-        vec![2]
+        // #1 is the create's own record, #2 the append before the reopen.
+        vec![3]
     );
 }
 
@@ -163,6 +168,7 @@ async fn readers_see_committed_writes_under_concurrency() {
         .create_secret(
             new_secret(Namespace::Secrets, "us-east-1", "hot"),
             Some(new_version("v0", 0, &["AWSCURRENT"])),
+            audited(),
         )
         .await
         .expect("create");
@@ -174,7 +180,7 @@ async fn readers_see_committed_writes_under_concurrency() {
                 if t == 0 {
                     let id = format!("v{}", i + 1);
                     store
-                        .add_version(s.id, new_version(&id, i + 1, &["AWSCURRENT"]))
+                        .add_version(s.id, new_version(&id, i + 1, &["AWSCURRENT"]), audited())
                         .await
                         .expect("add");
                     let cur = store
@@ -458,4 +464,78 @@ async fn v1_database_upgrades_to_the_current_schema() {
         ..Default::default()
     };
     assert_eq!(seqs(store.list_audit(&denied).await.expect("list")), [2]);
+}
+
+// ---- open_existing: only `init` creates a store
+
+fn assert_refused(path: &Path, what: &str) -> String {
+    match SqliteStore::open_existing(path) {
+        Ok(_) => panic!("{what}: open_existing accepted it"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn open_existing_refuses_a_missing_or_empty_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    let e = assert_refused(&path, "missing file");
+    assert!(e.contains("not an initialised keyward database"), "{e}");
+    assert!(!path.exists(), "open_existing created the file");
+
+    std::fs::write(&path, b"").expect("write");
+    let e = assert_refused(&path, "zero-length file");
+    assert!(e.contains("empty (0 bytes)"), "{e}");
+    assert_eq!(
+        std::fs::metadata(&path).expect("meta").len(),
+        0,
+        "the file was initialised"
+    );
+}
+
+#[test]
+fn open_existing_refuses_a_database_without_keyward_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    let c = rusqlite::Connection::open(&path).expect("open");
+    c.execute_batch("CREATE TABLE unrelated (x INTEGER); INSERT INTO unrelated VALUES (1);")
+        .expect("create");
+    drop(c);
+    let e = assert_refused(&path, "foreign database");
+    assert!(e.contains("has no keyward schema"), "{e}");
+
+    std::fs::write(&path, b"this is not a database at all, just text").expect("write");
+    let e = assert_refused(&path, "not a database");
+    assert!(e.contains("corrupt"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_existing_refuses_a_structurally_corrupt_database() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("keyward.db");
+    for i in 0..200 {
+        store
+            .create_secret(
+                new_secret(Namespace::Secrets, "us-east-1", &format!("s{i:03}")),
+                Some(new_version("v1", 1, &["AWSCURRENT"])),
+                audited(),
+            )
+            .await
+            .expect("create");
+    }
+    drop(store);
+    // Scribble over a page in the middle of the file (not the header page).
+    let mut bytes = std::fs::read(&path).expect("read");
+    assert!(bytes.len() > 8 * 4096, "database unexpectedly small");
+    for b in &mut bytes[5 * 4096..5 * 4096 + 512] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let e = assert_refused(&path, "scribbled page");
+    assert!(e.contains("corrupt"), "{e}");
+
+    // A healthy one opens.
+    let (dir2, store2) = fresh();
+    drop(store2);
+    SqliteStore::open_existing(&dir2.path().join("keyward.db")).expect("healthy store opens");
 }

@@ -24,8 +24,10 @@ fn harden_process() {
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
 
+/// `KEYWARD_LOG`, else the Rust ecosystem's usual `RUST_LOG`, else `info`.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("RUST_LOG"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = std::env::var("KEYWARD_LOG_FORMAT")
         .map(|v| v == "json")

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::aws::{self, Reply, Service};
 use common::{InitOpts, ServeOpts, TestServer};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -25,19 +26,7 @@ fn server() -> TestServer {
     )
 }
 
-struct Reply {
-    status: u16,
-    json: Value,
-    request_id: String,
-}
-
-impl Reply {
-    fn error_type(&self) -> &str {
-        self.json["__type"].as_str().unwrap_or("")
-    }
-}
-
-/// One signed call. `tamper` may change the request after signing.
+/// One signed Secrets Manager call. `tamper` may change the request after signing.
 fn call_with(
     s: &TestServer,
     region: &str,
@@ -47,74 +36,20 @@ fn call_with(
     time: SystemTime,
     tamper: impl FnOnce(&mut reqwest::header::HeaderMap, &mut Vec<u8>),
 ) -> Reply {
-    let mut body_bytes = body.to_string().into_bytes();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        "content-type",
-        "application/x-amz-json-1.1".parse().unwrap(),
-    );
-    headers.insert(
-        "x-amz-target",
-        format!("secretsmanager.{op}").parse().unwrap(),
-    );
-    headers.insert("host", format!("127.0.0.1:{}", s.port).parse().unwrap());
-    let parts = keyward_sigv4::RequestParts {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        authority: None,
-        body: &body_bytes,
-    };
-    let signed = keyward_sigv4::sign_request(
-        &parts,
-        &keyward_sigv4::SigningParams {
-            access_key_id: key.0,
-            secret_access_key: key.1,
-            region,
-            service: "secretsmanager",
-            time,
-        },
+    aws::call_with(
+        s,
+        Service::SecretsManager,
+        region,
+        op,
+        body,
+        key,
+        time,
+        tamper,
     )
-    .expect("sign");
-    headers.insert("authorization", signed.authorization.parse().unwrap());
-    headers.insert("x-amz-date", signed.amz_date.parse().unwrap());
-    tamper(&mut headers, &mut body_bytes);
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let r = client
-        .post(format!("{}/", s.addr))
-        .headers(headers)
-        .body(body_bytes)
-        .send()
-        .expect("send");
-    let status = r.status().as_u16();
-    let request_id = r
-        .headers()
-        .get("x-amzn-requestid")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let text = r.text().unwrap_or_default();
-    Reply {
-        status,
-        json: serde_json::from_str(&text).unwrap_or(Value::Null),
-        request_id,
-    }
 }
 
 fn call(s: &TestServer, region: &str, op: &str, body: Value) -> Reply {
-    call_with(
-        s,
-        region,
-        op,
-        &body,
-        (&s.access_key_id, &s.secret_access_key),
-        SystemTime::now(),
-        |_, _| {},
-    )
+    s.sm(region, op, body)
 }
 
 #[track_caller]

@@ -63,6 +63,19 @@ pub struct AwsCtx<'a> {
 }
 
 impl AwsCtx<'_> {
+    /// What authorization knows about this request, with the secret's tags and
+    /// resource policy when it exists.
+    pub fn extras<'s>(&'s self, secret: Option<&'s keyward_store::Secret>) -> AuthzExtras<'s> {
+        AuthzExtras {
+            source_ip: self.meta.source_ip.as_deref(),
+            region: Some(&self.region),
+            user_agent: self.meta.user_agent.as_deref(),
+            resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
+            resource_policy: secret.and_then(|s| s.resource_policy.as_deref()),
+            shown_resource: None,
+        }
+    }
+
     /// Authorizes `action` on `resource` (an ARN), with the secret's tags and
     /// resource policy when it exists.
     pub fn authorize(
@@ -71,14 +84,8 @@ impl AwsCtx<'_> {
         resource: &str,
         secret: Option<&keyward_store::Secret>,
     ) -> Result<(), ApiError> {
-        let extras = AuthzExtras {
-            source_ip: self.meta.source_ip.as_deref(),
-            region: Some(&self.region),
-            user_agent: self.meta.user_agent.as_deref(),
-            resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
-            resource_policy: secret.and_then(|s| s.resource_policy.as_deref()),
-        };
-        self.st.authorize(self.caller, action, resource, &extras)
+        self.st
+            .authorize(self.caller, action, resource, &self.extras(secret))
     }
 
     pub fn request_id(&self) -> &str {
@@ -164,6 +171,19 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
     let op = op.to_string();
     let mut audit = Audit::new(&meta, &format!("{}:{op}", service.action_prefix()), "aws");
     let result = async {
+        // Credentials are checked as far as they can be before the body is read:
+        // a request without a well-formed signature, or for a key that does not
+        // exist, is answered without waiting for (or buffering) its body.
+        let policy = VerifyPolicy::JSON_PROTOCOL;
+        let head = RequestParts::from_http(&parts, &[]);
+        let parsed = keyward_sigv4::parse_request(&head, &policy).map_err(sig_err)?;
+        audit.unverified_key(&parsed.access_key_id);
+        if parts.headers.contains_key("x-amz-security-token") {
+            return Err(ApiError::BadCredentials(
+                "The security token included in the request is invalid.".into(),
+            ));
+        }
+        let entry = st.lookup_key(&parsed.access_key_id).await?;
         let body = axum::body::to_bytes(Body::new(body), st.cfg.max_body_bytes)
             .await
             .map_err(|_| ApiError::Aws {
@@ -174,7 +194,19 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
                     st.cfg.max_body_bytes
                 ),
             })?;
-        let (caller, region) = authenticate(&st, &parts, &body, service, &mut audit).await?;
+        let request = RequestParts::from_http(&parts, &body);
+        let scope = keyward_sigv4::verify(
+            &request,
+            &parsed,
+            entry.secret.expose(),
+            std::time::SystemTime::now(),
+            &policy,
+            &st.sigv4_cache,
+        )
+        .map_err(sig_err)?;
+        check_scope(&scope, service)?;
+        let caller = entry.caller.clone();
+        let region = scope.region;
         audit.caller(&caller);
         let input: Value = if body.is_empty() {
             Value::Object(Default::default())
@@ -214,36 +246,16 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
     resp
 }
 
-async fn authenticate(
-    st: &AppState,
-    parts: &http::request::Parts,
-    body: &[u8],
-    service: Service,
-    audit: &mut Audit,
-) -> Result<(Caller, String), ApiError> {
-    let sig_err = |e: keyward_sigv4::SigV4Error| ApiError::Signature {
+fn sig_err(e: keyward_sigv4::SigV4Error) -> ApiError {
+    ApiError::Signature {
         aws_type: e.aws_type(),
         message: e.message(),
-    };
-    let request = RequestParts::from_http(parts, body);
-    let policy = VerifyPolicy::JSON_PROTOCOL;
-    let parsed = keyward_sigv4::parse_request(&request, &policy).map_err(sig_err)?;
-    audit.unverified_key(&parsed.access_key_id);
-    if parts.headers.contains_key("x-amz-security-token") {
-        return Err(ApiError::BadCredentials(
-            "The security token included in the request is invalid.".into(),
-        ));
     }
-    let entry = st.lookup_key(&parsed.access_key_id).await?;
-    let scope = keyward_sigv4::verify(
-        &request,
-        &parsed,
-        entry.secret.expose(),
-        std::time::SystemTime::now(),
-        &policy,
-        &st.sigv4_cache,
-    )
-    .map_err(sig_err)?;
+}
+
+/// The credential scope must name this service and a real region name: regions
+/// partition keyward's data, so a made-up one must not create a partition.
+fn check_scope(scope: &keyward_sigv4::VerifiedScope, service: Service) -> Result<(), ApiError> {
     if scope.service != service.signing_name() {
         return Err(ApiError::Signature {
             aws_type: "InvalidSignatureException",
@@ -253,7 +265,13 @@ async fn authenticate(
             ),
         });
     }
-    Ok((entry.caller.clone(), scope.region))
+    if !keyward_policy::arn::is_valid_region(&scope.region) {
+        return Err(ApiError::Signature {
+            aws_type: "InvalidSignatureException",
+            message: "Credential should be scoped to a valid region. ".to_string(),
+        });
+    }
+    Ok(())
 }
 
 // ---- small helpers for reading AWS inputs with AWS-shaped validation errors

@@ -77,13 +77,19 @@ async fn new_principal(
             st.authorize(&caller, "iam:CreateUser", &arn, &extras(&meta))?;
             st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
             let keys = st.keys()?;
-            let p = create_principal(st.store.as_ref(), &st.cfg.account_id, &b.name, b.tags)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let p = st
+                .write(audit, async |w| {
+                    create_principal(st.store.as_ref(), &st.cfg.account_id, &b.name, b.tags, w)
+                        .await
+                })
+                .await?;
             let key = generate_access_key();
-            add_access_key(st.store.as_ref(), &keys.kek, &p, &key)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let mut key_audit = audit.derived("iam:CreateAccessKey");
+            key_audit.resource(arn.clone());
+            st.write(&mut key_audit, async |w| {
+                add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await
+            })
+            .await?;
             st.clear_auth_cache();
             Ok((
                 http::StatusCode::CREATED,
@@ -204,10 +210,8 @@ async fn delete_principal(
                     "you cannot delete the principal you are signed in as".into(),
                 ));
             }
-            st.store
-                .delete_principal(&name)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            st.write(audit, async |w| st.store.delete_principal(&name, w).await)
+                .await?;
             st.clear_auth_cache();
             Ok(Json(json!({"deleted": name})))
         },
@@ -229,7 +233,8 @@ async fn new_key(
             .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
         let keys = st.keys()?;
         let key = generate_access_key();
-        add_access_key(st.store.as_ref(), &keys.kek, &p, &key).await.map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+        st.write(audit, async |w| add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await)
+            .await?;
         Ok((http::StatusCode::CREATED, Json(json!({"principal": name, "access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}))))
     })
     .await
@@ -268,10 +273,8 @@ async fn delete_key(
                 .ok_or_else(|| ApiError::NotFound(format!("access key not found: {id}")))?;
             audit.resource(p.arn.clone());
             st.authorize(&caller, "iam:DeleteAccessKey", &p.arn, &extras(&meta))?;
-            st.store
-                .delete_access_key(&id)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            st.write(audit, async |w| st.store.delete_access_key(&id, w).await)
+                .await?;
             st.clear_auth_cache();
             Ok(Json(json!({"deleted": id})))
         },
@@ -339,10 +342,8 @@ async fn put_policy(
                 ApiError::InvalidParameter(format!("the policy document is not valid: {e}"))
             })?;
             let rec = st
-                .store
-                .put_policy(&name, text)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+                .write(audit, async |w| st.store.put_policy(&name, text, w).await)
+                .await?;
             st.clear_auth_cache();
             Ok(Json(
                 json!({"name": rec.name, "arn": arn, "updated_at": rfc3339(rec.updated_at)}),
@@ -368,10 +369,8 @@ async fn delete_policy(
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
             st.authorize(&caller, "iam:DeletePolicy", &arn, &extras(&meta))?;
-            st.store
-                .delete_policy(&name)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            st.write(audit, async |w| st.store.delete_policy(&name, w).await)
+                .await?;
             st.clear_auth_cache();
             Ok(Json(json!({"deleted": name})))
         },
@@ -395,10 +394,10 @@ async fn attach(
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
             st.authorize(&caller, "iam:AttachUserPolicy", &arn, &extras(&meta))?;
-            st.store
-                .attach_policy(&name, &policy)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            st.write(audit, async |w| {
+                st.store.attach_policy(&name, &policy, w).await
+            })
+            .await?;
             st.clear_auth_cache();
             Ok(Json(
                 json!({"principal": name, "policy": policy, "attached": true}),
@@ -424,10 +423,10 @@ async fn detach(
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
             st.authorize(&caller, "iam:DetachUserPolicy", &arn, &extras(&meta))?;
-            st.store
-                .detach_policy(&name, &policy)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            st.write(audit, async |w| {
+                st.store.detach_policy(&name, &policy, w).await
+            })
+            .await?;
             st.clear_auth_cache();
             Ok(Json(
                 json!({"principal": name, "policy": policy, "attached": false}),

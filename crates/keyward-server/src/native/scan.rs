@@ -3,8 +3,11 @@
 //! The scanner must find stored values in files without ever receiving them. So the
 //! server draws a fresh random key per scan and returns only HMAC-SHA256(key, value)
 //! for each value the caller may fingerprint (and for each string field of a JSON
-//! secret). The key is useless after the scan; a fingerprint reveals a value only
-//! to someone who can already guess it.
+//! secret). The key is useless after the scan, but a fingerprint still confirms a
+//! guessed value offline, so it is authorized like a read: the caller needs both
+//! `keyward:GetSecretFingerprint` and `secretsmanager:GetSecretValue` on each
+//! secret (the others are skipped and counted), and each secret fingerprinted
+//! leaves an audit record of its own.
 
 use super::{audited_on, parse_json, read_body};
 use crate::authz::AuthzExtras;
@@ -23,6 +26,11 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 use std::sync::Arc;
+
+/// The action a fingerprint is authorized (and audited) as, per secret.
+const FINGERPRINT_ACTION: &str = "keyward:GetSecretFingerprint";
+/// Also required per secret: a fingerprint reveals as much as the value to a guesser.
+const READ_ACTION: &str = "secretsmanager:GetSecretValue";
 
 /// Values shorter than this are too guessable to fingerprint usefully.
 const MIN_VALUE_LEN: usize = 8;
@@ -55,7 +63,7 @@ async fn fingerprints(
         let req: FingerprintRequest = if bytes.is_empty() { FingerprintRequest::default() } else { parse_json(&bytes)? };
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let region = st.cfg.default_region.clone();
-        let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), region: Some(&region), ..Default::default() };
+        let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), region: Some(&region), user_agent: meta.user_agent.as_deref(), ..Default::default() };
         st.authorize(&caller, "secretsmanager:ListSecrets", "*", &extras)?;
         let secrets = st
             .store
@@ -72,9 +80,15 @@ async fn fingerprints(
         let key = keyward_crypto::random_bytes(32);
         let mut out = Vec::new();
         let mut skipped = 0usize;
+        let mut records = Vec::new();
         for secret in &secrets {
             let per_secret = AuthzExtras { resource_tags: &secret.tags, resource_policy: secret.resource_policy.as_deref(), ..extras.clone() };
-            if st.authorize(&caller, "keyward:GetSecretFingerprint", &secret.arn, &per_secret).is_err() {
+            // A fingerprint lets anyone who can guess the value confirm it offline,
+            // so it is as sensitive as the value: both actions are required.
+            let allowed = [FINGERPRINT_ACTION, READ_ACTION]
+                .iter()
+                .all(|action| st.authorize(&caller, action, &secret.arn, &per_secret).is_ok());
+            if !allowed {
                 skipped += 1;
                 continue;
             }
@@ -105,6 +119,14 @@ async fn fingerprints(
                     }
                 }
             }
+            // One record per secret fingerprinted, naming it and its version.
+            let mut one = audit.derived(FINGERPRINT_ACTION);
+            one.resource(secret.arn.clone());
+            one.version(version.version_id.clone());
+            records.push(one);
+        }
+        for r in records {
+            st.record(r).await?;
         }
         Ok(Json(json!({"key": hex::encode(&key), "fingerprints": out, "skipped": skipped})))
     })

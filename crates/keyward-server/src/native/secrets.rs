@@ -42,6 +42,20 @@ struct WriteBody {
 }
 
 fn body_value(b: &WriteBody) -> Result<Option<Value>, ApiError> {
+    let value = decode_body_value(b)?;
+    if let Some(v) = &value {
+        if v.bytes.len() > crate::ops::MAX_VALUE_BYTES {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the value is {} bytes; a secret value can be at most {} bytes (as in AWS Secrets Manager)",
+                v.bytes.len(),
+                crate::ops::MAX_VALUE_BYTES
+            )));
+        }
+    }
+    Ok(value)
+}
+
+fn decode_body_value(b: &WriteBody) -> Result<Option<Value>, ApiError> {
     match (&b.value, &b.value_base64) {
         (Some(_), Some(_)) => Err(ApiError::InvalidParameter(
             "send either `value` or `value_base64`, not both".into(),
@@ -189,10 +203,15 @@ impl AppState {
         found: Option<Secret>,
     ) -> Result<Secret, ApiError> {
         let region = &self.cfg.default_region;
+        let named = if name.starts_with("arn:") {
+            name.to_string()
+        } else {
+            self.would_be_arn(Namespace::Secrets, region, name)
+        };
         let arn = found
             .as_ref()
             .map(|s| s.arn.clone())
-            .unwrap_or_else(|| self.would_be_arn(Namespace::Secrets, region, name));
+            .unwrap_or_else(|| named.clone());
         audit.resource(arn.clone());
         let extras = AuthzExtras {
             source_ip: meta.source_ip.as_deref(),
@@ -200,6 +219,7 @@ impl AppState {
             user_agent: meta.user_agent.as_deref(),
             resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
             resource_policy: found.as_ref().and_then(|s| s.resource_policy.as_deref()),
+            shown_resource: Some(&named),
         };
         self.authorize(caller, action, &arn, &extras)?;
         found.ok_or_else(|| {
@@ -520,7 +540,7 @@ async fn delete(
     audited_on(&st, &meta, &headers, "secretsmanager:DeleteSecret", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
         let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
         let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:DeleteSecret").await?;
-        let r = crate::lifecycle::delete_secret(&st, &secret, q.recovery_window_days, q.force, &meta.request_id).await?;
+        let r = crate::lifecycle::delete_secret(&st, &secret, q.recovery_window_days, q.force, audit).await?;
         Ok(Json(json!({"name": secret.name, "arn": secret.arn, "deletion_date": r.map(rfc3339), "purged": r.is_none()})))
     })
     .await
@@ -542,7 +562,7 @@ async fn restore(
             let secret = st
                 .native_secret(&caller, audit, &meta, &name, "secretsmanager:RestoreSecret")
                 .await?;
-            crate::lifecycle::restore_secret(&st, &secret, &meta.request_id).await?;
+            crate::lifecycle::restore_secret(&st, &secret, audit).await?;
             Ok(Json(
                 json!({"name": secret.name, "arn": secret.arn, "restored": true}),
             ))

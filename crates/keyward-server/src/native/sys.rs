@@ -4,6 +4,7 @@ use super::{audited, audited_on, parse_json, read_body};
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::unseal_guard::Refused;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -12,9 +13,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::StreamExt;
 use http::HeaderMap;
+use keyward_store::Outcome;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+
+/// How often the change stream sends a keep-alive comment: far inside the listener's
+/// timeouts and any proxy's idle timeout, so a quiet stream is never cut.
+pub const WATCH_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -49,15 +55,57 @@ struct UnsealBody {
     passphrase: Option<keyward_crypto::SecretString>,
 }
 
-/// Unseal is unauthenticated (no keys exist yet to check credentials with); it is
-/// audited once the server is unsealed, and wrong keys are refused.
+/// Unseal is unauthenticated (no keys exist yet to check credentials with), so it
+/// is throttled and every attempt is logged and audited (see `unseal_guard`). On an
+/// unsealed server it answers the same whatever was sent, and derives nothing.
 async fn unseal(State(st): State<Arc<AppState>>, meta: RequestMeta, body: Body) -> Response {
+    let unsealed = || Json(json!({"sealed": false})).into_response();
+    if !st.is_sealed() {
+        return unsealed();
+    }
+    let mut event = crate::ctx::Audit::new(&meta, "keyward:Unseal", "native").event;
+    let source = meta.source_ip.clone().unwrap_or_default();
+    // A malformed request tests no key: it is refused at once, audited, and does
+    // not count towards the backoff.
+    let request = match parse_unseal(&st, body).await {
+        Ok(r) => r,
+        Err(e) => {
+            event.outcome = e.outcome();
+            event.error_code = Some(e.aws_type().to_string());
+            st.unseal_guard.note_refused(event);
+            return e.into_response();
+        }
+    };
+    let attempt = match st.unseal_guard.begin() {
+        Ok(a) => a,
+        Err(refused) => {
+            let (message, retry_after) = match refused {
+                Refused::Busy => (
+                    "another unseal attempt is running; try again in a moment".to_string(),
+                    1,
+                ),
+                Refused::Backoff { retry_after } => (
+                    format!(
+                        "too many failed unseal attempts: wait {} s before the next one",
+                        retry_after.as_secs().max(1)
+                    ),
+                    retry_after.as_secs().max(1),
+                ),
+            };
+            tracing::warn!(source, "unseal attempt refused: {message}");
+            event.outcome = Outcome::Unauthenticated;
+            event.error_code = Some("ThrottlingException".into());
+            st.unseal_guard.note_refused(event);
+            let mut resp = ApiError::Throttled(message).into_response();
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, retry_after.into());
+            return resp;
+        }
+    };
     let result: Result<(), ApiError> = async {
-        let b: UnsealBody = parse_json(&read_body(&st, body).await?)?;
-        let root = match (&b.root_key, &b.passphrase) {
-            (Some(k), None) => keyward_crypto::RootKey::from_text(k.expose())
-                .map_err(|e| ApiError::InvalidParameter(format!("root_key: {e}")))?,
-            (None, Some(p)) => {
+        let root = match request {
+            UnsealWith::RootKey(root) => root,
+            UnsealWith::Passphrase(p) => {
                 let salt = st
                     .store
                     .get_setting("passphrase_salt")
@@ -71,29 +119,55 @@ async fn unseal(State(st): State<Arc<AppState>>, meta: RequestMeta, body: Body) 
                 let salt = hex::decode(salt).map_err(|_| ApiError::Internal {
                     request_id: meta.request_id.clone(),
                 })?;
-                keyward_crypto::derive_root_key_from_passphrase(p.expose().as_bytes(), &salt)
-                    .map_err(|e| ApiError::InvalidParameter(e.to_string()))?
-            }
-            _ => {
-                return Err(ApiError::InvalidParameter(
-                    "send exactly one of `root_key` or `passphrase`".into(),
-                ));
+                // Argon2id takes tens of milliseconds and 64 MiB: off the async workers.
+                tokio::task::spawn_blocking(move || {
+                    keyward_crypto::derive_root_key_from_passphrase(p.expose().as_bytes(), &salt)
+                })
+                .await
+                .map_err(|_| ApiError::Internal {
+                    request_id: meta.request_id.clone(),
+                })?
+                .map_err(|e| ApiError::InvalidParameter(e.to_string()))?
             }
         };
         st.unseal(&root).await
     }
     .await;
+    match &result {
+        Ok(()) => tracing::warn!(source, "unsealed"),
+        Err(e) => {
+            tracing::warn!(source, error = %e, "unseal attempt failed");
+            event.outcome = e.outcome();
+            event.error_code = Some(e.aws_type().to_string());
+        }
+    }
+    st.unseal_guard.finish(attempt, event);
     match result {
         Ok(()) => {
-            let audit = crate::ctx::Audit::new(&meta, "keyward:Unseal", "native");
-            st.finish(
-                audit,
-                Ok(Json(json!({"sealed": false}))),
-                ApiError::into_response,
-            )
-            .await
+            // The attempt itself (and any before it) was buffered; chain them now.
+            st.flush_unseal_attempts().await;
+            unsealed()
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// What an unseal request offers.
+enum UnsealWith {
+    RootKey(keyward_crypto::RootKey),
+    Passphrase(keyward_crypto::SecretString),
+}
+
+async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError> {
+    let b: UnsealBody = parse_json(&read_body(st, body).await?)?;
+    match (b.root_key, b.passphrase) {
+        (Some(k), None) => keyward_crypto::RootKey::from_text(k.expose())
+            .map(UnsealWith::RootKey)
+            .map_err(|e| ApiError::InvalidParameter(format!("root_key: {e}"))),
+        (None, Some(p)) => Ok(UnsealWith::Passphrase(p)),
+        _ => Err(ApiError::InvalidParameter(
+            "send exactly one of `root_key` or `passphrase`".into(),
+        )),
     }
 }
 
@@ -147,7 +221,7 @@ async fn watch(State(st): State<Arc<AppState>>, meta: RequestMeta, headers: Head
         )
     });
     Sse::new(stream)
-        .keep_alive(KeepAlive::default())
+        .keep_alive(KeepAlive::new().interval(WATCH_KEEP_ALIVE))
         .into_response()
 }
 

@@ -13,7 +13,7 @@ use rusqlite::{Row, Transaction, params};
 const NANOS_PER_MINUTE: i64 = 60_000_000_000;
 
 const AUDIT_COLS: &str = "seq, time, request_id, principal, access_key_id, source_ip, user_agent, \
-     action, resource, version_id, outcome, error_code, api, mac";
+     action, resource, version_id, outcome, error_code, api, mac, count";
 
 fn head(tx: &Transaction<'_>) -> Result<Option<AuditHead>> {
     let mut st =
@@ -78,7 +78,7 @@ pub(super) fn append(
     let mut seqs = Vec::with_capacity(events.len());
     {
         let mut ins = tx.prepare_cached(&format!(
-            "INSERT INTO audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            "INSERT INTO audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
         ))?;
         for ev in events {
             seq += 1;
@@ -98,6 +98,7 @@ pub(super) fn append(
                 ev.error_code,
                 ev.api,
                 mac,
+                ev.count.map(|c| i64::try_from(c).unwrap_or(i64::MAX)),
             ]);
             if let Err(e) = res {
                 return Err(if unique_violation(&e).is_some() {
@@ -149,6 +150,7 @@ struct AuditRow {
     error_code: Option<String>,
     api: String,
     mac: String,
+    count: Option<i64>,
 }
 
 fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
@@ -167,6 +169,7 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         error_code: r.get(11)?,
         api: r.get(12)?,
         mac: r.get(13)?,
+        count: r.get(14)?,
     })
 }
 
@@ -193,6 +196,7 @@ impl AuditRow {
                 outcome,
                 error_code: self.error_code,
                 api: self.api,
+                count: self.count.map(|c| u64::try_from(c).unwrap_or(0)),
             },
             mac: self.mac,
         })

@@ -28,10 +28,11 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 5;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
+const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,6 +67,58 @@ impl SqliteStore {
     /// it, and opens [`DEFAULT_READERS`] reader connections.
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_with_readers(path, DEFAULT_READERS)
+    }
+
+    /// Opens the database of an initialised data directory, for serving or offline
+    /// tools. Unlike [`SqliteStore::open`] it never creates anything: a missing or
+    /// empty file, or one without keyward's schema, is `Uninitialised`, and one that
+    /// fails SQLite's `PRAGMA quick_check` is `Corrupt`. Only `init` creates a store,
+    /// so a truncated database can never come back as an empty, healthy-looking one.
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        let shown = path.display();
+        let meta = std::fs::metadata(path)
+            .map_err(|e| StoreError::Uninitialised(format!("{shown}: {e}")))?;
+        if meta.len() == 0 {
+            return Err(StoreError::Uninitialised(format!(
+                "{shown} is empty (0 bytes)"
+            )));
+        }
+        {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let check: rusqlite::Result<Vec<String>> = conn
+                .prepare("PRAGMA quick_check")
+                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect());
+            match check {
+                Ok(lines) if lines.len() == 1 && lines[0] == "ok" => {}
+                Ok(lines) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{shown} fails SQLite's integrity check: {}",
+                        lines.join("; ")
+                    )));
+                }
+                Err(e) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{shown} cannot be read as a database: {e}"
+                    )));
+                }
+            }
+            let version: Option<String> = optional(conn.query_row(
+                "SELECT value FROM settings WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            ))
+            .unwrap_or(None);
+            if version.is_none() {
+                return Err(StoreError::Uninitialised(format!(
+                    "{shown} has no keyward schema"
+                )));
+            }
+        }
+        Self::open(path)
     }
 
     /// Like [`SqliteStore::open`] with a chosen number of reader connections
@@ -145,6 +198,21 @@ impl SqliteStore {
                 Ok(out)
             })
             .await
+    }
+
+    /// Like [`Self::write`], appending `audit` to the chain in the same
+    /// transaction: the change and its audit record commit together or not at all.
+    async fn write_audited<T, F>(&self, audit: AuditedWrite, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.write(move |tx| {
+            let out = f(tx)?;
+            audit::append(tx, &audit.key, std::slice::from_ref(&audit.event))?;
+            Ok(out)
+        })
+        .await
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot) on a reader.
@@ -273,6 +341,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     if current < 3 {
         tx.execute_batch(MIGRATION_0003)?;
     }
+    if current < 5 {
+        tx.execute_batch(MIGRATION_0005)?;
+    }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -370,9 +441,35 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_secret(&self, secret: NewSecret, first: Option<NewVersion>) -> Result<Secret> {
-        self.write(move |tx| secrets::create_secret(tx, secret, first))
+    async fn create_secret(
+        &self,
+        secret: NewSecret,
+        first: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Secret> {
+        self.write_audited(audit, move |tx| secrets::create_secret(tx, secret, first))
             .await
+    }
+
+    async fn replace_secret(
+        &self,
+        replacing: Option<Uuid>,
+        secret: NewSecret,
+        versions: Vec<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Secret> {
+        self.write_audited(audit, move |tx| {
+            if let Some(old) = replacing {
+                secrets::purge(tx, old)?;
+            }
+            let created = secrets::create_secret(tx, secret, None)?;
+            for v in versions {
+                secrets::add_version(tx, created.id, v)?;
+            }
+            secrets::get_by_id(tx, created.id)?
+                .ok_or_else(|| StoreError::not_found("secret", created.name.clone()))
+        })
+        .await
     }
 
     async fn get_secret(
@@ -418,21 +515,47 @@ impl Store for SqliteStore {
         self.read(move |tx| secrets::list(tx, &query)).await
     }
 
-    async fn update_secret(&self, id: Uuid, patch: SecretPatch) -> Result<Secret> {
-        self.write(move |tx| secrets::update(tx, id, patch)).await
-    }
-
-    async fn purge_secret(&self, id: Uuid) -> Result<()> {
-        self.write(move |tx| secrets::purge(tx, id)).await
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<Vec<String>> {
-        self.write(move |tx| secrets::purge_expired(tx, now)).await
-    }
-
-    async fn add_version(&self, secret_id: Uuid, version: NewVersion) -> Result<AddVersionOutcome> {
-        self.write(move |tx| secrets::add_version(tx, secret_id, version))
+    async fn update_secret(
+        &self,
+        id: Uuid,
+        patch: SecretPatch,
+        audit: AuditedWrite,
+    ) -> Result<Secret> {
+        self.write_audited(audit, move |tx| secrets::update(tx, id, patch))
             .await
+    }
+
+    async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()> {
+        self.write_audited(audit, move |tx| secrets::purge(tx, id))
+            .await
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime, audit: AuditedWrite) -> Result<Vec<String>> {
+        self.write(move |tx| {
+            let arns = secrets::purge_expired(tx, now)?;
+            let events: Vec<AuditEvent> = arns
+                .iter()
+                .map(|arn| AuditEvent {
+                    resource: Some(arn.clone()),
+                    ..audit.event.clone()
+                })
+                .collect();
+            audit::append(tx, &audit.key, &events)?;
+            Ok(arns)
+        })
+        .await
+    }
+
+    async fn add_version(
+        &self,
+        secret_id: Uuid,
+        version: NewVersion,
+        audit: AuditedWrite,
+    ) -> Result<AddVersionOutcome> {
+        self.write_audited(audit, move |tx| {
+            secrets::add_version(tx, secret_id, version)
+        })
+        .await
     }
 
     async fn get_version(
@@ -456,23 +579,31 @@ impl Store for SqliteStore {
         stage: &str,
         to_version: Option<&str>,
         from_version: Option<&str>,
+        audit: AuditedWrite,
     ) -> Result<()> {
         let stage = stage.to_owned();
         let to = to_version.map(str::to_owned);
         let from = from_version.map(str::to_owned);
-        self.write(move |tx| {
+        self.write_audited(audit, move |tx| {
             secrets::move_stage(tx, secret_id, &stage, to.as_deref(), from.as_deref())
         })
         .await
     }
 
-    async fn prune_versions(&self, secret_id: Uuid, keep: usize) -> Result<usize> {
-        self.write(move |tx| secrets::prune_versions(tx, secret_id, keep))
-            .await
+    async fn prune_versions(
+        &self,
+        secret_id: Uuid,
+        keep: usize,
+        audit: AuditedWrite,
+    ) -> Result<usize> {
+        self.write_audited(audit, move |tx| {
+            secrets::prune_versions(tx, secret_id, keep)
+        })
+        .await
     }
 
-    async fn create_principal(&self, principal: Principal) -> Result<()> {
-        self.write(move |tx| identity::create_principal(tx, &principal))
+    async fn create_principal(&self, principal: Principal, audit: AuditedWrite) -> Result<()> {
+        self.write_audited(audit, move |tx| identity::create_principal(tx, &principal))
             .await
     }
 
@@ -491,14 +622,14 @@ impl Store for SqliteStore {
         self.read(identity::list_principals).await
     }
 
-    async fn delete_principal(&self, name: &str) -> Result<()> {
+    async fn delete_principal(&self, name: &str, audit: AuditedWrite) -> Result<()> {
         let name = name.to_owned();
-        self.write(move |tx| identity::delete_principal(tx, &name))
+        self.write_audited(audit, move |tx| identity::delete_principal(tx, &name))
             .await
     }
 
-    async fn create_access_key(&self, key: AccessKey) -> Result<()> {
-        self.write(move |tx| identity::create_access_key(tx, &key))
+    async fn create_access_key(&self, key: AccessKey, audit: AuditedWrite) -> Result<()> {
+        self.write_audited(audit, move |tx| identity::create_access_key(tx, &key))
             .await
     }
 
@@ -512,15 +643,20 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
+    async fn delete_access_key(&self, access_key_id: &str, audit: AuditedWrite) -> Result<()> {
         let id = access_key_id.to_owned();
-        self.write(move |tx| identity::delete_access_key(tx, &id))
+        self.write_audited(audit, move |tx| identity::delete_access_key(tx, &id))
             .await
     }
 
-    async fn put_policy(&self, name: &str, document: &str) -> Result<PolicyRecord> {
+    async fn put_policy(
+        &self,
+        name: &str,
+        document: &str,
+        audit: AuditedWrite,
+    ) -> Result<PolicyRecord> {
         let (name, document) = (name.to_owned(), document.to_owned());
-        self.write(move |tx| identity::put_policy(tx, &name, &document))
+        self.write_audited(audit, move |tx| identity::put_policy(tx, &name, &document))
             .await
     }
 
@@ -533,22 +669,36 @@ impl Store for SqliteStore {
         self.read(identity::list_policies).await
     }
 
-    async fn delete_policy(&self, name: &str) -> Result<()> {
+    async fn delete_policy(&self, name: &str, audit: AuditedWrite) -> Result<()> {
         let name = name.to_owned();
-        self.write(move |tx| identity::delete_policy(tx, &name))
+        self.write_audited(audit, move |tx| identity::delete_policy(tx, &name))
             .await
     }
 
-    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<()> {
+    async fn attach_policy(
+        &self,
+        principal: &str,
+        policy: &str,
+        audit: AuditedWrite,
+    ) -> Result<()> {
         let (principal, policy) = (principal.to_owned(), policy.to_owned());
-        self.write(move |tx| identity::attach_policy(tx, &principal, &policy))
-            .await
+        self.write_audited(audit, move |tx| {
+            identity::attach_policy(tx, &principal, &policy)
+        })
+        .await
     }
 
-    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<()> {
+    async fn detach_policy(
+        &self,
+        principal: &str,
+        policy: &str,
+        audit: AuditedWrite,
+    ) -> Result<()> {
         let (principal, policy) = (principal.to_owned(), policy.to_owned());
-        self.write(move |tx| identity::detach_policy(tx, &principal, &policy))
-            .await
+        self.write_audited(audit, move |tx| {
+            identity::detach_policy(tx, &principal, &policy)
+        })
+        .await
     }
 
     async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>> {

@@ -1,6 +1,6 @@
 //! dev, init, serve, and offline audit verification.
 
-use crate::cli::{DevArgs, InitArgs, ServeArgs};
+use crate::cli::{DevArgs, InitArgs, ServeArgs, ServeTuning};
 use crate::datadir::{self, KEY_FILE, KeySource, db_path, find_root_key};
 use anyhow::{Context, Result, bail};
 use keyward_crypto::{RootKey, SecretString};
@@ -28,8 +28,22 @@ fn open_store(dir: &Path) -> Result<Arc<dyn Store>> {
             dir.display()
         );
     }
-    let store =
-        SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let store = SqliteStore::open_existing(&path).map_err(|e| {
+        let hint = match &e {
+            keyward_store::StoreError::Uninitialised(_) => format!(
+                "only `keyward init` creates a store: if {} held data, restore the database from a backup; if it is new, remove it and run `keyward init --data-dir {}`",
+                dir.display(),
+                dir.display()
+            ),
+            keyward_store::StoreError::Corrupt(_) => format!(
+                "the database is damaged: stop every keyward using {}, restore keyward.db from a backup, and run `keyward audit verify --data-dir {}`",
+                dir.display(),
+                dir.display()
+            ),
+            _ => "check the file's permissions and free disk space".to_string(),
+        };
+        anyhow::anyhow!("cannot open {}: {e}\n  hint: {hint}", path.display())
+    })?;
     Ok(Arc::new(store))
 }
 
@@ -94,7 +108,15 @@ async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
     if let Some(s) = &salt_hex {
         store.set_setting("passphrase_salt", s).await?;
     }
-    let key = bootstrap_admin(&store, &root.kek(), &a.account_id, &a.admin_name, given).await?;
+    let key = bootstrap_admin(
+        &store,
+        &root.kek(),
+        &root.audit_key(),
+        &a.account_id,
+        &a.admin_name,
+        given,
+    )
+    .await?;
     Ok(InitOutcome {
         access_key_id: key.access_key_id,
         secret_access_key: key.secret_access_key,
@@ -180,19 +202,34 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-pub fn serve(a: ServeArgs) -> Result<i32> {
-    let cfg = ServerConfig {
-        max_body_bytes: a.max_body_bytes,
-        read_cache_ttl: std::time::Duration::from_millis(a.read_cache_ttl_ms),
-        audit_mirror: a.audit_mirror.as_deref().map(|m| {
+/// The server's settings from the command line.
+fn server_config(t: &ServeTuning) -> ServerConfig {
+    ServerConfig {
+        max_body_bytes: t.max_body_bytes,
+        read_cache_ttl: std::time::Duration::from_millis(t.read_cache_ttl_ms),
+        audit_mirror: t.audit_mirror.as_deref().map(|m| {
             if m == "-" {
                 AuditMirror::Stdout
             } else {
                 AuditMirror::File(m.into())
             }
         }),
+        http: keyward_server::listener::HttpLimits {
+            header_read_timeout: t.header_read_timeout,
+            request_timeout: t.request_timeout,
+            max_connections: t.max_connections,
+        },
+        auth_limits: keyward_server::auth_limit::AuthLimits {
+            per_minute: t.auth_failures_per_minute,
+            burst: t.auth_failure_burst,
+            window: t.auth_failure_window,
+        },
         ..ServerConfig::default()
-    };
+    }
+}
+
+pub fn serve(a: ServeArgs) -> Result<i32> {
+    let cfg = server_config(&a.tuning);
     runtime()?.block_on(async {
         let (state, listener) =
             start(&a.data_dir, a.listen, a.root_key_file.as_deref(), cfg).await?;
@@ -253,9 +290,7 @@ pub fn dev(a: DevArgs) -> Result<i32> {
         data_dir: a.data_dir,
         listen: a.listen,
         root_key_file: None,
-        audit_mirror: None,
-        max_body_bytes: 256 * 1024,
-        read_cache_ttl_ms: 1000,
+        tuning: a.tuning,
     })
 }
 

@@ -6,6 +6,8 @@
 //! temporary directories are removed.
 #![allow(dead_code)]
 
+pub mod aws;
+
 use serde_json::{Value, json};
 use std::fs::OpenOptions;
 use std::net::TcpListener;
@@ -15,6 +17,12 @@ use std::time::{Duration, Instant};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_keyward");
+
+/// The binary to run: `KEYWARD_TEST_BIN` when set (to show that a regression test
+/// fails against an older build), else the one cargo just built.
+pub fn bin() -> String {
+    std::env::var("KEYWARD_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
 
 /// How long a server may take to come up (debug builds on a shared, busy machine).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -205,8 +213,11 @@ impl TestServer {
             init_json,
             serve_opts: ServeOpts::default(),
             child: None,
+            // No idle pooled connections: a test that counts the server's
+            // connections must not find one of the harness's own holding a slot.
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("http client"),
         }
@@ -496,7 +507,7 @@ impl Drop for TestServer {
 
 /// The binary with none of the ambient keyward/AWS variables inherited.
 pub fn bare_command() -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(bin());
     for k in [
         "KEYWARD_ADDR",
         "KEYWARD_ACCESS_KEY_ID",

@@ -167,14 +167,6 @@ fn bad_input_is_rejected_clearly() {
             "invalid_parameter",
             "admin",
         ),
-        (
-            "POST",
-            s("/v1/sys/unseal"),
-            b("{\"root_key\": \"00\", \"who\": 1}"),
-            400,
-            "invalid_parameter",
-            "who",
-        ),
         // Oversize bodies.
         (
             "PUT",
@@ -195,14 +187,6 @@ fn bad_input_is_rejected_clearly() {
         (
             "PUT",
             s("/v1/policies/bigpol"),
-            Some(big.clone().into_bytes()),
-            413,
-            "payload_too_large",
-            "4096",
-        ),
-        (
-            "POST",
-            s("/v1/sys/unseal"),
             Some(big.clone().into_bytes()),
             413,
             "payload_too_large",

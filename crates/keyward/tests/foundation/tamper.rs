@@ -183,7 +183,7 @@ fn audit_tampering_is_detected() {
                      DELETE FROM audit WHERE seq IN (3, 4);
                      INSERT INTO audit SELECT CASE seq WHEN 3 THEN 4 ELSE 3 END, time, request_id,
                          principal, access_key_id, source_ip, user_agent, action, resource,
-                         version_id, outcome, error_code, api, mac FROM t;",
+                         version_id, outcome, error_code, api, mac, count FROM t;",
                 )
                 .expect("reorder");
             },

@@ -119,16 +119,19 @@ pub async fn update_version_stage(
         _ => {}
     }
     ctx.st
-        .store
-        .move_stage(secret.id, stage, move_to, remove_from)
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+        .write(audit, async |w| {
+            ctx.st
+                .store
+                .move_stage(secret.id, stage, move_to, remove_from, w)
+                .await
+        })
+        .await?;
     if stage == AWSCURRENT {
         ctx.st.publish(&secret, "put", move_to.map(str::to_string));
         // Promoting the pending version completes a client-driven rotation.
         if let Some(to) = move_to {
             if find(to).is_some_and(|v| v.stages.iter().any(|s| s == AWSPENDING)) {
-                super::rotate::note_rotated(ctx, &secret).await?;
+                super::rotate::note_rotated(ctx, audit, &secret).await?;
             }
         }
     }
@@ -164,7 +167,7 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         return Err(super::not_found());
     };
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     let reps = replicas(&secret);
     if !reps.is_empty() {
@@ -183,7 +186,7 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
                 .into(),
         ));
     }
-    let at = lifecycle::delete_secret(ctx.st, &secret, days, force, ctx.request_id()).await?;
+    let at = lifecycle::delete_secret(ctx.st, &secret, days, force, audit).await?;
     let at = at.unwrap_or_else(time::OffsetDateTime::now_utc);
     Ok(json!({"ARN": secret.arn, "Name": secret.name, "DeletionDate": epoch(at)}))
 }
@@ -196,10 +199,10 @@ pub async fn restore(
     let id = secret_id(input)?;
     let secret = ctx.lookup(audit, "RestoreSecret", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     if secret.deleted_at.is_some() {
-        lifecycle::restore_secret(ctx.st, &secret, ctx.request_id()).await?;
+        lifecycle::restore_secret(ctx.st, &secret, audit).await?;
     }
     Ok(json!({"ARN": secret.arn, "Name": secret.name}))
 }
@@ -210,7 +213,7 @@ pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
         .ok_or_else(|| super::validation("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"))?;
     let secret = ctx.lookup(audit, "TagResource", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     if new.iter().any(|t| t.key.starts_with("aws:")) {
         return Err(invalid_param(
@@ -227,24 +230,37 @@ pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     if merged.len() > 50 {
         return Err(invalid_param("A secret can have at most 50 tags."));
     }
-    set_tags(ctx, &secret, merged).await?;
+    set_tags(ctx, audit, &secret, merged).await?;
     Ok(json!({}))
 }
 
 /// Replaces a secret's tags (and remembers that tags were set, for DescribeSecret).
-async fn set_tags(ctx: &AwsCtx<'_>, secret: &Secret, tags: Vec<Tag>) -> Result<(), ApiError> {
+async fn set_tags(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    secret: &Secret,
+    tags: Vec<Tag>,
+) -> Result<(), ApiError> {
     ctx.st
-        .store
-        .update_secret(
-            secret.id,
-            SecretPatch {
-                tags: Some(tags),
-                metadata: Some(super::with_meta(secret, "TagsSet", serde_json::json!(true))),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+        .write(audit, async |w| {
+            ctx.st
+                .store
+                .update_secret(
+                    secret.id,
+                    SecretPatch {
+                        tags: Some(tags),
+                        metadata: Some(super::with_meta(
+                            secret,
+                            "TagsSet",
+                            serde_json::json!(true),
+                        )),
+                        ..Default::default()
+                    },
+                    w,
+                )
+                .await
+        })
+        .await?;
     Ok(())
 }
 
@@ -254,7 +270,7 @@ pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result
         .ok_or_else(|| super::validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"))?;
     let secret = ctx.lookup(audit, "UntagResource", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     let kept: Vec<_> = secret
         .tags
@@ -263,7 +279,7 @@ pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result
         .cloned()
         .collect();
     if kept.len() != secret.tags.len() {
-        set_tags(ctx, &secret, kept).await?;
+        set_tags(ctx, audit, &secret, kept).await?;
     }
     Ok(json!({}))
 }

@@ -9,10 +9,12 @@
 mod list;
 mod manage;
 mod misc;
+mod replication;
 mod rotate;
 mod values;
 
 use super::AwsCtx;
+use crate::authz::AuthzExtras;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::{self, AWSCURRENT};
@@ -40,7 +42,7 @@ pub async fn dispatch(
     ];
     if CHANGES.contains(&op) {
         if let Some(arn) = audit.event.resource.clone() {
-            misc::refresh_replicas(ctx, &arn).await?;
+            replication::propagate(ctx.st, &arn).await;
         }
     }
     Ok(out)
@@ -73,9 +75,9 @@ async fn route(
         "GetResourcePolicy" => misc::get_policy(ctx, audit, input).await,
         "DeleteResourcePolicy" => misc::delete_policy(ctx, audit, input).await,
         "ValidateResourcePolicy" => misc::validate_policy(ctx, audit, input).await,
-        "ReplicateSecretToRegions" => misc::replicate(ctx, audit, input).await,
-        "RemoveRegionsFromReplication" => misc::remove_regions(ctx, audit, input).await,
-        "StopReplicationToReplica" => misc::stop_replication(ctx, audit, input).await,
+        "ReplicateSecretToRegions" => replication::replicate(ctx, audit, input).await,
+        "RemoveRegionsFromReplication" => replication::remove_regions(ctx, audit, input).await,
+        "StopReplicationToReplica" => replication::stop_replication(ctx, audit, input).await,
         _ => Err(ApiError::Aws {
             status: 400,
             aws_type: "UnknownOperationException",
@@ -161,8 +163,6 @@ pub(super) fn client_token(input: &Value) -> Result<Option<String>, ApiError> {
     }
 }
 
-pub(super) const MAX_VALUE_BYTES: usize = 65536;
-
 /// `SecretString` / `SecretBinary` (base64 in JSON); at most one of them.
 pub(super) fn secret_value(input: &Value) -> Result<Option<ops::Value>, ApiError> {
     let string = opt_str(input, "SecretString")?;
@@ -188,9 +188,10 @@ pub(super) fn secret_value(input: &Value) -> Result<Option<ops::Value>, ApiError
         }
         (None, None) => return Ok(None),
     };
-    if value.bytes.expose().len() > MAX_VALUE_BYTES {
+    if value.bytes.expose().len() > ops::MAX_VALUE_BYTES {
         return Err(ApiError::InvalidParameter(format!(
-            "The secret value is larger than the {MAX_VALUE_BYTES} byte limit."
+            "The secret value is larger than the {} byte limit.",
+            ops::MAX_VALUE_BYTES
         )));
     }
     Ok(Some(value))
@@ -283,12 +284,18 @@ impl AwsCtx<'_> {
             .find_secret(Namespace::Secrets, &self.region, id, self.request_id())
             .await?
             .filter(|s| s.region == self.region && s.namespace == Namespace::Secrets);
+        let named = self.would_be_secret_arn(id);
         let arn = match &found {
             Some(s) => s.arn.clone(),
-            None => self.would_be_secret_arn(id),
+            None => named.clone(),
         };
         audit.resource(arn.clone());
-        self.authorize(&format!("secretsmanager:{op}"), &arn, found.as_ref())?;
+        let extras = AuthzExtras {
+            shown_resource: Some(&named),
+            ..self.extras(found.as_ref())
+        };
+        self.st
+            .authorize(self.caller, &format!("secretsmanager:{op}"), &arn, &extras)?;
         Ok(found)
     }
 

@@ -31,20 +31,25 @@ fn rotation_map(secret: &Secret) -> Map<String, Value> {
 
 async fn save(
     ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
     secret: &Secret,
     rot: Map<String, Value>,
 ) -> Result<Secret, ApiError> {
     ctx.st
-        .store
-        .update_secret(
-            secret.id,
-            SecretPatch {
-                rotation: Some(Some(Value::Object(rot))),
-                ..Default::default()
-            },
-        )
+        .write(audit, async |w| {
+            ctx.st
+                .store
+                .update_secret(
+                    secret.id,
+                    SecretPatch {
+                        rotation: Some(Some(Value::Object(rot))),
+                        ..Default::default()
+                    },
+                    w,
+                )
+                .await
+        })
         .await
-        .map_err(|e| ctx.store_err(e))
 }
 
 fn rules(input: &Value) -> Result<Option<Map<String, Value>>, ApiError> {
@@ -100,7 +105,7 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let immediately = opt_bool(input, "RotateImmediately")?.unwrap_or(true);
     let secret = ctx.lookup(audit, "RotateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     if secret.deleted_at.is_some() {
         return Err(super::marked_deleted());
@@ -121,10 +126,13 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         }
         // The last rotation finished (AWSPENDING rode along onto AWSCURRENT): clear it.
         ctx.st
-            .store
-            .move_stage(secret.id, AWSPENDING, None, Some(&p))
-            .await
-            .map_err(|e| ctx.store_err(e))?;
+            .write(audit, async |w| {
+                ctx.st
+                    .store
+                    .move_stage(secret.id, AWSPENDING, None, Some(&p), w)
+                    .await
+            })
+            .await?;
     }
     let now = OffsetDateTime::now_utc();
     let mut rot = rotation_map(&secret);
@@ -176,13 +184,17 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         None => rot.remove("NextRotationDate"),
     };
     rot.entry("LastRotatedDate").or_insert(Value::Null);
-    let secret = save(ctx, &secret, rot).await?;
+    let secret = save(ctx, audit, &secret, rot).await?;
     Ok(super::short_json(&secret, answer_version.as_deref()))
 }
 
 /// Called when AWSCURRENT moves onto the pending version (a completed
 /// client-driven rotation).
-pub async fn note_rotated(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiError> {
+pub async fn note_rotated(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    secret: &Secret,
+) -> Result<(), ApiError> {
     if secret.rotation.is_none() {
         return Ok(());
     }
@@ -193,7 +205,7 @@ pub async fn note_rotated(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiEr
     if let Some(n) = next_rotation(&rot, now) {
         rot.insert("NextRotationDate".into(), n);
     }
-    save(ctx, secret, rot).await?;
+    save(ctx, audit, secret, rot).await?;
     Ok(())
 }
 
@@ -201,7 +213,7 @@ pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let id = secret_id(input)?;
     let secret = ctx.lookup(audit, "CancelRotateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     if secret.deleted_at.is_some() {
         return Err(ApiError::InvalidRequest(
@@ -221,6 +233,6 @@ pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         .and_then(|v| v.as_str().map(str::to_string));
     rot.insert("RotationEnabled".into(), json!(false));
     rot.remove("NextRotationDate");
-    let secret = save(ctx, &secret, rot).await?;
+    let secret = save(ctx, audit, &secret, rot).await?;
     Ok(super::short_json(&secret, pending.as_deref()))
 }

@@ -70,7 +70,7 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let description = description(input)?;
     let kms = kms_key(input)?;
     let tags = tags(input, "Tags")?.unwrap_or_default();
-    let replica_regions = super::misc::replica_regions(input, "AddReplicaRegions")?;
+    let replica_regions = super::replication::replica_regions(input, "AddReplicaRegions")?;
     let force_overwrite = super::opt_bool(input, "ForceOverwriteReplicaSecret")?.unwrap_or(false);
     if replica_regions.iter().any(|r| r.0 == ctx.region) {
         return Err(invalid_param("Invalid replica region."));
@@ -104,6 +104,10 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         ));
     }
     let arn = ctx.st.secret_arn(&ctx.region, name);
+    // The replica side is authorized before anything is created.
+    let plans =
+        super::replication::plan_replicas(ctx, name, &arn, &replica_regions, force_overwrite)
+            .await?;
     let version_id = token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let (secret, version) = ctx
         .st
@@ -121,10 +125,10 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
             json!({}),
         )
         .await?;
-    let secret = if replica_regions.is_empty() {
+    let secret = if plans.is_empty() {
         secret
     } else {
-        super::misc::add_replicas(ctx, &secret, &replica_regions, force_overwrite).await?
+        super::replication::apply_replicas(ctx, audit, &secret, plans, force_overwrite).await?
     };
     Ok(short_json(
         &secret,
@@ -199,31 +203,32 @@ pub async fn batch_get(
     // The batch itself is authorized as BatchGetSecretValue; each secret read is
     // authorized as GetSecretValue and audited as a record of its own.
     ctx.authorize("secretsmanager:BatchGetSecretValue", "*", None)?;
-    let mut values = Vec::new();
-    let mut errors = Vec::new();
     let mut next = None;
-    if !ids.is_empty() {
-        for id in &ids {
-            match read_one(ctx, audit, id).await {
-                Ok(v) => values.push(v),
-                Err(e) if matches!(e, ApiError::Internal { .. } | ApiError::Sealed(_)) => {
-                    return Err(e);
-                }
-                Err(e) => errors.push(json!({
-                    "SecretId": id,
-                    "ErrorCode": e.aws_type(),
-                    "Message": e.to_string(),
-                })),
-            }
-        }
+    let targets: Vec<String> = if !ids.is_empty() {
+        ids
     } else {
         let all = super::list::matching(ctx, &filters, false).await?;
         let page: Vec<&Secret> = all.iter().skip(offset).take(max).collect();
         if offset + page.len() < all.len() {
             next = Some(encode_token(offset + page.len()));
         }
-        for s in page {
-            values.push(read_one(ctx, audit, &s.arn).await?);
+        page.into_iter().map(|s| s.arn.clone()).collect()
+    };
+    // As AWS does, a secret that cannot be read (denied, missing, deleted) is
+    // reported in `Errors` and the others are still returned.
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for id in &targets {
+        match read_one(ctx, audit, id).await {
+            Ok(v) => values.push(v),
+            Err(e) if matches!(e, ApiError::Internal { .. } | ApiError::Sealed(_)) => {
+                return Err(e);
+            }
+            Err(e) => errors.push(json!({
+                "SecretId": id,
+                "ErrorCode": e.aws_type(),
+                "Message": e.to_string(),
+            })),
         }
     }
     let mut out = json!({"SecretValues": values, "Errors": errors});
@@ -281,7 +286,7 @@ pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     };
     let secret = ctx.lookup(audit, "PutSecretValue", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     if secret.deleted_at.is_some() {
         return Err(super::marked_for_deletion());
@@ -346,7 +351,7 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let kms = kms_key(input)?;
     let secret = ctx.lookup(audit, "UpdateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
-        return Err(super::misc::replica_error());
+        return Err(super::replication::replica_error());
     }
     if let (Some(t), Some(v)) = (&token, &value) {
         if let Some(existing) = replayed(ctx, &secret, t, Some(v)).await? {
@@ -364,10 +369,10 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     };
     let secret = if patch.description.is_some() || patch.kms_key_id.is_some() {
         ctx.st
-            .store
-            .update_secret(secret.id, patch)
-            .await
-            .map_err(|e| ctx.store_err(e))?
+            .write(audit, async |w| {
+                ctx.st.store.update_secret(secret.id, patch, w).await
+            })
+            .await?
     } else {
         secret
     };

@@ -172,7 +172,7 @@ pub async fn get_parameters_by_path(
     let mut skipped = 0usize;
     let mut more = false;
     for s in &candidates {
-        if !rules::under_path(&s.name, &path, recursive) {
+        if !rules::under_path(&s.name, &path, recursive) || denied_by_own_arn(ctx, s) {
             continue;
         }
         let version = match label_filter {
@@ -224,6 +224,29 @@ pub async fn get_parameters_by_path(
         resp["NextToken"] = json!(rules::offset_token(offset + max));
     }
     Ok(resp)
+}
+
+/// AWS authorizes `GetParametersByPath` on the path alone, so a `Deny` on one
+/// parameter's ARN does not hide it there. keyward promises that an explicit deny
+/// always wins, so a parameter whose own ARN is explicitly denied any read action
+/// is left out of the answer (an allow on the path is still all that is needed).
+fn denied_by_own_arn(ctx: &AwsCtx<'_>, parameter: &keyward_store::Secret) -> bool {
+    const READS: [&str; 3] = [
+        "ssm:GetParametersByPath",
+        "ssm:GetParameter",
+        "ssm:GetParameters",
+    ];
+    READS.iter().any(|action| {
+        matches!(
+            ctx.st.decide(
+                ctx.caller,
+                action,
+                &parameter.arn,
+                &ctx.extras(Some(parameter))
+            ),
+            keyward_policy::Decision::ExplicitDeny { .. }
+        )
+    })
 }
 
 pub async fn get_parameter_history(

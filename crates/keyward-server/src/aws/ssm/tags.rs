@@ -83,18 +83,27 @@ async fn resource(
     secret.ok_or_else(invalid_id)
 }
 
-async fn save(ctx: &AwsCtx<'_>, secret: &Secret, tags: Vec<Tag>) -> Result<(), ApiError> {
+async fn save(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    secret: &Secret,
+    tags: Vec<Tag>,
+) -> Result<(), ApiError> {
     ctx.st
-        .store
-        .update_secret(
-            secret.id,
-            SecretPatch {
-                tags: Some(tags),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+        .write(audit, async |w| {
+            ctx.st
+                .store
+                .update_secret(
+                    secret.id,
+                    SecretPatch {
+                        tags: Some(tags),
+                        ..Default::default()
+                    },
+                    w,
+                )
+                .await
+        })
+        .await?;
     Ok(())
 }
 
@@ -118,7 +127,7 @@ pub async fn add_tags(
     if tags.len() > MAX_TAGS {
         return Err(too_many());
     }
-    save(ctx, &secret, tags).await?;
+    save(ctx, audit, &secret, tags).await?;
     Ok(json!({}))
 }
 
@@ -131,7 +140,7 @@ pub async fn remove_tags(
     let secret = resource(ctx, audit, input, "ssm:RemoveTagsFromResource").await?;
     let mut tags = secret.tags.clone();
     tags.retain(|t| !keys.contains(&t.key));
-    save(ctx, &secret, tags).await?;
+    save(ctx, audit, &secret, tags).await?;
     Ok(json!({}))
 }
 

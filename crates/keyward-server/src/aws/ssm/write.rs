@@ -11,7 +11,7 @@ use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
 use crate::ops::{AWSCURRENT, Value as PlainValue};
 use keyward_crypto::SecretBytes;
 use keyward_store::{
-    AddVersionOutcome, Namespace, NewSecret, Secret, SecretPatch, StoreError, ValueKind, Version,
+    AddVersionOutcome, Namespace, NewSecret, Secret, SecretPatch, ValueKind, Version,
     VersionSelector,
 };
 use serde_json::{Value, json};
@@ -221,6 +221,7 @@ pub async fn put_parameter(
                 ctx.st
                     .new_version(id, "1".into(), &plain, vec![AWSCURRENT.into()], ctx.caller)?;
             nv.metadata = meta.to_json();
+            audit.version("1");
             let new = NewSecret {
                 id,
                 namespace: Namespace::Parameters,
@@ -234,16 +235,10 @@ pub async fn put_parameter(
             };
             let secret = ctx
                 .st
-                .store
-                .create_secret(new, Some(nv))
-                .await
-                .map_err(|e| match e {
-                    StoreError::AlreadyExists { .. } => err(
-                        "ParameterAlreadyExists",
-                        "The parameter already exists.".into(),
-                    ),
-                    e => ctx.store_err(e),
-                })?;
+                .write(audit, async |w| {
+                    ctx.st.store.create_secret(new, Some(nv), w).await
+                })
+                .await?;
             (secret, 1, meta)
         }
         Some(secret) => {
@@ -281,30 +276,35 @@ pub async fn put_parameter(
                 ctx.caller,
             )?;
             nv.metadata = meta.to_json();
+            audit.version(next.to_string());
             let added = ctx
                 .st
-                .store
-                .add_version(secret.id, nv)
-                .await
-                .map_err(|e| ctx.store_err(e))?;
+                .write(audit, async |w| {
+                    ctx.st.store.add_version(secret.id, nv, w).await
+                })
+                .await?;
             let created_at = added.version().created_at;
             if let AddVersionOutcome::Created(_) = added {
-                prune(ctx, &secret).await?;
+                prune(ctx, audit, &secret).await?;
             }
             let secret = ctx
                 .st
-                .store
-                .update_secret(
-                    secret.id,
-                    SecretPatch {
-                        description: Some(meta.description.clone()),
-                        kms_key_id: Some(meta.key_id.clone()),
-                        metadata: Some(secret_meta(&meta, next, created_at, &user)),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| ctx.store_err(e))?;
+                .write(audit, async |w| {
+                    ctx.st
+                        .store
+                        .update_secret(
+                            secret.id,
+                            SecretPatch {
+                                description: Some(meta.description.clone()),
+                                kms_key_id: Some(meta.key_id.clone()),
+                                metadata: Some(secret_meta(&meta, next, created_at, &user)),
+                                ..Default::default()
+                            },
+                            w,
+                        )
+                        .await
+                })
+                .await?;
             (secret, next, meta)
         }
     };
@@ -315,7 +315,7 @@ pub async fn put_parameter(
 
 /// Keeps at most 100 versions, dropping the oldest (which has no labels: checked
 /// before the write).
-async fn prune(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiError> {
+async fn prune(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<(), ApiError> {
     let all = ctx
         .st
         .store
@@ -328,10 +328,13 @@ async fn prune(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiError> {
     let excess = all.len() - MAX_VERSIONS;
     let unstaged = all.iter().filter(|v| v.stages.is_empty()).count();
     ctx.st
-        .store
-        .prune_versions(secret.id, unstaged.saturating_sub(excess))
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+        .write(audit, async |w| {
+            ctx.st
+                .store
+                .prune_versions(secret.id, unstaged.saturating_sub(excess), w)
+                .await
+        })
+        .await?;
     Ok(())
 }
 
@@ -349,16 +352,16 @@ pub async fn delete_parameter(
     let secret = lookup(ctx, &key).await?;
     ctx.authorize("ssm:DeleteParameter", &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(name))?;
-    purge(ctx, &secret).await?;
+    purge(ctx, audit, &secret).await?;
     Ok(json!({}))
 }
 
-async fn purge(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<(), ApiError> {
+async fn purge(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<(), ApiError> {
     ctx.st
-        .store
-        .purge_secret(secret.id)
-        .await
-        .map_err(|e| ctx.store_err(e))?;
+        .write(audit, async |w| {
+            ctx.st.store.purge_secret(secret.id, w).await
+        })
+        .await?;
     ctx.st.publish(secret, "delete", None);
     Ok(())
 }
@@ -397,7 +400,11 @@ pub async fn delete_parameters(
     }
     let mut deleted = Vec::new();
     for (name, s) in &found {
-        purge(ctx, s).await?;
+        // Each deletion commits a record naming its own parameter; the request's
+        // record (naming them all) follows in `finish`.
+        let mut one = audit.derived("ssm:DeleteParameters");
+        one.resource(s.arn.clone());
+        purge(ctx, &mut one, s).await?;
         deleted.push((*name).clone());
     }
     Ok(json!({ "DeletedParameters": deleted, "InvalidParameters": invalid }))
@@ -465,10 +472,13 @@ pub async fn label_parameter_version(
     }
     for l in &new {
         ctx.st
-            .store
-            .move_stage(secret.id, l, Some(&target.version_id), None)
-            .await
-            .map_err(|e| ctx.store_err(e))?;
+            .write(audit, async |w| {
+                ctx.st
+                    .store
+                    .move_stage(secret.id, l, Some(&target.version_id), None, w)
+                    .await
+            })
+            .await?;
     }
     if !new.is_empty() {
         ctx.st
@@ -491,10 +501,13 @@ pub async fn unlabel_parameter_version(
     for l in labels {
         if have.contains(&l) {
             ctx.st
-                .store
-                .move_stage(secret.id, &l, None, Some(&target.version_id))
-                .await
-                .map_err(|e| ctx.store_err(e))?;
+                .write(audit, async |w| {
+                    ctx.st
+                        .store
+                        .move_stage(secret.id, &l, None, Some(&target.version_id), w)
+                        .await
+                })
+                .await?;
             removed.push(l);
         } else {
             invalid.push(l);

@@ -1,0 +1,114 @@
+//! The connection loop: the router served by hyper with the limits a listener that
+//! strangers can reach needs. `axum::serve` exposes none of them, so keyward runs
+//! hyper itself:
+//!
+//! - a header-read timeout, which in hyper's HTTP/1 also bounds how long an idle
+//!   keep-alive connection is held (one timer covers both waits);
+//! - a request timeout (a tower layer in [`crate::router`]) from the request's head
+//!   to its response's head, body read included, so a byte-a-second body ends too;
+//!   the change stream (`/v1/watch`) answers at once and streams after, so it is
+//!   not cut, and its keep-alive comments are far more frequent than any timeout;
+//! - a connection limit: past it, new connections wait in the kernel's queue;
+//! - graceful shutdown: in-flight requests finish, idle connections close.
+
+use crate::state::AppState;
+use axum::extract::ConnectInfo;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+/// How long shutdown waits for in-flight requests before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Limits on connections and requests (see the module docs).
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Longest wait for a request's headers, including the wait for the next
+    /// request on an idle keep-alive connection.
+    pub header_read_timeout: Duration,
+    /// Longest time from a request's head to its response's head.
+    pub request_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Serves `state`'s router on `listener` until `shutdown` resolves.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.cfg.http.clone();
+    let app = crate::router(state);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    // HTTP/1.1 only: every AWS SDK and CLI speaks it to a plain endpoint, and
+    // hyper's protocol sniffing for HTTP/2 waits for the first bytes with no
+    // timeout at all, which is exactly what an idle attacker exploits.
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        tracing::debug!(%peer, "connection accepted");
+        let service =
+            app.clone()
+                .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                });
+        let conn =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+    }
+    Ok(())
+}
