@@ -21,6 +21,7 @@ pub mod listener;
 pub mod names;
 mod native;
 mod ops;
+pub mod scrub;
 mod state;
 pub mod unseal_guard;
 

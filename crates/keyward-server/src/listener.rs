@@ -60,9 +60,12 @@ pub async fn serve(
     // hyper's protocol sniffing for HTTP/2 waits for the first bytes with no
     // timeout at all, which is exactly what an idle attacker exploits.
     let mut builder = http1::Builder::new();
+    // writev: answers go out from keyward's own (zeroizing) buffer instead of
+    // being copied into hyper's write buffer first (see `scrub`).
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .writev(true);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -132,16 +132,18 @@ pub fn render_error(e: ApiError) -> Response {
         .into_response()
 }
 
-/// A successful AWS JSON-protocol answer.
+/// A successful AWS JSON-protocol answer. Answers may carry values, so each is
+/// serialized into a zeroizing buffer and its tree scrubbed (see `scrub`).
 #[derive(Debug)]
 pub struct AwsOk(pub Value);
 
 impl IntoResponse for AwsOk {
     fn into_response(self) -> Response {
-        // Straight into bytes: `to_string` goes through `fmt::Display`, which costs
-        // a formatter call per token on every answer.
-        let body = serde_json::to_vec(&self.0).unwrap_or_else(|_| self.0.to_string().into_bytes());
-        ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+        crate::scrub::SecretJson {
+            value: self.0,
+            content_type: CONTENT_TYPE,
+        }
+        .into_response()
     }
 }
 
@@ -208,15 +210,20 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
         let caller = entry.caller.clone();
         let region = scope.region;
         audit.caller(&caller);
-        let input: Value = if body.is_empty() {
-            Value::Object(Default::default())
+        // The input may carry a value: its tree is scrubbed however this ends, and
+        // the body's bytes are wiped as soon as they are parsed.
+        let parsed = if body.is_empty() {
+            Ok(Value::Object(Default::default()))
         } else {
-            serde_json::from_slice(&body).map_err(|e| ApiError::Aws {
-                status: 400,
-                aws_type: "SerializationException",
-                message: format!("The request body is not valid JSON: {e}"),
-            })?
+            serde_json::from_slice(&body)
         };
+        crate::scrub::wipe(body);
+        let input = crate::scrub::ScrubOnDrop(parsed.map_err(|e| ApiError::Aws {
+            status: 400,
+            aws_type: "SerializationException",
+            message: format!("The request body is not valid JSON: {e}"),
+        })?);
+        let input = &input.0;
         if !input.is_object() {
             return Err(ApiError::Aws {
                 status: 400,
@@ -232,9 +239,9 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
         };
         let out = match service {
             Service::SecretsManager => {
-                secretsmanager::dispatch(&ctx, &mut audit, &op, &input).await?
+                secretsmanager::dispatch(&ctx, &mut audit, &op, input).await?
             }
-            Service::Ssm => ssm::dispatch(&ctx, &mut audit, &op, &input).await?,
+            Service::Ssm => ssm::dispatch(&ctx, &mut audit, &op, input).await?,
         };
         Ok(AwsOk(out))
     }

@@ -3,16 +3,16 @@
 //! `secretsmanager:GetSecretValue`; the records are committed together, so a batch
 //! of 50 costs one durable commit instead of 50.
 
-use super::{audited_on, parse_json, read_body};
+use super::{audited_on, read_json};
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::ops::AWSCURRENT;
 use crate::state::AppState;
+use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
 use base64::Engine;
 use http::HeaderMap;
 use keyward_store::{ValueKind, VersionSelector};
@@ -46,7 +46,7 @@ async fn batch_get(
         "secretsmanager:BatchGetSecretValue",
         Some("*".into()),
         async |caller, _audit| {
-            let req: BatchRequest = parse_json(&read_body(&st, body).await?)?;
+            let req: BatchRequest = read_json(&st, body).await?;
             if req.names.is_empty() || req.names.len() > MAX_BATCH_NAMES {
                 return Err(ApiError::InvalidParameter(format!(
                     "`names` must hold 1–{MAX_BATCH_NAMES} secret names, not {}",
@@ -83,7 +83,10 @@ async fn batch_get(
                     request_id: meta.request_id.clone(),
                 });
             }
-            Ok(Json(json!({"secrets": secrets, "errors": errors})))
+            Ok(crate::scrub::SecretJson {
+                value: json!({"secrets": secrets, "errors": errors}),
+                content_type: "application/json",
+            })
         },
     )
     .await

@@ -1,7 +1,7 @@
 //! `/v1/principals`, `/v1/keys`, `/v1/policies`, `/v1/audit`.
 
 use super::secrets::rfc3339;
-use super::{audited, audited_on, parse_json, read_body};
+use super::{audited, audited_on, read_body, read_json};
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -70,7 +70,7 @@ async fn new_principal(
         &headers,
         "iam:CreateUser",
         async |caller, audit| {
-            let b: NewPrincipal = parse_json(&read_body(&st, body).await?)?;
+            let b: NewPrincipal = read_json(&st, body).await?;
             validate_principal_name(&b.name)?;
             let arn = st.principal_arn(&b.name);
             audit.resource(arn.clone());

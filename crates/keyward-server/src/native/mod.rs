@@ -94,6 +94,17 @@ pub(crate) async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiErr
     })
 }
 
+/// Reads and parses a JSON body, then wipes the body's bytes (they may hold a value).
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    st: &AppState,
+    body: Body,
+) -> Result<T, ApiError> {
+    let bytes = read_body(st, body).await?;
+    let parsed = parse_json(&bytes);
+    crate::scrub::wipe(bytes);
+    parsed
+}
+
 /// Parses a JSON body into `T`, naming the field at fault.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.is_empty() {

@@ -1,6 +1,6 @@
 //! `/v1/secrets`: create, put, get, list, history, delete, restore.
 
-use super::{audited, audited_on, parse_json, read_body};
+use super::{audited, audited_on, read_json};
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -237,7 +237,7 @@ async fn create(
     body: Body,
 ) -> Response {
     audited(&st, &meta, &headers, "secretsmanager:CreateSecret", async |caller, audit| {
-        let b: WriteBody = parse_json(&read_body(&st, body).await?)?;
+        let b: WriteBody = read_json(&st, body).await?;
         let name = b.name.clone().ok_or_else(|| ApiError::InvalidParameter("`name` is required".into()))?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
@@ -280,7 +280,7 @@ async fn put(
     body: Body,
 ) -> Response {
     audited_on(&st, &meta, &headers, "secretsmanager:PutSecretValue", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
-        let b: WriteBody = parse_json(&read_body(&st, body).await?)?;
+        let b: WriteBody = read_json(&st, body).await?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
         let value = body_value(&b)?.ok_or_else(|| ApiError::InvalidParameter("`value` or `value_base64` is required".into()))?;
@@ -334,7 +334,7 @@ struct ReadOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    value_base64: Option<String>,
+    value_base64: Option<keyward_crypto::SecretString>,
 }
 
 async fn read(
@@ -373,15 +373,21 @@ async fn read(
                 created_at: rfc3339(version.created_at),
                 value: text,
                 value_base64: text.is_none().then(|| {
-                    base64::engine::general_purpose::STANDARD.encode(value.bytes.expose())
+                    keyward_crypto::SecretString::new(
+                        base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()),
+                    )
                 }),
             };
             // Serialised here, while the value is borrowed: the hot path builds no
-            // intermediate JSON tree.
-            let body = serde_json::to_vec(&out).map_err(|_| ApiError::Internal {
+            // intermediate JSON tree, and the buffer is zeroed when sent.
+            let mut body = zeroize::Zeroizing::new(Vec::with_capacity(256));
+            serde_json::to_writer(&mut *body, &out).map_err(|_| ApiError::Internal {
                 request_id: meta.request_id.clone(),
             })?;
-            Ok(([(http::header::CONTENT_TYPE, "application/json")], body))
+            Ok((
+                [(http::header::CONTENT_TYPE, "application/json")],
+                axum::body::Body::from(axum::body::Bytes::from_owner(body)),
+            ))
         },
     )
     .await

@@ -1,6 +1,6 @@
 //! `/v1/sys/*`: health, seal status, unseal, seal; and `/v1/watch` (change stream).
 
-use super::{audited, audited_on, parse_json, read_body};
+use super::{audited, audited_on, read_json};
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -159,7 +159,7 @@ enum UnsealWith {
 }
 
 async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError> {
-    let b: UnsealBody = parse_json(&read_body(st, body).await?)?;
+    let b: UnsealBody = read_json(st, body).await?;
     match (b.root_key, b.passphrase) {
         (Some(k), None) => keyward_crypto::RootKey::from_text(k.expose())
             .map(UnsealWith::RootKey)
