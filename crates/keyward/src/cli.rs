@@ -1,5 +1,6 @@
 //! Command-line definitions. Each subcommand's code lives in `cmd/`.
 
+use crate::serve_config::ServeTuning;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,68 +124,22 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// The server's TOML config file (every key: docs/server-config.md). Flags and
+    /// environment variables override it. Not the app's `keyward.toml`, which
+    /// `--config`/`KEYWARD_CONFIG` name on the app commands.
+    #[arg(long, env = "KEYWARD_SERVER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (or `data_dir` in the config file).
     #[arg(long, env = "KEYWARD_DATA_DIR")]
-    pub data_dir: PathBuf,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8200", env = "KEYWARD_LISTEN")]
-    pub listen: SocketAddr,
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on. [default: 127.0.0.1:8200]
+    #[arg(long, env = "KEYWARD_LISTEN")]
+    pub listen: Option<SocketAddr>,
     /// Root key file (otherwise KEYWARD_ROOT_KEY, KEYWARD_ROOT_KEY_FILE, KEYWARD_PASSPHRASE or DIR/root.key).
     #[arg(long)]
     pub root_key_file: Option<PathBuf>,
     #[command(flatten)]
     pub tuning: ServeTuning,
-}
-
-/// How the server runs: limits, caches, audit mirroring (shared by `serve` and `dev`).
-#[derive(Debug, Clone, Args)]
-pub struct ServeTuning {
-    /// Mirror audit records as JSON lines to this file ("-" for stdout).
-    #[arg(long)]
-    pub audit_mirror: Option<String>,
-    /// Largest request body, in bytes.
-    #[arg(long, default_value_t = 256 * 1024)]
-    pub max_body_bytes: usize,
-    /// How long (milliseconds) secret metadata and sealed versions stay in the
-    /// server's read cache. Writes on this server clear it at once; the TTL bounds
-    /// how stale a read can be after another server sharing the database writes.
-    /// 0 turns the cache off.
-    #[arg(long, default_value_t = 1000, value_name = "MS")]
-    pub read_cache_ttl_ms: u64,
-    /// Seconds a client has to send a request's headers; also how long an idle
-    /// keep-alive connection is kept open.
-    #[arg(long, default_value = "20", value_name = "SECS", value_parser = parse_secs)]
-    pub header_read_timeout: std::time::Duration,
-    /// Seconds a request may take from its headers to the start of its answer,
-    /// reading its body included (the change stream of `run --watch` is not cut).
-    #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_secs)]
-    pub request_timeout: std::time::Duration,
-    /// Connections served at once; more wait until one closes.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
-    pub max_connections: usize,
-    /// Failed authentications a minute allowed per source address and per access
-    /// key id (sustained); past that, failures are answered ThrottlingException
-    /// (429 on the native API) and audited as one record per minute with a count.
-    /// Valid requests are never limited. 0 turns the limit off.
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    pub auth_failures_per_minute: u32,
-    /// Failed authentications allowed at once before the per-minute rate applies.
-    #[arg(long, default_value_t = 300, value_name = "N")]
-    pub auth_failure_burst: u32,
-    /// Seconds over which failures past the limit are gathered into one audit
-    /// record (with a count) per source address or access key id.
-    #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_secs)]
-    pub auth_failure_window: std::time::Duration,
-}
-
-/// Seconds as a (possibly fractional) number: `20`, `0.5`.
-fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !(secs > 0.0 && secs <= 86_400.0) {
-        return Err(format!("{s} must be more than 0 and at most 86400 seconds"));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Args)]

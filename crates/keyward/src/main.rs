@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod datadir;
 mod output;
+mod serve_config;
 
 use clap::Parser;
 

@@ -17,6 +17,8 @@ mod no_leaks;
 mod restart_dev;
 #[path = "foundation/root_key.rs"]
 mod root_key;
+#[path = "foundation/server_config.rs"]
+mod server_config;
 #[path = "foundation/tamper.rs"]
 mod tamper;
 #[path = "foundation/versions.rs"]

@@ -1,11 +1,11 @@
 //! dev, init, serve, and offline audit verification.
 
-use crate::cli::{DevArgs, InitArgs, ServeArgs, ServeTuning};
+use crate::cli::{DevArgs, InitArgs, ServeArgs};
 use crate::datadir::{self, KEY_FILE, KeySource, db_path, find_root_key};
 use anyhow::{Context, Result, bail};
 use keyward_crypto::{RootKey, SecretString};
 use keyward_server::identities::{NewKey, bootstrap_admin, validate_access_key_id};
-use keyward_server::{AppState, AuditMirror, ServerConfig};
+use keyward_server::{AppState, ServerConfig};
 use keyward_store::Store;
 use keyward_store::sqlite::SqliteStore;
 use serde_json::json;
@@ -202,37 +202,18 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// The server's settings from the command line.
-fn server_config(t: &ServeTuning) -> ServerConfig {
-    ServerConfig {
-        max_body_bytes: t.max_body_bytes,
-        read_cache_ttl: std::time::Duration::from_millis(t.read_cache_ttl_ms),
-        audit_mirror: t.audit_mirror.as_deref().map(|m| {
-            if m == "-" {
-                AuditMirror::Stdout
-            } else {
-                AuditMirror::File(m.into())
-            }
-        }),
-        http: keyward_server::listener::HttpLimits {
-            header_read_timeout: t.header_read_timeout,
-            request_timeout: t.request_timeout,
-            max_connections: t.max_connections,
-        },
-        auth_limits: keyward_server::auth_limit::AuthLimits {
-            per_minute: t.auth_failures_per_minute,
-            burst: t.auth_failure_burst,
-            window: t.auth_failure_window,
-        },
-        ..ServerConfig::default()
-    }
-}
-
 pub fn serve(a: ServeArgs) -> Result<i32> {
-    let cfg = server_config(&a.tuning);
+    let r = crate::serve_config::resolve(
+        a.config.as_deref(),
+        a.data_dir,
+        a.listen,
+        a.root_key_file,
+        a.tuning,
+    )?;
+    let cfg = r.tuning.server_config();
     runtime()?.block_on(async {
         let (state, listener) =
-            start(&a.data_dir, a.listen, a.root_key_file.as_deref(), cfg).await?;
+            start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sealed = state.is_sealed(), "keyward listening");
         eprintln!("keyward listening on http://{addr}");
@@ -287,8 +268,9 @@ pub fn dev(a: DevArgs) -> Result<i32> {
     println!("export AWS_SECRET_ACCESS_KEY='{secret}'");
     println!("export AWS_REGION=us-east-1");
     serve(ServeArgs {
-        data_dir: a.data_dir,
-        listen: a.listen,
+        config: None,
+        data_dir: Some(a.data_dir),
+        listen: Some(a.listen),
         root_key_file: None,
         tuning: a.tuning,
     })

@@ -519,6 +519,9 @@ pub fn bare_command() -> Command {
         "KEYWARD_LISTEN",
         "KEYWARD_LOG",
         "KEYWARD_LOG_FORMAT",
+        "KEYWARD_SERVER_CONFIG",
+        "KEYWARD_MAX_BODY_BYTES",
+        "KEYWARD_AUDIT_MIRROR",
     ] {
         c.env_remove(k);
     }

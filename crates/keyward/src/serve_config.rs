@@ -1,0 +1,363 @@
+//! The server's settings: built-in defaults, a TOML file (`serve --config FILE` or
+//! `KEYWARD_SERVER_CONFIG`), environment variables and flags, in rising order of
+//! precedence: a flag beats its environment variable, which beats the file, which
+//! beats the default. Every setting has the same name in all three places (the
+//! flag `--auth-failure-burst` is `KEYWARD_AUTH_FAILURE_BURST` and `failure_burst`
+//! under `[auth]`); docs/server-config.md lists them all.
+//!
+//! The file rejects unknown keys, naming the line, so a typo never silently
+//! leaves a default in place. (`KEYWARD_CONFIG` / `--config` on the app commands
+//! mean the app's `keyward.toml`; the server's file has its own variable.)
+
+use anyhow::{Context, Result};
+use clap::Args;
+use keyward_server::ServerConfig;
+use serde::{Deserialize, Deserializer};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Seconds as a (possibly fractional) number: `20`, `0.5`.
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    secs_to_duration(secs)
+}
+
+fn secs_to_duration(secs: f64) -> Result<Duration, String> {
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!(
+            "{secs} must be more than 0 and at most 86400 seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `Option<Duration>` from a TOML number of seconds.
+fn opt_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let secs: Option<f64> = Option::deserialize(d)?;
+    secs.map(|s| secs_to_duration(s).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// Field by field, `self` where set, else `under`.
+macro_rules! layered {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl $ty {
+            fn over(self, under: Self) -> Self {
+                Self { $($field: self.$field.or(under.$field)),* }
+            }
+        }
+    };
+}
+
+/// Connections and requests (`[http]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Seconds a client has to send a request's headers; also how long an idle
+    /// keep-alive connection is kept open. [default: 20]
+    #[arg(long, env = "KEYWARD_HEADER_READ_TIMEOUT", value_name = "SECS", value_parser = parse_secs)]
+    #[serde(default, deserialize_with = "opt_secs")]
+    pub header_read_timeout: Option<Duration>,
+    /// Seconds a request may take from its headers to the start of its answer,
+    /// reading its body included (the change stream of `run --watch` is not cut).
+    /// [default: 60]
+    #[arg(long, env = "KEYWARD_REQUEST_TIMEOUT", value_name = "SECS", value_parser = parse_secs)]
+    #[serde(default, deserialize_with = "opt_secs")]
+    pub request_timeout: Option<Duration>,
+    /// Connections served at once; more wait until one closes. [default: 1024]
+    #[arg(long, env = "KEYWARD_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Largest request body, in bytes. [default: 262144]
+    #[arg(long, env = "KEYWARD_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+layered!(HttpSettings {
+    header_read_timeout,
+    request_timeout,
+    max_connections,
+    max_body_bytes
+});
+
+/// Failed authentication (`[auth]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Failed authentications a minute allowed per source address and per access
+    /// key id (sustained); past that, failures are answered ThrottlingException
+    /// (429 on the native API) and audited as one record per window with a count.
+    /// Valid requests are never limited. 0 turns the limit off. [default: 100]
+    #[arg(
+        long = "auth-failures-per-minute",
+        env = "KEYWARD_AUTH_FAILURES_PER_MINUTE",
+        value_name = "N"
+    )]
+    pub failures_per_minute: Option<u32>,
+    /// Failed authentications allowed at once before the per-minute rate applies.
+    /// [default: 300]
+    #[arg(
+        long = "auth-failure-burst",
+        env = "KEYWARD_AUTH_FAILURE_BURST",
+        value_name = "N"
+    )]
+    pub failure_burst: Option<u32>,
+    /// Seconds over which failures past the limit are gathered into one audit
+    /// record (with a count) per source address or access key id. [default: 60]
+    #[arg(long = "auth-failure-window", env = "KEYWARD_AUTH_FAILURE_WINDOW", value_name = "SECS", value_parser = parse_secs)]
+    #[serde(default, deserialize_with = "opt_secs")]
+    pub failure_window: Option<Duration>,
+}
+layered!(AuthSettings {
+    failures_per_minute,
+    failure_burst,
+    failure_window
+});
+
+/// The read cache (`[cache]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// How long (milliseconds) secret metadata and sealed versions stay in the
+    /// server's read cache. Writes on this server clear it at once; the TTL bounds
+    /// how stale a read can be after another server sharing the database writes.
+    /// 0 turns the cache off. [default: 1000]
+    #[arg(
+        long = "read-cache-ttl-ms",
+        env = "KEYWARD_READ_CACHE_TTL_MS",
+        value_name = "MS"
+    )]
+    pub read_ttl_ms: Option<u64>,
+}
+layered!(CacheSettings { read_ttl_ms });
+
+/// Audit output besides the chain (`[audit]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Mirror committed audit records as JSON lines to this file ("-" for stdout).
+    #[arg(
+        long = "audit-mirror",
+        env = "KEYWARD_AUDIT_MIRROR",
+        value_name = "FILE"
+    )]
+    pub mirror: Option<String>,
+}
+layered!(AuditSettings { mirror });
+
+/// How the server runs, shared by `serve` and `dev` (flags) and the file (sections).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeTuning {
+    #[command(flatten)]
+    #[serde(default)]
+    pub http: HttpSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub auth: AuthSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub cache: CacheSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+impl ServeTuning {
+    fn over(self, under: Self) -> Self {
+        Self {
+            http: self.http.over(under.http),
+            auth: self.auth.over(under.auth),
+            cache: self.cache.over(under.cache),
+            audit: self.audit.over(under.audit),
+        }
+    }
+
+    /// The server's configuration: these settings over keyward-server's defaults.
+    pub fn server_config(&self) -> ServerConfig {
+        let d = ServerConfig::default();
+        ServerConfig {
+            max_body_bytes: self.http.max_body_bytes.unwrap_or(d.max_body_bytes),
+            read_cache_ttl: self
+                .cache
+                .read_ttl_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.read_cache_ttl),
+            audit_mirror: self.audit.mirror.as_deref().map(|m| {
+                if m == "-" {
+                    keyward_server::AuditMirror::Stdout
+                } else {
+                    keyward_server::AuditMirror::File(m.into())
+                }
+            }),
+            http: keyward_server::listener::HttpLimits {
+                header_read_timeout: self
+                    .http
+                    .header_read_timeout
+                    .unwrap_or(d.http.header_read_timeout),
+                request_timeout: self.http.request_timeout.unwrap_or(d.http.request_timeout),
+                max_connections: self.http.max_connections.unwrap_or(d.http.max_connections),
+            },
+            auth_limits: keyward_server::auth_limit::AuthLimits {
+                per_minute: self
+                    .auth
+                    .failures_per_minute
+                    .unwrap_or(d.auth_limits.per_minute),
+                burst: self.auth.failure_burst.unwrap_or(d.auth_limits.burst),
+                window: self.auth.failure_window.unwrap_or(d.auth_limits.window),
+            },
+            ..d
+        }
+    }
+}
+
+/// The server's config file: the tuning sections beside the top-level keys.
+/// (Listed out rather than `#[serde(flatten)]`ed: flatten loses the position
+/// needed to name the line of an unknown key.)
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub root_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub http: HttpSettings,
+    #[serde(default)]
+    pub auth: AuthSettings,
+    #[serde(default)]
+    pub cache: CacheSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+impl ServerFile {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the server config file {}", path.display()))?;
+        Self::parse(&text)
+            .map_err(|e| anyhow::anyhow!("server config file {}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
+/// Everything `serve` runs with, after layering flags and environment over the file.
+#[derive(Debug)]
+pub struct Resolved {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub root_key_file: Option<PathBuf>,
+    pub tuning: ServeTuning,
+}
+
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8200";
+
+pub fn resolve(
+    config: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    root_key_file: Option<PathBuf>,
+    tuning: ServeTuning,
+) -> Result<Resolved> {
+    let file = match config {
+        Some(p) => ServerFile::load(p)?,
+        None => ServerFile::default(),
+    };
+    let from_file = ServeTuning {
+        http: file.http,
+        auth: file.auth,
+        cache: file.cache,
+        audit: file.audit,
+    };
+    let data_dir = data_dir.or(file.data_dir).context(
+        "no data directory: pass --data-dir, set KEYWARD_DATA_DIR, or set data_dir in the server config file",
+    )?;
+    Ok(Resolved {
+        data_dir,
+        listen: listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address")),
+        root_key_file: root_key_file.or(file.root_key_file),
+        tuning: tuning.over(from_file),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../docs/server-config.example.toml");
+
+    #[test]
+    fn the_documented_example_parses() {
+        let f = ServerFile::parse(EXAMPLE).expect("the example in docs/ parses");
+        assert_eq!(f.auth.failure_burst, Some(300));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let e = ServerFile::parse("listen = \"127.0.0.1:8200\"\n\n[http]\nmax_conections = 5\n")
+            .expect_err("typo refused")
+            .to_string();
+        assert!(e.contains("line 4"), "{e}");
+        assert!(e.contains("max_conections"), "{e}");
+        let e = ServerFile::parse("[alerts]\nx = 1\n")
+            .expect_err("unknown section")
+            .to_string();
+        assert!(e.contains("alerts"), "{e}");
+    }
+
+    #[test]
+    fn flags_and_environment_beat_the_file_which_beats_the_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/from/file\"\n[http]\nmax_connections = 7\nrequest_timeout = 5\n[auth]\nfailure_burst = 9\n",
+        )
+        .expect("write");
+        let flags = ServeTuning {
+            http: HttpSettings {
+                max_connections: Some(3),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = resolve(Some(&path), None, None, None, flags).expect("resolve");
+        assert_eq!(r.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(r.listen.to_string(), DEFAULT_LISTEN);
+        let cfg = r.tuning.server_config();
+        assert_eq!(cfg.http.max_connections, 3, "the flag wins");
+        assert_eq!(
+            cfg.http.request_timeout,
+            Duration::from_secs(5),
+            "the file beats the default"
+        );
+        assert_eq!(cfg.auth_limits.burst, 9);
+        assert_eq!(
+            cfg.auth_limits.per_minute,
+            ServerConfig::default().auth_limits.per_minute,
+            "the default fills the rest"
+        );
+        let r = resolve(
+            Some(&path),
+            Some("/from/flag".into()),
+            None,
+            None,
+            ServeTuning::default(),
+        )
+        .expect("resolve");
+        assert_eq!(r.data_dir, PathBuf::from("/from/flag"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(ServerFile::parse("[http]\nrequest_timeout = -1\n").is_err());
+        assert!(ServerFile::parse("[http]\nmax_connections = \"many\"\n").is_err());
+        assert!(ServerFile::parse("listen = \"not an address\"\n").is_err());
+    }
+}
