@@ -16,6 +16,7 @@ mod changes;
 mod ctx;
 pub mod error;
 pub mod identities;
+pub mod jobs;
 mod lifecycle;
 pub mod listener;
 pub mod names;
@@ -54,14 +55,17 @@ async fn not_found(uri: http::Uri) -> error::ApiError {
     ))
 }
 
-/// Serves until `shutdown` resolves. Starts the background purge of expired secrets.
+/// Serves until `shutdown` resolves, running the background [`jobs`] and the audit feed.
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    lifecycle::spawn_purger(state.clone());
-    lifecycle::spawn_auth_failure_summaries(state.clone());
+    let scheduler = jobs::Scheduler::new();
+    let background = jobs::standard(&state);
+    for job in &background {
+        scheduler.spawn(state.clone(), job.clone());
+    }
     let mut subscribers: Vec<Arc<dyn audit_feed::AuditSubscriber>> = Vec::new();
     if let Some(m) = &state.cfg.audit_mirror {
         match audit_feed::MirrorSubscriber::open(m) {
@@ -72,5 +76,7 @@ pub async fn serve(
         }
     }
     audit_feed::spawn(state.store.clone(), state.feed.clone(), subscribers);
-    listener::serve(state, listener, shutdown).await
+    let served = listener::serve(state.clone(), listener, shutdown).await;
+    scheduler.release(&state, &background).await;
+    served
 }

@@ -1,12 +1,10 @@
-//! Deletion with a recovery window, restore, and the background purge of secrets
-//! whose window has passed.
+//! Deletion with a recovery window and restore (the purge of secrets whose window
+//! has passed is a job: `jobs::PurgeExpired`).
 
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::state::AppState;
 use keyward_store::{Secret, SecretPatch};
-use std::sync::Arc;
-use std::time::Duration;
 use time::OffsetDateTime;
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
@@ -79,52 +77,4 @@ pub async fn restore_secret(
     .await?;
     st.publish(secret, "restore", None);
     Ok(())
-}
-
-/// Writes the summaries of folded authentication failures (see `auth_limit`).
-pub fn spawn_auth_failure_summaries(st: Arc<AppState>) {
-    tokio::spawn(async move {
-        let every = (st.cfg.auth_limits.window / 4)
-            .clamp(Duration::from_millis(250), Duration::from_secs(10));
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            let Ok(keys) = st.keys() else { continue };
-            for event in st.auth_limiter.take_summaries(false) {
-                if let Err(e) = keys.audit.record(event).await {
-                    tracing::error!(error = %e, "could not audit folded authentication failures");
-                }
-            }
-        }
-    });
-}
-
-/// Purges expired secrets once a minute, as the system principal: each purge is
-/// recorded (one record per secret) in the purge's own transaction.
-pub fn spawn_purger(st: Arc<AppState>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            if st.is_sealed() {
-                continue;
-            }
-            let mut audit = Audit::system("secretsmanager:DeleteSecret");
-            let purged = st
-                .write(&mut audit, async |w| {
-                    st.store.purge_expired(OffsetDateTime::now_utc(), w).await
-                })
-                .await;
-            match purged {
-                Ok(arns) if !arns.is_empty() => {
-                    tracing::info!(
-                        count = arns.len(),
-                        "purged secrets whose recovery window ended"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "purging expired secrets failed"),
-            }
-        }
-    });
 }

@@ -374,4 +374,16 @@ impl Store for ReadCachedStore {
     async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
         self.inner.audit_chain().await
     }
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        self.inner.acquire_lease(job, holder, ttl, now).await
+    }
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
+        self.inner.release_lease(job, holder).await
+    }
 }

@@ -63,6 +63,9 @@ macro_rules! some {
     };
 }
 
+mod leases;
+pub use leases::{lease_is_exclusive_until_it_lapses, lease_race_has_one_winner};
+
 /// Runs every check, each against a store fresh from `make`, and stops at the first
 /// failure (prefixed with the check's name).
 pub async fn run_all<S, F>(make: F) -> CheckResult
@@ -97,7 +100,11 @@ where
         writes_commit_their_audit_record,
         secret_replace_is_all_or_nothing,
         audit_counts_round_trip,
+        lease_is_exclusive_until_it_lapses,
     );
+    lease_race_has_one_winner(Arc::new(make()?), 8)
+        .await
+        .map_err(|e| CheckFailure(format!("lease_race_has_one_winner: {}", e.0)))?;
     audit_concurrent_appends(Arc::new(make()?), 8, 50)
         .await
         .map_err(|e| CheckFailure(format!("audit_concurrent_appends: {}", e.0)))?;

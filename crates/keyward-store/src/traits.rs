@@ -153,4 +153,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
     /// Every record in sequence order and the checkpointed head, for verification.
     async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)>;
+
+    // ---- job leases (one server runs a background job at a time)
+    /// Takes the lease on `job` for `holder` until `now + ttl` when it is free,
+    /// expired, or already `holder`'s (a renewal). Returns whether `holder` now
+    /// holds it. Atomic across every server sharing the database.
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Gives the lease up early (a clean shutdown); a no-op when `holder` does not hold it.
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
 }

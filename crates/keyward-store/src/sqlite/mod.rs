@@ -11,6 +11,7 @@
 
 mod audit;
 mod identity;
+mod lease;
 mod secrets;
 mod writer;
 
@@ -28,11 +29,12 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 7;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
+const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -343,6 +345,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 5 {
         tx.execute_batch(MIGRATION_0005)?;
+    }
+    if current < 7 {
+        tx.execute_batch(MIGRATION_0007)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
@@ -718,5 +723,23 @@ impl Store for SqliteStore {
 
     async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
         self.read(audit::chain).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.write(move |tx| lease::acquire(tx, &job, &holder, ttl, now))
+            .await
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.write(move |tx| lease::release(tx, &job, &holder))
+            .await
     }
 }
