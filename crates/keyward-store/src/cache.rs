@@ -371,8 +371,8 @@ impl Store for ReadCachedStore {
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         self.inner.list_audit(query).await
     }
-    async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
-        self.inner.audit_chain().await
+    async fn audit_head(&self) -> Result<Option<AuditHead>> {
+        self.inner.audit_head().await
     }
     async fn acquire_lease(
         &self,

@@ -1207,7 +1207,7 @@ pub async fn policies_and_attachments<S: Store>(s: &S) -> CheckResult {
 
 pub async fn audit_append_and_verify<S: Store>(s: &S) -> CheckResult {
     let key = test_audit_key();
-    let (recs, head) = s.audit_chain().await?;
+    let (recs, head) = crate::audit::read_chain(s).await?;
     ensure!(
         recs.is_empty() && head.is_none(),
         "a fresh store has audit records"
@@ -1227,7 +1227,7 @@ pub async fn audit_append_and_verify<S: Store>(s: &S) -> CheckResult {
         s.append_audit(&key, vec![event(4), event(5)]).await?,
         vec![4, 5]
     );
-    let (recs, head) = s.audit_chain().await?;
+    let (recs, head) = crate::audit::read_chain(s).await?;
     ensure_eq!(recs.len(), 5);
     ensure_eq!(
         recs.iter().map(|r| r.seq).collect::<Vec<_>>(),
@@ -1255,7 +1255,7 @@ pub async fn audit_append_and_verify<S: Store>(s: &S) -> CheckResult {
         matches!(r, Err(StoreError::Corrupt(_))),
         "append under another key: {r:?}"
     );
-    ensure_eq!(s.audit_chain().await?.0.len(), 5);
+    ensure_eq!(crate::audit::read_chain(s).await?.0.len(), 5);
     Ok(())
 }
 
@@ -1410,7 +1410,7 @@ pub async fn audit_concurrent_appends<S: Store>(
     let distinct: BTreeSet<i64> = all.iter().copied().collect();
     ensure_eq!(distinct.len(), all.len());
     ensure_eq!(all, (1..=n).collect::<Vec<i64>>());
-    let (recs, head) = s.audit_chain().await?;
+    let (recs, head) = crate::audit::read_chain(s.as_ref()).await?;
     ensure_eq!(recs.len() as i64, n);
     let report = verify_chain(&key, &recs, head.as_ref());
     ensure!(
@@ -1459,7 +1459,7 @@ pub async fn audit_seqs_never_reused<S: Store>(s: Arc<S>) -> CheckResult {
         distinct.into_iter().collect::<Vec<_>>(),
         (1..=n).collect::<Vec<i64>>()
     );
-    let (recs, head) = s.audit_chain().await?;
+    let (recs, head) = crate::audit::read_chain(s.as_ref()).await?;
     ensure_eq!(recs.len() as i64, n);
     ensure!(
         verify_chain(&key, &recs, head.as_ref()).ok,
@@ -1507,7 +1507,7 @@ pub async fn writes_commit_their_audit_record<S: Store>(s: &S) -> CheckResult {
         )
         .await;
     ensure!(conflict.is_err(), "a conflicting version was accepted");
-    let (records, head) = s.audit_chain().await?;
+    let (records, head) = crate::audit::read_chain(s).await?;
     ensure_eq!(
         requests(&records),
         vec!["create".to_string(), "put".to_string()]
@@ -1543,7 +1543,7 @@ pub async fn writes_commit_their_audit_record<S: Store>(s: &S) -> CheckResult {
         )
         .await?;
     ensure_eq!(purged.len(), 2);
-    let (records, head) = s.audit_chain().await?;
+    let (records, head) = crate::audit::read_chain(s).await?;
     let purge_records: Vec<Option<String>> = records
         .iter()
         .filter(|r| r.event.request_id == "purge")
@@ -1602,7 +1602,7 @@ pub async fn secret_replace_is_all_or_nothing<S: Store>(s: &S) -> CheckResult {
         s.get_secret_by_id(copy.id).await?.is_some(),
         "a failed replacement removed the secret"
     );
-    let (records, _) = s.audit_chain().await?;
+    let (records, _) = crate::audit::read_chain(s).await?;
     ensure!(
         !records.iter().any(|r| r.event.request_id == "broken"),
         "a failed replacement left its audit record"
@@ -1618,7 +1618,7 @@ pub async fn audit_counts_round_trip<S: Store>(s: &S) -> CheckResult {
         ..event(1)
     };
     s.append_audit(&key, vec![event(2), folded.clone()]).await?;
-    let (records, head) = s.audit_chain().await?;
+    let (records, head) = crate::audit::read_chain(s).await?;
     ensure_eq!(records.len(), 2);
     ensure_eq!(records[0].event.count, None);
     ensure_eq!(records[1].event.count, Some(523));

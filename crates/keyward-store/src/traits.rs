@@ -151,8 +151,10 @@ pub trait Store: Send + Sync + 'static {
     /// moves the checkpointed head, in one durable transaction.
     async fn append_audit(&self, key: &AuditKey, events: Vec<AuditEvent>) -> Result<Vec<i64>>;
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
-    /// Every record in sequence order and the checkpointed head, for verification.
-    async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)>;
+    /// The checkpointed head of the chain (None before the first record). The
+    /// records themselves are read page by page with `list_audit` (`after_seq`),
+    /// never all at once: see `audit::verify_stored`.
+    async fn audit_head(&self) -> Result<Option<AuditHead>>;
 
     // ---- job leases (one server runs a background job at a time)
     /// Takes the lease on `job` for `holder` until `now + ttl` when it is free,

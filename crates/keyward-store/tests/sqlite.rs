@@ -217,7 +217,9 @@ async fn audited_db(dir: &Path, n: usize) -> PathBuf {
             .await
             .expect("append");
     }
-    let (recs, head) = store.audit_chain().await.expect("chain");
+    let (recs, head) = keyward_store::audit::read_chain(&store)
+        .await
+        .expect("chain");
     assert!(verify_chain(&key, &recs, head.as_ref()).ok);
     path
 }
@@ -233,8 +235,9 @@ fn tamper(path: &Path, sql: &str) {
 
 async fn problems_after(path: &Path) -> Vec<String> {
     let store = SqliteStore::open(path).expect("reopen");
-    let (recs, head) = store.audit_chain().await.expect("chain");
-    let report = verify_chain(&test_audit_key(), &recs, head.as_ref());
+    let report = keyward_store::audit::verify_stored(&store, &test_audit_key())
+        .await
+        .expect("verify");
     assert!(!report.ok, "tampering went unnoticed");
     assert!(!report.problems.is_empty());
     report.problems
@@ -538,4 +541,48 @@ async fn open_existing_refuses_a_structurally_corrupt_database() {
     let (dir2, store2) = fresh();
     drop(store2);
     SqliteStore::open_existing(&dir2.path().join("keyward.db")).expect("healthy store opens");
+}
+
+#[tokio::test]
+async fn tamper_append_after_head() {
+    // A record added past the checkpoint (its MAC copied from a real one).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audited_db(dir.path(), 10).await;
+    tamper(
+        &path,
+        "CREATE TEMP TABLE extra AS SELECT * FROM audit WHERE seq = 10;
+         UPDATE extra SET seq = 11;
+         INSERT INTO audit SELECT * FROM extra;",
+    );
+    assert_names(
+        &problems_after(&path).await,
+        "not covered by the chain checkpoint",
+    );
+}
+
+#[tokio::test]
+async fn verification_pages_through_long_chains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = keyward_store::audit::VERIFY_PAGE * 2 + 7;
+    let path = dir.path().join("keyward.db");
+    let store = SqliteStore::open(&path).expect("open");
+    let key = test_audit_key();
+    for chunk in (1..=n).collect::<Vec<_>>().chunks(500) {
+        store
+            .append_audit(&key, chunk.iter().map(|&i| event(i)).collect())
+            .await
+            .expect("append");
+    }
+    let report = keyward_store::audit::verify_stored(&store, &key)
+        .await
+        .expect("verify");
+    assert!(report.ok, "{:?}", report.problems);
+    assert_eq!(report.records, n);
+    drop(store);
+    let edited = keyward_store::audit::VERIFY_PAGE + 3;
+    tamper(
+        &path,
+        &format!("UPDATE audit SET principal = 'mallory' WHERE seq = {edited}"),
+    );
+    assert_names(&problems_after(&path).await, &format!("record #{edited}"));
 }

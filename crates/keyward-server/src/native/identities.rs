@@ -501,13 +501,9 @@ async fn verify_audit(
             audit.resource("*");
             st.authorize(&caller, "keyward:VerifyAudit", "*", &extras(&meta))?;
             let keys = st.keys()?;
-            let (records, head) = st
-                .store
-                .audit_chain()
+            let report = keyward_store::audit::verify_stored(st.store.as_ref(), &keys.audit_key)
                 .await
                 .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-            let report =
-                keyward_store::audit::verify_chain(&keys.audit_key, &records, head.as_ref());
             Ok(Json(report))
         },
     )

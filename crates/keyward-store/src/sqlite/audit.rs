@@ -15,7 +15,7 @@ const NANOS_PER_MINUTE: i64 = 60_000_000_000;
 const AUDIT_COLS: &str = "seq, time, request_id, principal, access_key_id, source_ip, user_agent, \
      action, resource, version_id, outcome, error_code, api, mac, count";
 
-fn head(tx: &Transaction<'_>) -> Result<Option<AuditHead>> {
+pub(super) fn head(tx: &Transaction<'_>) -> Result<Option<AuditHead>> {
     let mut st =
         tx.prepare_cached("SELECT seq, mac, checkpoint_mac FROM audit_head WHERE id = 1")?;
     optional(st.query_row([], |r| {
@@ -260,14 +260,4 @@ pub(super) fn list(tx: &Transaction<'_>, q: &AuditQuery) -> Result<Vec<AuditReco
         out.push(r?.into_record()?);
     }
     Ok(out)
-}
-
-pub(super) fn chain(tx: &Transaction<'_>) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
-    let mut st = tx.prepare_cached(&format!("SELECT {AUDIT_COLS} FROM audit ORDER BY seq"))?;
-    let rows = st.query_map([], audit_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r?.into_record()?);
-    }
-    Ok((out, head(tx)?))
 }

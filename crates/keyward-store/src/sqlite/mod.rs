@@ -721,8 +721,8 @@ impl Store for SqliteStore {
         self.read(move |tx| audit::list(tx, &query)).await
     }
 
-    async fn audit_chain(&self) -> Result<(Vec<AuditRecord>, Option<AuditHead>)> {
-        self.read(audit::chain).await
+    async fn audit_head(&self) -> Result<Option<AuditHead>> {
+        self.read(audit::head).await
     }
 
     async fn acquire_lease(

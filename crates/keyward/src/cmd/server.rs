@@ -288,8 +288,7 @@ pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json:
                 bail!("the root key from {source} does not belong to {}", dir.display());
             }
         }
-        let (records, head) = store.audit_chain().await?;
-        let report = keyward_store::audit::verify_chain(&root.audit_key(), &records, head.as_ref());
+        let report = keyward_store::audit::verify_stored(store.as_ref(), &root.audit_key()).await?;
         Ok(serde_json::to_value(report)?)
     })
 }
