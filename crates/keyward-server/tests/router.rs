@@ -1,0 +1,238 @@
+//! The whole HTTP API driven in-process through `router()` with `oneshot`: no
+//! socket, no child process, so each case runs in microseconds and a failure
+//! points at the handler, not the harness. The real-binary tests in
+//! `crates/keyward/tests` cover the same API end to end.
+
+use axum::body::Body;
+use http::{Request, StatusCode};
+use keyward_crypto::RootKey;
+use keyward_server::identities::bootstrap_admin;
+use keyward_server::{AppState, ServerConfig};
+use keyward_store::Store;
+use keyward_store::sqlite::SqliteStore;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tower::ServiceExt;
+
+struct Api {
+    state: Arc<AppState>,
+    id: String,
+    secret: String,
+}
+
+impl Api {
+    async fn new() -> Self {
+        Self::with(ServerConfig::default()).await
+    }
+
+    async fn with(cfg: ServerConfig) -> Self {
+        let root = RootKey::generate();
+        let store = SqliteStore::open_in_memory().expect("store");
+        store
+            .set_setting("root_key_check", &root.check_value())
+            .await
+            .expect("check value");
+        let admin = bootstrap_admin(
+            &store,
+            &root.kek(),
+            &root.audit_key(),
+            &cfg.account_id,
+            "admin",
+            None,
+        )
+        .await
+        .expect("admin");
+        let state = AppState::new(Arc::new(store), cfg);
+        state.unseal(&root).await.expect("unseal");
+        Self {
+            state,
+            id: admin.access_key_id,
+            secret: admin.secret_access_key.expose().to_string(),
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let resp = keyward_server::router(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn token(&self) -> String {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        keyward_crypto::bearer::make_token(&self.id, &self.secret, now)
+    }
+
+    async fn native(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.token()))
+            .header("content-type", "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .expect("request");
+        self.send(req).await
+    }
+
+    async fn aws(&self, target: &str, body: Value) -> (StatusCode, Value) {
+        let body = body.to_string().into_bytes();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "content-type",
+            "application/x-amz-json-1.1".parse().expect("h"),
+        );
+        headers.insert("x-amz-target", target.parse().expect("h"));
+        headers.insert("host", "keyward.test".parse().expect("h"));
+        let service = if target.starts_with("AmazonSSM.") {
+            "ssm"
+        } else {
+            "secretsmanager"
+        };
+        let signed = keyward_sigv4::sign_request(
+            &keyward_sigv4::RequestParts {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                authority: None,
+                body: &body,
+            },
+            &keyward_sigv4::SigningParams {
+                access_key_id: &self.id,
+                secret_access_key: &self.secret,
+                region: "us-east-1",
+                service,
+                time: SystemTime::now(),
+            },
+        )
+        .expect("sign");
+        let mut req = Request::builder().method("POST").uri("/");
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        let req = req
+            .header("authorization", signed.authorization)
+            .header("x-amz-date", signed.amz_date)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+}
+
+#[tokio::test]
+async fn health_answers_without_credentials() {
+    let api = Api::new().await;
+    let req = Request::get("/v1/sys/health")
+        .body(Body::empty())
+        .expect("req");
+    let (status, body) = api.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["sealed"], false);
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_refused() {
+    let api = Api::new().await;
+    let req = Request::get("/v1/secrets/app/key")
+        .body(Body::empty())
+        .expect("req");
+    let (status, body) = api.send(req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "missing_credentials");
+}
+
+#[tokio::test]
+async fn native_write_then_read_round_trips() {
+    let api = Api::new().await;
+    let (status, body) = api
+        .native("PUT", "/v1/secrets/app/key", Some(json!({"value": "v-1"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = api.native("GET", "/v1/secrets/app/key", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["value"], "v-1");
+    let (status, body) = api.native("GET", "/v1/secrets/app/missing", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn the_aws_protocol_reads_what_the_native_api_wrote() {
+    let api = Api::new().await;
+    api.native(
+        "PUT",
+        "/v1/secrets/shared",
+        Some(json!({"value": "s3cr3t"})),
+    )
+    .await;
+    let (status, body) = api
+        .aws(
+            "secretsmanager.GetSecretValue",
+            json!({"SecretId": "shared"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["SecretString"], "s3cr3t");
+    assert_eq!(body["VersionStages"], json!(["AWSCURRENT"]));
+    let (status, body) = api
+        .aws("secretsmanager.GetSecretValue", json!({"SecretId": "nope"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["__type"], "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_oversize_bodies_get_clear_errors() {
+    let api = Api::with(ServerConfig {
+        max_body_bytes: 1024,
+        ..Default::default()
+    })
+    .await;
+    let (status, body) = api.native("GET", "/v1/nowhere", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = api
+        .native(
+            "PUT",
+            "/v1/secrets/app/big",
+            Some(json!({"value": "x".repeat(2000)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+}
+
+#[tokio::test]
+async fn every_request_is_audited_once_whatever_its_outcome() {
+    let api = Api::new().await;
+    let before = api
+        .state
+        .store
+        .audit_head()
+        .await
+        .expect("head")
+        .map_or(0, |h| h.seq);
+    api.native("PUT", "/v1/secrets/a", Some(json!({"value": "1"})))
+        .await;
+    api.native("GET", "/v1/secrets/a", None).await;
+    api.native("GET", "/v1/secrets/none", None).await;
+    api.aws("secretsmanager.GetSecretValue", json!({"SecretId": "a"}))
+        .await;
+    let after = api
+        .state
+        .store
+        .audit_head()
+        .await
+        .expect("head")
+        .map_or(0, |h| h.seq);
+    assert_eq!(after - before, 4);
+}
