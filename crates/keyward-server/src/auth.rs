@@ -29,7 +29,7 @@ impl AppState {
                 "The security token included in the request is invalid.".into(),
             )
         };
-        let internal = |e| ApiError::from_store(e, access_key_id);
+        let internal = ApiError::from;
         let key = self
             .store
             .get_access_key(access_key_id)

@@ -32,8 +32,14 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             // `to_str` only accepts visible ASCII, so cutting at a byte index is
             // cutting at a character.
             .map(|s| s[..s.len().min(256)].to_string());
+        let request_id = parts
+            .extensions
+            .get::<crate::request_id::RequestId>()
+            .map(|r| r.0.to_string())
+            // Outside `router()` (a handler called directly), a fresh one.
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         Ok(Self {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id,
             source_ip,
             user_agent,
         })
@@ -175,6 +181,12 @@ impl AppState {
         result: Result<T, ApiError>,
         render_error: fn(ApiError) -> Response,
     ) -> Response {
+        let mut result = result;
+        if let Err(ApiError::Internal { request_id }) = &mut result {
+            // Errors are made deep in the call tree without the request at hand;
+            // the id they report is the one the audit record and header carry.
+            request_id.clone_from(&audit.event.request_id);
+        }
         match &result {
             Ok(_) => audit.event.outcome = Outcome::Success,
             Err(e) => {

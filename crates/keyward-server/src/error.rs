@@ -134,7 +134,15 @@ impl ApiError {
         }
     }
 
-    pub fn from_store(e: StoreError, request_id: &str) -> Self {
+    /// [`From<StoreError>`]; the request id argument is no longer needed (the
+    /// request's tracing span carries it, and `finish` puts it in the answer).
+    pub fn from_store(e: StoreError, _request_id: &str) -> Self {
+        Self::from(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { kind, name } => {
                 ApiError::NotFound(format!("{kind} not found: {name}"))
@@ -147,9 +155,10 @@ impl ApiError {
             )),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             other => {
-                tracing::error!(request_id, error = %other, "storage failure");
+                // Inside a request this line carries the request's span (its id).
+                tracing::error!(error = %other, "storage failure");
                 ApiError::Internal {
-                    request_id: request_id.to_string(),
+                    request_id: String::new(),
                 }
             }
         }

@@ -22,6 +22,7 @@ pub mod listener;
 pub mod names;
 mod native;
 mod ops;
+mod request_id;
 pub mod scrub;
 mod state;
 pub mod unseal_guard;
@@ -45,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 

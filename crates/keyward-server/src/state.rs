@@ -130,7 +130,7 @@ impl AppState {
             .store
             .get_setting("root_key_check")
             .await
-            .map_err(|e| ApiError::from_store(e, "unseal"))?;
+            .map_err(ApiError::from)?;
         match check {
             Some(stored) if !root.matches_check(&stored) => {
                 return Err(ApiError::BadCredentials(

@@ -236,3 +236,72 @@ async fn every_request_is_audited_once_whatever_its_outcome() {
         .map_or(0, |h| h.seq);
     assert_eq!(after - before, 4);
 }
+
+#[tokio::test]
+async fn the_request_id_is_the_servers_and_matches_the_audit_record() {
+    let api = Api::new().await;
+    api.native("PUT", "/v1/secrets/rid", Some(json!({"value": "1"})))
+        .await;
+    let body = r#"{"SecretId": "rid"}"#;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "content-type",
+        "application/x-amz-json-1.1".parse().expect("h"),
+    );
+    headers.insert(
+        "x-amz-target",
+        "secretsmanager.GetSecretValue".parse().expect("h"),
+    );
+    headers.insert("host", "keyward.test".parse().expect("h"));
+    let signed = keyward_sigv4::sign_request(
+        &keyward_sigv4::RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            authority: None,
+            body: body.as_bytes(),
+        },
+        &keyward_sigv4::SigningParams {
+            access_key_id: &api.id,
+            secret_access_key: &api.secret,
+            region: "us-east-1",
+            service: "secretsmanager",
+            time: SystemTime::now(),
+        },
+    )
+    .expect("sign");
+    let mut req = Request::builder().method("POST").uri("/");
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    // A client's own id headers are not adopted.
+    let req = req
+        .header("authorization", signed.authorization)
+        .header("x-amz-date", signed.amz_date)
+        .header("x-request-id", "forged-id")
+        .header("x-amzn-requestid", "forged-id")
+        .body(Body::from(body))
+        .expect("request");
+    let resp = keyward_server::router(api.state.clone())
+        .oneshot(req)
+        .await
+        .expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let id = resp.headers()["x-amzn-requestid"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert_ne!(id, "forged-id");
+    let last = api
+        .state
+        .store
+        .list_audit(&keyward_store::AuditQuery {
+            limit: Some(1),
+            descending: true,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(last[0].event.request_id, id);
+}
