@@ -87,7 +87,12 @@ impl Api {
     }
 
     async fn aws(&self, target: &str, body: Value) -> (StatusCode, Value) {
-        let body = body.to_string().into_bytes();
+        self.send(self.aws_request(target, &body.to_string(), &[]))
+            .await
+    }
+
+    /// A SigV4-signed AWS JSON request, with `extra` headers added after signing.
+    fn aws_request(&self, target: &str, body: &str, extra: &[(&str, &str)]) -> Request<Body> {
         let mut headers = http::HeaderMap::new();
         headers.insert(
             "content-type",
@@ -107,7 +112,7 @@ impl Api {
                 query: "",
                 headers: &headers,
                 authority: None,
-                body: &body,
+                body: body.as_bytes(),
             },
             &keyward_sigv4::SigningParams {
                 access_key_id: &self.id,
@@ -122,12 +127,13 @@ impl Api {
         for (k, v) in &headers {
             req = req.header(k, v);
         }
-        let req = req
-            .header("authorization", signed.authorization)
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.header("authorization", signed.authorization)
             .header("x-amz-date", signed.amz_date)
-            .body(Body::from(body))
-            .expect("request");
-        self.send(req).await
+            .body(Body::from(body.to_string()))
+            .expect("request")
     }
 }
 
@@ -242,47 +248,15 @@ async fn the_request_id_is_the_servers_and_matches_the_audit_record() {
     let api = Api::new().await;
     api.native("PUT", "/v1/secrets/rid", Some(json!({"value": "1"})))
         .await;
-    let body = r#"{"SecretId": "rid"}"#;
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        "content-type",
-        "application/x-amz-json-1.1".parse().expect("h"),
-    );
-    headers.insert(
-        "x-amz-target",
-        "secretsmanager.GetSecretValue".parse().expect("h"),
-    );
-    headers.insert("host", "keyward.test".parse().expect("h"));
-    let signed = keyward_sigv4::sign_request(
-        &keyward_sigv4::RequestParts {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            authority: None,
-            body: body.as_bytes(),
-        },
-        &keyward_sigv4::SigningParams {
-            access_key_id: &api.id,
-            secret_access_key: &api.secret,
-            region: "us-east-1",
-            service: "secretsmanager",
-            time: SystemTime::now(),
-        },
-    )
-    .expect("sign");
-    let mut req = Request::builder().method("POST").uri("/");
-    for (k, v) in &headers {
-        req = req.header(k, v);
-    }
     // A client's own id headers are not adopted.
-    let req = req
-        .header("authorization", signed.authorization)
-        .header("x-amz-date", signed.amz_date)
-        .header("x-request-id", "forged-id")
-        .header("x-amzn-requestid", "forged-id")
-        .body(Body::from(body))
-        .expect("request");
+    let req = api.aws_request(
+        "secretsmanager.GetSecretValue",
+        r#"{"SecretId": "rid"}"#,
+        &[
+            ("x-request-id", "forged-id"),
+            ("x-amzn-requestid", "forged-id"),
+        ],
+    );
     let resp = keyward_server::router(api.state.clone())
         .oneshot(req)
         .await
