@@ -73,6 +73,26 @@ impl IntoResponse for SecretJson {
     }
 }
 
+/// A typed answer holding secret values (as `SecretString`s, zeroized when the
+/// answer is dropped): serialized into a buffer zeroed when the HTTP library
+/// drops it, with no JSON tree in between.
+#[derive(Debug)]
+pub struct SecretBody<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for SecretBody<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Zeroizing::new(Vec::with_capacity(256));
+        if serde_json::to_writer(&mut *buf, &self.0).is_err() {
+            return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        (
+            [(http::header::CONTENT_TYPE, "application/json")],
+            Body::from(Bytes::from_owner(buf)),
+        )
+            .into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

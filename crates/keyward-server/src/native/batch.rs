@@ -15,25 +15,26 @@ use axum::response::Response;
 use axum::routing::post;
 use base64::Engine;
 use http::HeaderMap;
+use keyward_api::batch::{BatchError, BatchGet, BatchResult, BatchValue, MAX_BATCH_NAMES};
+use keyward_crypto::SecretString;
 use keyward_store::{ValueKind, VersionSelector};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// Most names one batch may ask for.
-pub const MAX_BATCH_NAMES: usize = 100;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/v1/batch/get", post(batch_get))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest {
-    names: Vec<String>,
-}
-
-async fn batch_get(
+#[utoipa::path(
+    post,
+    path = "/v1/batch/get",
+    tag = "secrets",
+    summary = "Read up to 100 secrets (AWSCURRENT) in one request; each is authorized and audited as GetSecretValue",
+    request_body = keyward_api::batch::BatchGet,
+    responses((status = 200, description = "Success", body = keyward_api::batch::BatchResult), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:GetSecretValue")))
+)]
+pub(super) async fn batch_get(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -46,7 +47,7 @@ async fn batch_get(
         "secretsmanager:BatchGetSecretValue",
         Some("*".into()),
         async |caller, _audit| {
-            let req: BatchRequest = read_json(&st, body).await?;
+            let req: BatchGet = read_json(&st, body).await?;
             if req.names.is_empty() || req.names.len() > MAX_BATCH_NAMES {
                 return Err(ApiError::InvalidParameter(format!(
                     "`names` must hold 1–{MAX_BATCH_NAMES} secret names, not {}",
@@ -61,16 +62,16 @@ async fn batch_get(
                 let mut audit = Audit::new(&meta, "secretsmanager:GetSecretValue", "native");
                 audit.caller(&caller);
                 let one = read_one(&st, &caller, &mut audit, &meta, name).await;
-                match &one {
-                    Ok(v) => {
-                        secrets.push(v.clone());
-                    }
+                match one {
+                    Ok(v) => secrets.push(v),
                     Err(e) => {
                         audit.event.outcome = e.outcome();
                         audit.event.error_code = Some(e.aws_type().to_string());
-                        errors.push(
-                            json!({"name": name, "code": e.code(), "message": e.to_string()}),
-                        );
+                        errors.push(BatchError {
+                            name: name.clone(),
+                            code: e.code().to_string(),
+                            message: e.to_string(),
+                        });
                     }
                 }
                 records.push(audit.event);
@@ -83,10 +84,7 @@ async fn batch_get(
                     request_id: meta.request_id.clone(),
                 });
             }
-            Ok(crate::scrub::SecretJson {
-                value: json!({"secrets": secrets, "errors": errors}),
-                content_type: "application/json",
-            })
+            Ok(crate::scrub::SecretBody(BatchResult { secrets, errors }))
         },
     )
     .await
@@ -98,7 +96,7 @@ async fn read_one(
     audit: &mut Audit,
     meta: &RequestMeta,
     name: &str,
-) -> Result<Value, ApiError> {
+) -> Result<BatchValue, ApiError> {
     let secret = st
         .native_secret(caller, audit, meta, name, "secretsmanager:GetSecretValue")
         .await?;
@@ -110,18 +108,20 @@ async fn read_one(
     let (version, value) = st
         .read_version(audit, &secret, &VersionSelector::Stage(AWSCURRENT.into()))
         .await?;
-    let mut out = json!({
-        "name": secret.name,
-        "arn": secret.arn,
-        "version_id": version.version_id,
-        "stages": version.stages,
-    });
-    match (value.kind, std::str::from_utf8(value.bytes.expose())) {
-        (ValueKind::String, Ok(s)) => out["value"] = json!(s),
-        _ => {
-            out["value_base64"] =
-                json!(base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()))
-        }
-    }
-    Ok(out)
+    let text = match value.kind {
+        ValueKind::String => std::str::from_utf8(value.bytes.expose()).ok(),
+        ValueKind::Binary => None,
+    };
+    Ok(BatchValue {
+        name: secret.name,
+        arn: secret.arn,
+        version_id: version.version_id,
+        stages: version.stages,
+        value: text.map(|t| SecretString::new(t.to_string())),
+        value_base64: text.is_none().then(|| {
+            SecretString::new(
+                base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()),
+            )
+        }),
+    })
 }

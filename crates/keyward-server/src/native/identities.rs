@@ -1,6 +1,7 @@
 //! `/v1/principals`, `/v1/keys`, `/v1/policies`, `/v1/audit`.
 
 use super::secrets::rfc3339;
+use super::secrets::{api_tag, store_tags};
 use super::{audited, audited_on, read_body, read_json};
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
@@ -15,9 +16,12 @@ use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use http::HeaderMap;
-use keyward_store::{AuditQuery, Outcome, Tag};
-use serde::Deserialize;
-use serde_json::json;
+use keyward_api::identities::{
+    Attachment, AuditQuery as AuditFilter, AuditRecords, CreatedKey, CreatedPrincipal, DeletedName,
+    NewPrincipal, PolicyInfo, PolicyList, PolicySummary, PrincipalInfo, PrincipalList,
+    PrincipalRecord,
+};
+use keyward_store::{AuditQuery, Outcome};
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -50,15 +54,34 @@ fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewPrincipal {
-    name: String,
-    #[serde(default)]
-    tags: Vec<Tag>,
+/// A principal with its keys and attached policies (one store read each).
+async fn principal_info(
+    st: &AppState,
+    p: keyward_store::Principal,
+) -> Result<PrincipalInfo, ApiError> {
+    let keys = st.store.list_access_keys(p.id).await?;
+    let policies = st.store.principal_policies(p.id).await?;
+    Ok(PrincipalInfo {
+        name: p.name,
+        arn: p.arn,
+        tags: p.tags.iter().map(api_tag).collect(),
+        created_at: rfc3339(p.created_at),
+        access_key_ids: keys.into_iter().map(|k| k.access_key_id).collect(),
+        policies: policies.into_iter().map(|p| p.name).collect(),
+    })
 }
 
-async fn new_principal(
+#[utoipa::path(
+    post,
+    path = "/v1/principals",
+    tag = "identities",
+    summary = "Create a principal with an access key",
+    request_body = keyward_api::identities::NewPrincipal,
+    responses((status = 201, description = "Success", body = keyward_api::identities::CreatedPrincipal), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 409, description = "Exists", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:CreateUser")))
+)]
+pub(super) async fn new_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -79,8 +102,14 @@ async fn new_principal(
             let keys = st.keys()?;
             let p = st
                 .write(audit, async |w| {
-                    create_principal(st.store.as_ref(), &st.cfg.account_id, &b.name, b.tags, w)
-                        .await
+                    create_principal(
+                        st.store.as_ref(),
+                        &st.cfg.account_id,
+                        &b.name,
+                        store_tags(&b.tags),
+                        w,
+                    )
+                    .await
                 })
                 .await?;
             let key = generate_access_key();
@@ -93,18 +122,33 @@ async fn new_principal(
             st.clear_auth_cache();
             Ok((
                 http::StatusCode::CREATED,
-                Json(json!({
-                    "principal": p,
-                    "access_key_id": key.access_key_id,
-                    "secret_access_key": key.secret_access_key,
-                })),
+                Json(CreatedPrincipal {
+                    principal: PrincipalRecord {
+                        id: p.id.to_string(),
+                        name: p.name,
+                        arn: p.arn,
+                        tags: p.tags.iter().map(api_tag).collect(),
+                        created_at: rfc3339(p.created_at),
+                    },
+                    access_key_id: key.access_key_id,
+                    secret_access_key: key.secret_access_key,
+                }),
             ))
         },
     )
     .await
 }
 
-async fn list_principals(
+#[utoipa::path(
+    get,
+    path = "/v1/principals",
+    tag = "identities",
+    summary = "List principals",
+    responses((status = 200, description = "Success", body = keyward_api::identities::PrincipalList), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:ListUsers")))
+)]
+pub(super) async fn list_principals(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -123,31 +167,27 @@ async fn list_principals(
                 .list_principals()
                 .await
                 .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-            let mut out = Vec::new();
+            let mut principals = Vec::with_capacity(ps.len());
             for p in ps {
-                let keys = st
-                    .store
-                    .list_access_keys(p.id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-                let policies = st
-                    .store
-                    .principal_policies(p.id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-                out.push(json!({
-                "name": p.name, "arn": p.arn, "tags": p.tags, "created_at": rfc3339(p.created_at),
-                "access_key_ids": keys.iter().map(|k| k.access_key_id.clone()).collect::<Vec<_>>(),
-                "policies": policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-            }));
+                principals.push(principal_info(&st, p).await?);
             }
-            Ok(Json(json!({"principals": out})))
+            Ok(Json(PrincipalList { principals }))
         },
     )
     .await
 }
 
-async fn get_principal(
+#[utoipa::path(
+    get,
+    path = "/v1/principals/{name}",
+    tag = "identities",
+    summary = "Describe a principal",
+    params(("name" = String, Path, description = "Principal name")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PrincipalInfo), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:GetUser")))
+)]
+pub(super) async fn get_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -169,27 +209,23 @@ async fn get_principal(
                 .await
                 .map_err(|e| ApiError::from_store(e, &meta.request_id))?
                 .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
-            let keys = st
-                .store
-                .list_access_keys(p.id)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-            let policies = st
-                .store
-                .principal_policies(p.id)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-            Ok(Json(json!({
-                "name": p.name, "arn": p.arn, "tags": p.tags, "created_at": rfc3339(p.created_at),
-                "access_key_ids": keys.iter().map(|k| k.access_key_id.clone()).collect::<Vec<_>>(),
-                "policies": policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-            })))
+            Ok(Json(principal_info(&st, p).await?))
         },
     )
     .await
 }
 
-async fn delete_principal(
+#[utoipa::path(
+    delete,
+    path = "/v1/principals/{name}",
+    tag = "identities",
+    summary = "Delete a principal and its keys",
+    params(("name" = String, Path, description = "Principal name")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:DeleteUser")))
+)]
+pub(super) async fn delete_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -213,34 +249,74 @@ async fn delete_principal(
             st.write(audit, async |w| st.store.delete_principal(&name, w).await)
                 .await?;
             st.clear_auth_cache();
-            Ok(Json(json!({"deleted": name})))
+            Ok(Json(DeletedName { deleted: name }))
         },
     )
     .await
 }
 
-async fn new_key(
+#[utoipa::path(
+    post,
+    path = "/v1/principals/{name}/keys",
+    tag = "identities",
+    summary = "Create an access key",
+    params(("name" = String, Path, description = "Principal name")),
+    responses((status = 201, description = "Success", body = keyward_api::identities::CreatedKey), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:CreateAccessKey")))
+)]
+pub(super) async fn new_key(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "iam:CreateAccessKey", Some(st.principal_arn(&name)), async |caller, audit| {
-        let arn = st.principal_arn(&name);
-        audit.resource(arn.clone());
-        st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
-        let p = st.store.get_principal(&name).await.map_err(|e| ApiError::from_store(e, &meta.request_id))?
-            .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
-        let keys = st.keys()?;
-        let key = generate_access_key();
-        st.write(audit, async |w| add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await)
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        "iam:CreateAccessKey",
+        Some(st.principal_arn(&name)),
+        async |caller, audit| {
+            let arn = st.principal_arn(&name);
+            audit.resource(arn.clone());
+            st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
+            let p = st
+                .store
+                .get_principal(&name)
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
+            let keys = st.keys()?;
+            let key = generate_access_key();
+            st.write(audit, async |w| {
+                add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await
+            })
             .await?;
-        Ok((http::StatusCode::CREATED, Json(json!({"principal": name, "access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}))))
-    })
+            Ok((
+                http::StatusCode::CREATED,
+                Json(CreatedKey {
+                    principal: name,
+                    access_key_id: key.access_key_id,
+                    secret_access_key: key.secret_access_key,
+                }),
+            ))
+        },
+    )
     .await
 }
 
-async fn delete_key(
+#[utoipa::path(
+    delete,
+    path = "/v1/keys/{id}",
+    tag = "identities",
+    summary = "Delete an access key",
+    params(("id" = String, Path, description = "Access key id")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:DeleteAccessKey")))
+)]
+pub(super) async fn delete_key(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -276,45 +352,112 @@ async fn delete_key(
             st.write(audit, async |w| st.store.delete_access_key(&id, w).await)
                 .await?;
             st.clear_auth_cache();
-            Ok(Json(json!({"deleted": id})))
+            Ok(Json(DeletedName { deleted: id }))
         },
     )
     .await
 }
 
-async fn list_policies(
+#[utoipa::path(
+    get,
+    path = "/v1/policies",
+    tag = "identities",
+    summary = "List policies",
+    responses((status = 200, description = "Success", body = keyward_api::identities::PolicyList), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:ListPolicies")))
+)]
+pub(super) async fn list_policies(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "iam:ListPolicies", Some("*".into()), async |caller, audit| {
-        audit.resource("*");
-        st.authorize(&caller, "iam:ListPolicies", "*", &extras(&meta))?;
-        let ps = st.store.list_policies().await.map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-        Ok(Json(json!({"policies": ps.iter().map(|p| json!({"name": p.name, "arn": st.policy_arn(&p.name), "updated_at": rfc3339(p.updated_at)})).collect::<Vec<_>>()})))
-    })
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        "iam:ListPolicies",
+        Some("*".into()),
+        async |caller, audit| {
+            audit.resource("*");
+            st.authorize(&caller, "iam:ListPolicies", "*", &extras(&meta))?;
+            let ps = st
+                .store
+                .list_policies()
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            Ok(Json(PolicyList {
+                policies: ps
+                    .iter()
+                    .map(|p| PolicySummary {
+                        name: p.name.clone(),
+                        arn: st.policy_arn(&p.name),
+                        updated_at: rfc3339(p.updated_at),
+                    })
+                    .collect(),
+            }))
+        },
+    )
     .await
 }
 
-async fn get_policy(
+#[utoipa::path(
+    get,
+    path = "/v1/policies/{name}",
+    tag = "identities",
+    summary = "Read a policy",
+    params(("name" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PolicyInfo), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:GetPolicy")))
+)]
+pub(super) async fn get_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "iam:GetPolicy", Some(st.policy_arn(&name)), async |caller, audit| {
-        let arn = st.policy_arn(&name);
-        audit.resource(arn.clone());
-        st.authorize(&caller, "iam:GetPolicy", &arn, &extras(&meta))?;
-        let p = st.store.get_policy(&name).await.map_err(|e| ApiError::from_store(e, &meta.request_id))?
-            .ok_or_else(|| ApiError::NotFound(format!("policy not found: {name}")))?;
-        let doc: serde_json::Value = serde_json::from_str(&p.document).unwrap_or(serde_json::Value::String(p.document.clone()));
-        Ok(Json(json!({"name": p.name, "arn": arn, "document": doc, "updated_at": rfc3339(p.updated_at)})))
-    })
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        "iam:GetPolicy",
+        Some(st.policy_arn(&name)),
+        async |caller, audit| {
+            let arn = st.policy_arn(&name);
+            audit.resource(arn.clone());
+            st.authorize(&caller, "iam:GetPolicy", &arn, &extras(&meta))?;
+            let p = st
+                .store
+                .get_policy(&name)
+                .await
+                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .ok_or_else(|| ApiError::NotFound(format!("policy not found: {name}")))?;
+            let doc: serde_json::Value = serde_json::from_str(&p.document)
+                .unwrap_or(serde_json::Value::String(p.document.clone()));
+            Ok(Json(PolicyInfo {
+                name: p.name,
+                arn,
+                document: doc,
+                updated_at: rfc3339(p.updated_at),
+            }))
+        },
+    )
     .await
 }
 
-async fn put_policy(
+#[utoipa::path(
+    put,
+    path = "/v1/policies/{name}",
+    tag = "identities",
+    summary = "Create or replace a policy (an IAM JSON document as the body)",
+    params(("name" = String, Path, description = "Policy name")),
+    request_body = Object,
+    responses((status = 200, description = "Success", body = keyward_api::identities::PolicySummary), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:CreatePolicy")))
+)]
+pub(super) async fn put_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -345,15 +488,27 @@ async fn put_policy(
                 .write(audit, async |w| st.store.put_policy(&name, text, w).await)
                 .await?;
             st.clear_auth_cache();
-            Ok(Json(
-                json!({"name": rec.name, "arn": arn, "updated_at": rfc3339(rec.updated_at)}),
-            ))
+            Ok(Json(PolicySummary {
+                name: rec.name,
+                arn,
+                updated_at: rfc3339(rec.updated_at),
+            }))
         },
     )
     .await
 }
 
-async fn delete_policy(
+#[utoipa::path(
+    delete,
+    path = "/v1/policies/{name}",
+    tag = "identities",
+    summary = "Delete a policy",
+    params(("name" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:DeletePolicy")))
+)]
+pub(super) async fn delete_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -372,13 +527,23 @@ async fn delete_policy(
             st.write(audit, async |w| st.store.delete_policy(&name, w).await)
                 .await?;
             st.clear_auth_cache();
-            Ok(Json(json!({"deleted": name})))
+            Ok(Json(DeletedName { deleted: name }))
         },
     )
     .await
 }
 
-async fn attach(
+#[utoipa::path(
+    put,
+    path = "/v1/principals/{name}/policies/{policy}",
+    tag = "identities",
+    summary = "Attach a policy",
+    params(("name" = String, Path, description = "Principal name"), ("policy" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::Attachment), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:AttachUserPolicy")))
+)]
+pub(super) async fn attach(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -399,15 +564,27 @@ async fn attach(
             })
             .await?;
             st.clear_auth_cache();
-            Ok(Json(
-                json!({"principal": name, "policy": policy, "attached": true}),
-            ))
+            Ok(Json(Attachment {
+                principal: name,
+                policy,
+                attached: true,
+            }))
         },
     )
     .await
 }
 
-async fn detach(
+#[utoipa::path(
+    delete,
+    path = "/v1/principals/{name}/policies/{policy}",
+    tag = "identities",
+    summary = "Detach a policy",
+    params(("name" = String, Path, description = "Principal name"), ("policy" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "Success", body = keyward_api::identities::Attachment), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("iam:DetachUserPolicy")))
+)]
+pub(super) async fn detach(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -428,30 +605,31 @@ async fn detach(
             })
             .await?;
             st.clear_auth_cache();
-            Ok(Json(
-                json!({"principal": name, "policy": policy, "attached": false}),
-            ))
+            Ok(Json(Attachment {
+                principal: name,
+                policy,
+                attached: false,
+            }))
         },
     )
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditParams {
-    secret: Option<String>,
-    principal: Option<String>,
-    outcome: Option<String>,
-    since: Option<String>,
-    after_seq: Option<i64>,
-    limit: Option<usize>,
-}
-
-async fn list_audit(
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    tag = "audit",
+    summary = "List audit records",
+    params(keyward_api::identities::AuditQuery),
+    responses((status = 200, description = "Success", body = keyward_api::identities::AuditRecords), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("cloudtrail:LookupEvents")))
+)]
+pub(super) async fn list_audit(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
-    q: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(&st, &meta, &headers, "cloudtrail:LookupEvents", Some("*".into()), async |caller, audit| {
         let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
@@ -481,12 +659,21 @@ async fn list_audit(
             resource, principal, outcome, since, after_seq: q.after_seq,
             limit: Some(q.limit.unwrap_or(100).min(10_000)), descending: q.after_seq.is_none(),
         }).await.map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-        Ok(Json(json!({"records": records})))
+        Ok(Json(AuditRecords { records: serde_json::to_value(records).map_err(|_| ApiError::Internal { request_id: String::new() })? }))
     })
     .await
 }
 
-async fn verify_audit(
+#[utoipa::path(
+    get,
+    path = "/v1/audit/verify",
+    tag = "audit",
+    summary = "Verify the audit chain",
+    responses((status = 200, description = "Success", body = keyward_api::identities::AuditVerification), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:VerifyAudit")))
+)]
+pub(super) async fn verify_audit(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,

@@ -1,79 +1,100 @@
-//! The OpenAPI 3.1 description of the native API, served at `/v1/openapi.json`.
+//! The OpenAPI 3.1 description of the native API, served at `/v1/openapi.json`,
+//! generated from the handlers' `#[utoipa::path]` attributes and keyward-api's
+//! types, so it describes what the code does. Each operation carries the IAM
+//! action it is authorized as in `x-keyward-action`.
 
+use super::{batch, identities, scan, secrets, sys};
 use axum::Json;
-use serde_json::{Value, json};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-fn op(summary: &str, action: &str, params: &[(&str, &str)], body: bool) -> Value {
-    let mut o = json!({
-        "summary": summary,
-        "x-keyward-action": action,
-        "security": [{"bearer": []}],
-        "responses": {
-            "200": {"description": "OK"},
-            "400": {"$ref": "#/components/responses/Error"},
-            "403": {"$ref": "#/components/responses/Error"},
-            "404": {"$ref": "#/components/responses/Error"}
-        }
-    });
-    let ps: Vec<Value> = params
-        .iter()
-        .map(|(name, place)| json!({"name": name, "in": place, "required": *place == "path", "schema": {"type": "string"}}))
-        .collect();
-    if !ps.is_empty() {
-        o["parameters"] = Value::Array(ps);
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "keyward native API",
+        description = "Secrets, versions, principals, policies and audit. Authenticate with `Authorization: Bearer <token>` (`keyward token`). Every operation is authorized with IAM-style policies using the action named in x-keyward-action, and audited."
+    ),
+    paths(
+        sys::health, sys::seal_status, sys::unseal, sys::seal, sys::watch,
+        secrets::list, secrets::create, secrets::read, secrets::put, secrets::delete,
+        secrets::history, secrets::restore,
+        batch::batch_get,
+        identities::list_principals, identities::new_principal, identities::get_principal,
+        identities::delete_principal, identities::new_key, identities::delete_key,
+        identities::list_policies, identities::get_policy, identities::put_policy,
+        identities::delete_policy, identities::attach, identities::detach,
+        identities::list_audit, identities::verify_audit,
+        scan::fingerprints,
+    ),
+    modifiers(&BearerAuth)
+)]
+struct NativeApi;
+
+/// The bearer-token scheme the operations name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("kw1.<access key id>.<unix time>.<hmac>")
+                    .build(),
+            ),
+        );
     }
-    if body {
-        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
-    }
-    o
 }
 
-pub async fn openapi() -> Json<Value> {
-    let name = ("name", "path");
-    Json(json!({
-        "openapi": "3.1.0",
-        "info": {"title": "keyward native API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Secrets, versions, principals, policies and audit. Authenticate with `Authorization: Bearer <token>` (`keyward token`). Every operation is authorized with IAM-style policies using the AWS action named in x-keyward-action, and audited."},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "kw1.<access key id>.<unix time>.<hmac>"}},
-            "responses": {"Error": {"description": "Error", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}}}}
-        },
-        "paths": {
-            "/v1/sys/health": {"get": {"summary": "Readiness: 200 when unsealed and serving", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "sealed"}}}},
-            "/v1/sys/seal-status": {"get": {"summary": "Seal state", "security": [], "responses": {"200": {"description": "OK"}}}},
-            "/v1/sys/unseal": {"post": {"summary": "Unseal with the root key or passphrase", "security": [], "responses": {"200": {"description": "unsealed"}}}},
-            "/v1/sys/seal": {"post": op("Seal the server (drops keys from memory)", "keyward:Seal", &[], false)},
-            "/v1/secrets": {
-                "get": op("List secrets (never values)", "secretsmanager:ListSecrets", &[("prefix", "query"), ("limit", "query"), ("next_token", "query"), ("include_deleted", "query"), ("recursive", "query")], false),
-                "post": op("Create a secret", "secretsmanager:CreateSecret", &[], true)
-            },
-            "/v1/secrets/{name}": {
-                "get": op("Read a secret value", "secretsmanager:GetSecretValue", &[name, ("version_id", "query"), ("stage", "query")], false),
-                "put": op("Write a new version (creates the secret if needed)", "secretsmanager:PutSecretValue", &[name], true),
-                "delete": op("Schedule deletion (or purge with force=true)", "secretsmanager:DeleteSecret", &[name, ("recovery_window_days", "query"), ("force", "query")], false)
-            },
-            "/v1/history/{name}": {"get": op("List versions", "secretsmanager:ListSecretVersionIds", &[name], false)},
-            "/v1/restore/{name}": {"post": op("Cancel a scheduled deletion", "secretsmanager:RestoreSecret", &[name], false)},
-            "/v1/principals": {"get": op("List principals", "iam:ListUsers", &[], false), "post": op("Create a principal with an access key", "iam:CreateUser", &[], true)},
-            "/v1/principals/{name}": {"get": op("Describe a principal", "iam:GetUser", &[name], false), "delete": op("Delete a principal", "iam:DeleteUser", &[name], false)},
-            "/v1/principals/{name}/keys": {"post": op("Create an access key", "iam:CreateAccessKey", &[name], false)},
-            "/v1/principals/{name}/policies/{policy}": {
-                "put": op("Attach a policy", "iam:AttachUserPolicy", &[name, ("policy", "path")], false),
-                "delete": op("Detach a policy", "iam:DetachUserPolicy", &[name, ("policy", "path")], false)
-            },
-            "/v1/keys/{id}": {"delete": op("Delete an access key", "iam:DeleteAccessKey", &[("id", "path")], false)},
-            "/v1/policies": {"get": op("List policies", "iam:ListPolicies", &[], false)},
-            "/v1/policies/{name}": {
-                "get": op("Read a policy", "iam:GetPolicy", &[name], false),
-                "put": op("Create or replace a policy (IAM JSON document)", "iam:CreatePolicy", &[name], true),
-                "delete": op("Delete a policy", "iam:DeletePolicy", &[name], false)
-            },
-            "/v1/audit": {"get": op("List audit records", "cloudtrail:LookupEvents", &[("secret", "query"), ("principal", "query"), ("outcome", "query"), ("since", "query"), ("limit", "query"), ("after_seq", "query")], false)},
-            "/v1/audit/verify": {"get": op("Verify the audit chain", "keyward:VerifyAudit", &[], false)},
-            "/v1/watch": {"get": op("Server-sent change events", "secretsmanager:ListSecrets", &[], false)},
-            "/v1/batch/get": {"post": op("Read up to 100 secrets (AWSCURRENT) in one request; each is authorized and audited as GetSecretValue", "secretsmanager:GetSecretValue", &[], true)},
-            "/v1/scan/fingerprints": {"post": op("Per-scan keyed fingerprints of stored values, for `keyward scan --managed` (values never leave the server)", "keyward:GetSecretFingerprint", &[], true)}
+/// The document, built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = NativeApi::openapi();
+        doc.info.version = env!("CARGO_PKG_VERSION").into();
+        doc
+    })
+}
+
+pub async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_described_with_its_action() {
+        let doc = serde_json::to_value(document()).expect("serializes");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let read = &doc["paths"]["/v1/secrets/{name}"]["get"];
+        assert_eq!(read["x-keyward-action"], "secretsmanager:GetSecretValue");
+        assert_eq!(
+            read["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/SecretValue"
+        );
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "SecretValue",
+            "WriteSecret",
+            "SecretList",
+            "PrincipalInfo",
+            "ErrorBody",
+        ] {
+            assert!(schemas[name].is_object(), "schema {name} missing");
         }
-    }))
+        // Every operation but the unauthenticated sys ones names its action.
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in ops.as_object().expect("ops") {
+                let open = ["/v1/sys/health", "/v1/sys/seal-status"].contains(&path.as_str());
+                assert!(
+                    open || op["x-keyward-action"].is_string(),
+                    "{method} {path} names no action"
+                );
+            }
+        }
+    }
 }

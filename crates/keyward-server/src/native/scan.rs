@@ -52,7 +52,17 @@ pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
-async fn fingerprints(
+#[utoipa::path(
+    post,
+    path = "/v1/scan/fingerprints",
+    tag = "scan",
+    summary = "Per-scan keyed fingerprints of stored values, for `keyward scan --managed` (values never leave the server)",
+    request_body = Object,
+    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:GetSecretFingerprint")))
+)]
+pub(super) async fn fingerprints(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,

@@ -14,10 +14,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use http::HeaderMap;
+use keyward_api::secrets::{
+    DeleteQuery, Deleted, History, ListQuery, ReadQuery, Restored, SecretInfo, SecretList,
+    SecretValue, VersionInfo, WriteSecret, WriteSecretResult,
+};
 use keyward_crypto::SecretBytes;
-use keyward_store::{ListQuery, Namespace, Secret, Tag, ValueKind, Version, VersionSelector};
-use serde::Deserialize;
-use serde_json::{Value as Json_, json};
+use keyward_store::{Namespace, Secret, Tag, ValueKind, Version, VersionSelector};
+use serde_json::json;
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -28,20 +31,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/restore/{*name}", post(restore))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WriteBody {
-    name: Option<String>,
-    value: Option<keyward_crypto::SecretString>,
-    value_base64: Option<keyward_crypto::SecretString>,
-    description: Option<String>,
-    #[serde(default)]
-    tags: Vec<Tag>,
-    client_request_token: Option<String>,
-    stages: Option<Vec<String>>,
-}
-
-fn body_value(b: &WriteBody) -> Result<Option<Value>, ApiError> {
+fn body_value(b: &WriteSecret) -> Result<Option<Value>, ApiError> {
     let value = decode_body_value(b)?;
     if let Some(v) = &value {
         if v.bytes.len() > crate::ops::MAX_VALUE_BYTES {
@@ -55,7 +45,7 @@ fn body_value(b: &WriteBody) -> Result<Option<Value>, ApiError> {
     Ok(value)
 }
 
-fn decode_body_value(b: &WriteBody) -> Result<Option<Value>, ApiError> {
+fn decode_body_value(b: &WriteSecret) -> Result<Option<Value>, ApiError> {
     match (&b.value, &b.value_base64) {
         (Some(_), Some(_)) => Err(ApiError::InvalidParameter(
             "send either `value` or `value_base64`, not both".into(),
@@ -91,27 +81,43 @@ fn check_token(token: &Option<String>) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn secret_json(s: &Secret) -> Json_ {
-    json!({
-        "name": s.name,
-        "arn": s.arn,
-        "description": s.description,
-        "tags": s.tags,
-        "created_at": rfc3339(s.created_at),
-        "updated_at": rfc3339(s.updated_at),
-        "deleted_at": s.deleted_at.map(rfc3339),
-        "rotation": s.rotation,
-    })
+pub(crate) fn secret_info(s: &Secret) -> SecretInfo {
+    SecretInfo {
+        name: s.name.clone(),
+        arn: s.arn.clone(),
+        description: s.description.clone(),
+        tags: s.tags.iter().map(api_tag).collect(),
+        created_at: rfc3339(s.created_at),
+        updated_at: rfc3339(s.updated_at),
+        deleted_at: s.deleted_at.map(rfc3339),
+        rotation: s.rotation.clone(),
+    }
 }
 
-fn version_json(v: &Version) -> Json_ {
-    json!({
-        "version_id": v.version_id,
-        "stages": v.stages,
-        "created_at": rfc3339(v.created_at),
-        "created_by": v.created_by,
-        "kind": v.kind.as_str(),
-    })
+pub(crate) fn version_info(v: &Version) -> VersionInfo {
+    VersionInfo {
+        version_id: v.version_id.clone(),
+        stages: v.stages.clone(),
+        created_at: rfc3339(v.created_at),
+        created_by: v.created_by.clone(),
+        kind: v.kind.as_str().to_string(),
+    }
+}
+
+pub(crate) fn api_tag(t: &Tag) -> keyward_api::Tag {
+    keyward_api::Tag {
+        key: t.key.clone(),
+        value: t.value.clone(),
+    }
+}
+
+pub(crate) fn store_tags(tags: &[keyward_api::Tag]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        })
+        .collect()
 }
 
 pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -230,49 +236,98 @@ impl AppState {
     }
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/v1/secrets",
+    tag = "secrets",
+    summary = "Create a secret, with a first version when a value is given",
+    request_body = keyward_api::secrets::WriteSecret,
+    responses((status = 201, description = "Success", body = keyward_api::secrets::WriteSecretResult), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 409, description = "A secret of that name exists", body = keyward_api::ErrorBody), (status = 413, description = "Body or value too large", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:CreateSecret")))
+,
+    operation_id = "createSecret"
+)]
+pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    audited(&st, &meta, &headers, "secretsmanager:CreateSecret", async |caller, audit| {
-        let b: WriteBody = read_json(&st, body).await?;
-        let name = b.name.clone().ok_or_else(|| ApiError::InvalidParameter("`name` is required".into()))?;
-        validate_secret_name(&name)?;
-        check_token(&b.client_request_token)?;
-        let region = st.cfg.default_region.clone();
-        let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
-        audit.resource(would_be.clone());
-        st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
-            source_ip: meta.source_ip.as_deref(),
-            region: Some(&region),
-            ..Default::default()
-        })?;
-        let value = body_value(&b)?;
-        let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let arn = st.secret_arn(&region, &name);
-        let (secret, version) = st
-            .create_secret(
+    audited(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:CreateSecret",
+        async |caller, audit| {
+            let b: WriteSecret = read_json(&st, body).await?;
+            let name = b
+                .name
+                .clone()
+                .ok_or_else(|| ApiError::InvalidParameter("`name` is required".into()))?;
+            validate_secret_name(&name)?;
+            check_token(&b.client_request_token)?;
+            let region = st.cfg.default_region.clone();
+            let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
+            audit.resource(would_be.clone());
+            st.authorize(
                 &caller,
-                audit,
-                Namespace::Secrets,
-                &region,
-                &name,
-                arn,
-                value.as_ref().map(|v| (v, version_id)),
-                b.description.clone(),
-                None,
-                b.tags.clone(),
-                json!({}),
-            )
-            .await?;
-        Ok((http::StatusCode::CREATED, Json(json!({"secret": secret_json(&secret), "version": version.as_ref().map(version_json)}))))
-    })
+                "secretsmanager:CreateSecret",
+                &would_be,
+                &AuthzExtras {
+                    source_ip: meta.source_ip.as_deref(),
+                    region: Some(&region),
+                    ..Default::default()
+                },
+            )?;
+            let value = body_value(&b)?;
+            let version_id = b
+                .client_request_token
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let arn = st.secret_arn(&region, &name);
+            let (secret, version) = st
+                .create_secret(
+                    &caller,
+                    audit,
+                    Namespace::Secrets,
+                    &region,
+                    &name,
+                    arn,
+                    value.as_ref().map(|v| (v, version_id)),
+                    b.description.clone(),
+                    None,
+                    store_tags(&b.tags),
+                    json!({}),
+                )
+                .await?;
+            Ok((
+                http::StatusCode::CREATED,
+                Json(WriteSecretResult {
+                    secret: secret_info(&secret),
+                    version: version.as_ref().map(version_info),
+                    created: true,
+                }),
+            ))
+        },
+    )
     .await
 }
 
-async fn put(
+#[utoipa::path(
+    put,
+    path = "/v1/secrets/{name}",
+    tag = "secrets",
+    summary = "Write a new version (201 and CreateSecret when the secret is new)",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    request_body = keyward_api::secrets::WriteSecret,
+    responses((status = 200, description = "Success", body = keyward_api::secrets::WriteSecretResult), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 201, description = "Created", body = keyward_api::secrets::WriteSecretResult), (status = 413, description = "Body or value too large", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:PutSecretValue")))
+,
+    operation_id = "putSecretValue"
+)]
+pub(super) async fn put(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -280,7 +335,7 @@ async fn put(
     body: Body,
 ) -> Response {
     audited_on(&st, &meta, &headers, "secretsmanager:PutSecretValue", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
-        let b: WriteBody = read_json(&st, body).await?;
+        let b: WriteSecret = read_json(&st, body).await?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
         let value = body_value(&b)?.ok_or_else(|| ApiError::InvalidParameter("`value` or `value_base64` is required".into()))?;
@@ -299,9 +354,9 @@ async fn put(
             let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let arn = st.secret_arn(&region, &name);
             let (secret, version) = st
-                .create_secret(&caller, audit, Namespace::Secrets, &region, &name, arn, Some((&value, version_id)), b.description.clone(), None, b.tags.clone(), json!({}))
+                .create_secret(&caller, audit, Namespace::Secrets, &region, &name, arn, Some((&value, version_id)), b.description.clone(), None, store_tags(&b.tags), json!({}))
                 .await?;
-            return Ok((http::StatusCode::CREATED, Json(json!({"secret": secret_json(&secret), "version": version.as_ref().map(version_json), "created": true}))));
+            return Ok((http::StatusCode::CREATED, Json(WriteSecretResult { secret: secret_info(&secret), version: version.as_ref().map(version_info), created: true })));
         };
         let secret = st.native_secret(&caller, audit, &meta, &secret.name, "secretsmanager:PutSecretValue").await?;
         if secret.deleted_at.is_some() {
@@ -311,33 +366,24 @@ async fn put(
         }
         let stages = b.stages.clone().unwrap_or_else(|| vec![AWSCURRENT.to_string()]);
         let out = st.put_value(&caller, audit, &secret, &value, b.client_request_token.clone(), stages).await?;
-        Ok((http::StatusCode::OK, Json(json!({"secret": secret_json(&secret), "version": version_json(out.version()), "created": false}))))
+        Ok((http::StatusCode::OK, Json(WriteSecretResult { secret: secret_info(&secret), version: Some(version_info(out.version())), created: false })))
     })
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReadQuery {
-    version_id: Option<String>,
-    stage: Option<String>,
-}
-
-/// The answer to a value read.
-#[derive(serde::Serialize)]
-struct ReadOut<'a> {
-    name: &'a str,
-    arn: &'a str,
-    version_id: &'a str,
-    stages: &'a [String],
-    created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value_base64: Option<keyward_crypto::SecretString>,
-}
-
-async fn read(
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{name}",
+    tag = "secrets",
+    summary = "Read a secret value (AWSCURRENT unless a version or stage is named)",
+    params(("name" = String, Path, description = "Secret name; may contain `/`"), keyward_api::secrets::ReadQuery),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::SecretValue), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:GetSecretValue")))
+,
+    operation_id = "getSecretValue"
+)]
+pub(super) async fn read(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -365,50 +411,42 @@ async fn read(
                 ValueKind::String => std::str::from_utf8(value.bytes.expose()).ok(),
                 ValueKind::Binary => None,
             };
-            let out = ReadOut {
-                name: &secret.name,
-                arn: &secret.arn,
-                version_id: &version.version_id,
-                stages: &version.stages,
+            let out = SecretValue {
+                name: secret.name,
+                arn: secret.arn,
+                version_id: version.version_id,
+                stages: version.stages,
                 created_at: rfc3339(version.created_at),
-                value: text,
+                value: text.map(|t| keyward_crypto::SecretString::new(t.to_string())),
                 value_base64: text.is_none().then(|| {
                     keyward_crypto::SecretString::new(
                         base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()),
                     )
                 }),
             };
-            // Serialised here, while the value is borrowed: the hot path builds no
-            // intermediate JSON tree, and the buffer is zeroed when sent.
-            let mut body = zeroize::Zeroizing::new(Vec::with_capacity(256));
-            serde_json::to_writer(&mut *body, &out).map_err(|_| ApiError::Internal {
-                request_id: meta.request_id.clone(),
-            })?;
-            Ok((
-                [(http::header::CONTENT_TYPE, "application/json")],
-                axum::body::Body::from(axum::body::Bytes::from_owner(body)),
-            ))
+            Ok(crate::scrub::SecretBody(out))
         },
     )
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListParams {
-    prefix: Option<String>,
-    limit: Option<usize>,
-    next_token: Option<String>,
-    #[serde(default)]
-    include_deleted: bool,
-    recursive: Option<bool>,
-}
-
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/v1/secrets",
+    tag = "secrets",
+    summary = "List secrets (never values)",
+    params(keyward_api::secrets::ListQuery),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::SecretList), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets")))
+,
+    operation_id = "listSecrets"
+)]
+pub(super) async fn list(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
-    q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(
         &st,
@@ -458,7 +496,7 @@ async fn list(
             };
             let mut rows = st
                 .store
-                .list_secrets(&ListQuery {
+                .list_secrets(&keyward_store::ListQuery {
                     namespace: Namespace::Secrets,
                     region,
                     name_prefix: q.prefix.clone(),
@@ -476,7 +514,7 @@ async fn list(
                 None
             };
             let prefix = q.prefix.unwrap_or_default();
-            let items: Vec<Json_> = rows
+            let secrets: Vec<SecretInfo> = rows
                 .iter()
                 .filter(|s| {
                     q.recursive.unwrap_or(true)
@@ -484,15 +522,30 @@ async fn list(
                             .trim_start_matches('/')
                             .contains('/')
                 })
-                .map(secret_json)
+                .map(secret_info)
                 .collect();
-            Ok(Json(json!({"secrets": items, "next_token": next})))
+            Ok(Json(SecretList {
+                secrets,
+                next_token: next,
+            }))
         },
     )
     .await
 }
 
-async fn history(
+#[utoipa::path(
+    get,
+    path = "/v1/history/{name}",
+    tag = "secrets",
+    summary = "List a secret's versions, newest first",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::History), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:ListSecretVersionIds")))
+,
+    operation_id = "listSecretVersions"
+)]
+pub(super) async fn history(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -519,40 +572,79 @@ async fn history(
                 .list_versions(secret.id)
                 .await
                 .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
-            let items: Vec<Json_> = versions.iter().rev().map(version_json).collect();
-            Ok(Json(
-                json!({"name": secret.name, "arn": secret.arn, "versions": items}),
-            ))
+            Ok(Json(History {
+                name: secret.name,
+                arn: secret.arn,
+                versions: versions.iter().rev().map(version_info).collect(),
+            }))
         },
     )
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeleteParams {
-    recovery_window_days: Option<i64>,
-    #[serde(default)]
-    force: bool,
-}
-
-async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/v1/secrets/{name}",
+    tag = "secrets",
+    summary = "Schedule deletion (or purge now with force=true)",
+    params(("name" = String, Path, description = "Secret name; may contain `/`"), keyward_api::secrets::DeleteQuery),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::Deleted), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:DeleteSecret")))
+,
+    operation_id = "deleteSecret"
+)]
+pub(super) async fn delete(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
     Path(name): Path<String>,
-    q: Result<Query<DeleteParams>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "secretsmanager:DeleteSecret", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
-        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
-        let secret = st.native_secret(&caller, audit, &meta, &name, "secretsmanager:DeleteSecret").await?;
-        let r = crate::lifecycle::delete_secret(&st, &secret, q.recovery_window_days, q.force, audit).await?;
-        Ok(Json(json!({"name": secret.name, "arn": secret.arn, "deletion_date": r.map(rfc3339), "purged": r.is_none()})))
-    })
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:DeleteSecret",
+        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
+        async |caller, audit| {
+            let Query(q) =
+                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            let secret = st
+                .native_secret(&caller, audit, &meta, &name, "secretsmanager:DeleteSecret")
+                .await?;
+            let r = crate::lifecycle::delete_secret(
+                &st,
+                &secret,
+                q.recovery_window_days,
+                q.force,
+                audit,
+            )
+            .await?;
+            Ok(Json(Deleted {
+                name: secret.name,
+                arn: secret.arn,
+                deletion_date: r.map(rfc3339),
+                purged: r.is_none(),
+            }))
+        },
+    )
     .await
 }
 
-async fn restore(
+#[utoipa::path(
+    post,
+    path = "/v1/restore/{name}",
+    tag = "secrets",
+    summary = "Cancel a scheduled deletion",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::Restored), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:RestoreSecret")))
+,
+    operation_id = "restoreSecret"
+)]
+pub(super) async fn restore(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -569,9 +661,11 @@ async fn restore(
                 .native_secret(&caller, audit, &meta, &name, "secretsmanager:RestoreSecret")
                 .await?;
             crate::lifecycle::restore_secret(&st, &secret, audit).await?;
-            Ok(Json(
-                json!({"name": secret.name, "arn": secret.arn, "restored": true}),
-            ))
+            Ok(Json(Restored {
+                name: secret.name,
+                arn: secret.arn,
+                restored: true,
+            }))
         },
     )
     .await

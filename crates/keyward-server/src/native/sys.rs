@@ -13,9 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::StreamExt;
 use http::HeaderMap;
+use keyward_api::sys::{Health, SealStatus, Unseal};
 use keyward_store::Outcome;
-use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 
 /// How often the change stream sends a keep-alive comment: far inside the listener's
@@ -31,35 +30,68 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/watch", get(watch))
 }
 
-async fn health(State(st): State<Arc<AppState>>) -> Response {
+#[utoipa::path(
+    get,
+    path = "/v1/sys/health",
+    tag = "sys",
+    summary = "Readiness: 200 when unsealed and serving, 503 when sealed",
+    responses((status = 200, description = "Success", body = keyward_api::sys::Health), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(())
+)]
+pub(super) async fn health(State(st): State<Arc<AppState>>) -> Response {
     if st.is_sealed() {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "sealed", "sealed": true})),
+            Json(Health {
+                status: "sealed".into(),
+                sealed: true,
+                version: None,
+            }),
         )
             .into_response()
     } else {
-        Json(json!({"status": "ok", "sealed": false, "version": env!("CARGO_PKG_VERSION")}))
-            .into_response()
+        Json(Health {
+            status: "ok".into(),
+            sealed: false,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        })
+        .into_response()
     }
 }
 
-async fn seal_status(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(json!({"sealed": st.is_sealed()}))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnsealBody {
-    root_key: Option<keyward_crypto::SecretString>,
-    passphrase: Option<keyward_crypto::SecretString>,
+#[utoipa::path(
+    get,
+    path = "/v1/sys/seal-status",
+    tag = "sys",
+    summary = "Seal state",
+    responses((status = 200, description = "Success", body = keyward_api::sys::SealStatus), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(())
+)]
+pub(super) async fn seal_status(State(st): State<Arc<AppState>>) -> Json<SealStatus> {
+    Json(SealStatus {
+        sealed: st.is_sealed(),
+    })
 }
 
 /// Unseal is unauthenticated (no keys exist yet to check credentials with), so it
 /// is throttled and every attempt is logged and audited (see `unseal_guard`). On an
 /// unsealed server it answers the same whatever was sent, and derives nothing.
-async fn unseal(State(st): State<Arc<AppState>>, meta: RequestMeta, body: Body) -> Response {
-    let unsealed = || Json(json!({"sealed": false})).into_response();
+#[utoipa::path(
+    post,
+    path = "/v1/sys/unseal",
+    tag = "sys",
+    summary = "Unseal with the root key or passphrase (throttled, audited)",
+    request_body = keyward_api::sys::Unseal,
+    responses((status = 200, description = "Success", body = keyward_api::sys::SealStatus), (status = 400, description = "Invalid input or wrong key", body = keyward_api::ErrorBody), (status = 403, description = "Wrong key", body = keyward_api::ErrorBody), (status = 429, description = "Too many attempts", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(()),
+    extensions(("x-keyward-action" = json!("keyward:Unseal")))
+)]
+pub(super) async fn unseal(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    body: Body,
+) -> Response {
+    let unsealed = || Json(SealStatus { sealed: false }).into_response();
     if !st.is_sealed() {
         return unsealed();
     }
@@ -159,7 +191,7 @@ enum UnsealWith {
 }
 
 async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError> {
-    let b: UnsealBody = read_json(st, body).await?;
+    let b: Unseal = read_json(st, body).await?;
     match (b.root_key, b.passphrase) {
         (Some(k), None) => keyward_crypto::RootKey::from_text(k.expose())
             .map(UnsealWith::RootKey)
@@ -171,7 +203,20 @@ async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError>
     }
 }
 
-async fn seal(State(st): State<Arc<AppState>>, meta: RequestMeta, headers: HeaderMap) -> Response {
+#[utoipa::path(
+    post,
+    path = "/v1/sys/seal",
+    tag = "sys",
+    summary = "Seal the server (drops keys from memory)",
+    responses((status = 200, description = "Success", body = keyward_api::sys::SealStatus), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:Seal")))
+)]
+pub(super) async fn seal(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+) -> Response {
     let resp = audited_on(
         &st,
         &meta,
@@ -181,7 +226,7 @@ async fn seal(State(st): State<Arc<AppState>>, meta: RequestMeta, headers: Heade
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "keyward:Seal", "*", &Default::default())?;
-            Ok(Json(json!({"sealed": true})))
+            Ok(Json(SealStatus { sealed: true }))
         },
     )
     .await;
@@ -192,7 +237,20 @@ async fn seal(State(st): State<Arc<AppState>>, meta: RequestMeta, headers: Heade
 }
 
 /// Server-sent events: one `change` event per write (names only, never values).
-async fn watch(State(st): State<Arc<AppState>>, meta: RequestMeta, headers: HeaderMap) -> Response {
+#[utoipa::path(
+    get,
+    path = "/v1/watch",
+    tag = "secrets",
+    summary = "Server-sent change events (names only, never values)",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets")))
+)]
+pub(super) async fn watch(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+) -> Response {
     let mut rx = None;
     let resp = audited(
         &st,
