@@ -89,8 +89,8 @@ pub struct RunArgs {
         requires = "watch"
     )]
     pub jitter: String,
-    /// With --watch: how long a restarted command gets to exit after SIGTERM before
-    /// it is killed.
+    /// With --watch: how long a restarted command and every process it started
+    /// (its process group) get to exit after SIGTERM before the group is killed.
     #[arg(
         long,
         value_name = "DURATION",
@@ -126,6 +126,15 @@ value) and keyward exits 78 (EX_CONFIG) without starting the command. Otherwise 
 command's exit code is passed through (128+N when it dies of signal N), and SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to it (in a terminal,
 Ctrl-C and Ctrl-\\ already reach the command directly and are not sent twice).
+
+Process groups: outside a terminal, and always with --watch, the command runs in its
+own process group and signals go to the whole group, so the server a wrapper (sh -c,
+npm, a start script) started is stopped too: a restart waits until every process of
+the old group is gone (SIGKILL after --grace), and whatever the command leaves
+behind when it exits is stopped before keyward exits. With --watch in a terminal the
+command reads /dev/null instead of the terminal. A process that starts its own
+session (setsid, daemons) leaves the group on purpose and is not followed; nothing
+can be done for the group if keyward itself is killed with SIGKILL.
 
 Fleets: with --watch every instance sees a rotation at the same moment; give
 --jitter (e.g. 30s) so restarts are spread out and the service stays up.
