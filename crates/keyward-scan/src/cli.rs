@@ -125,6 +125,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub managed: bool,
 
+    /// With --managed: show the first characters of a matched stored value in the preview
+    /// (by default a managed finding shows no character of the value, only its length).
+    #[arg(long, requires = "managed")]
+    pub show_prefix: bool,
+
     /// Colour human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -179,7 +184,7 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
         rules.extend(RuleSet::from_file(f)?);
     }
     rules.disable(&args.disable_rules);
-    let scanner = Scanner::new(rules)?;
+    let scanner = Scanner::new(rules)?.with_managed_prefix(args.show_prefix);
     let max = args.max_file_size.saturating_mul(1024 * 1024);
     let blob_opts = git::BlobOptions {
         max_size: max,
