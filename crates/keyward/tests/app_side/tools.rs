@@ -301,3 +301,31 @@ fn doctor_finds_a_tracked_env_file_and_a_hardcoded_secret_key() {
     let out = s.kw(&clean).args(["doctor", "--no-git"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn dev_on_a_busy_port_creates_and_prints_nothing_and_fails() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cwd = tempfile::tempdir().unwrap();
+    let out = bare()
+        .current_dir(cwd.path())
+        .args(["dev", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "exit {:?}: {err}", out.status);
+    assert!(
+        text(&out.stdout).is_empty(),
+        "exports printed: {}",
+        text(&out.stdout)
+    );
+    assert!(
+        !cwd.path().join(".keyward").exists(),
+        ".keyward created: {err}"
+    );
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("--listen"),
+        "{err}"
+    );
+}
