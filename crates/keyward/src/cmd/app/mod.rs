@@ -236,7 +236,9 @@ pub struct GenArgs {
 #[command(after_long_help = "\
 Mapping: each KEY becomes PREFIX + key lower-cased (DATABASE_URL -> /myapp/dev/database_url);
 `keyward export` and `keyward run --path` upper-case the last segment again, so
-UPPER_SNAKE_CASE names round-trip exactly. Other names are reported before import.")]
+UPPER_SNAKE_CASE names round-trip exactly. Any other name (lower or mixed case, `-`, `.`)
+would come back renamed: import lists them all and stores nothing (exit 65) unless --rename
+is given. Names with characters a secret name cannot hold are refused the same way.")]
 pub struct ImportArgs {
     /// The file to import: a .env file, a JSON object of strings (*.json) or a
     /// directory of one-file-per-secret (Docker secrets).
@@ -247,6 +249,10 @@ pub struct ImportArgs {
     /// Show what would be stored (names only) without storing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import names that are not UPPER_SNAKE_CASE too, knowing they come back
+    /// upper-cased with `_` for other characters (lower_name -> LOWER_NAME).
+    #[arg(long)]
+    pub rename: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
