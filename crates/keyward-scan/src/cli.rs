@@ -65,13 +65,20 @@ pub struct ScanArgs {
     #[arg(long)]
     pub staged: bool,
 
-    /// Install a git pre-commit hook that runs `keyward scan --staged`, then exit.
+    /// Install a git pre-commit hook that runs `keyward scan --staged`, then exit. The hook
+    /// runs this keyward binary by its absolute path (falling back to `keyward` on PATH if
+    /// it moves). The pre-commit framework route (.pre-commit-hooks.yaml) is unaffected.
     #[arg(long)]
     pub install_hook: bool,
 
     /// With --install-hook: replace an existing pre-commit hook not installed by keyward.
     #[arg(long, requires = "install_hook")]
     pub force: bool,
+
+    /// The absolute path of the running binary, written into an installed hook (set by the
+    /// `keyward` binary; not a flag).
+    #[arg(skip)]
+    pub hook_program: Option<PathBuf>,
 
     /// Extra rules file (TOML, `[[rule]]` tables as in the built-in rules); a rule with an
     /// existing id replaces the built-in one. Repeatable.
@@ -165,8 +172,18 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     if args.install_hook {
-        let p = git::install_hook(&repo, args.force)?;
-        eprintln!("keyward scan: installed {}", p.display());
+        let p = git::install_hook(&repo, args.force, args.hook_program.as_deref())?;
+        match &args.hook_program {
+            Some(bin) => eprintln!(
+                "keyward scan: installed {} (runs {}, or keyward from PATH if that moves)",
+                p.display(),
+                bin.display()
+            ),
+            None => eprintln!(
+                "keyward scan: installed {} (runs keyward from PATH)",
+                p.display()
+            ),
+        }
         return Ok(0);
     }
     if args.managed && managed.is_none() {

@@ -60,6 +60,14 @@ fn client() -> Result<keyward_client::Client> {
 /// `keyward scan`; with `--managed`, first fetches per-scan fingerprints of the
 /// stored values (never the values) from the server.
 fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
+    let mut with_exe;
+    let args = if args.install_hook {
+        with_exe = args.clone();
+        with_exe.hook_program = std::env::current_exe().ok();
+        &with_exe
+    } else {
+        args
+    };
     if !args.managed {
         return Ok(keyward_scan::cli::run(args, None));
     }
