@@ -508,7 +508,7 @@ fn missing(config: &Config, name: &str, spec: &VarSpec, env: &str) -> Problem {
         None => {
             if let Some(path) = config.store_path(name, spec, env) {
                 msg.push_str(&format!(
-                    "\nStore it with:\n  keyward put {path}\nor set it"
+                    "\nStore it with:\n  keyward put {path} --stdin\nor set it"
                 ));
             } else {
                 msg.push_str("\nSet it");

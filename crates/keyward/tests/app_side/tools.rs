@@ -373,3 +373,22 @@ fn installed_hook_runs_this_binary_when_keyward_is_not_on_path() {
     assert!(!err.contains("not found"), "{err}");
     assert!(err.contains("leak.py"), "{err}");
 }
+
+#[test]
+fn get_of_a_missing_secret_hints_once_and_help_shows_put_with_stdin() {
+    let s = Server::start();
+    let out = s
+        .kw(s.tmp.path())
+        .args(["get", "/nope/missing"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("keyward ls").count(), 1, "{err}");
+    let help = text(&bare().arg("--help").output().unwrap().stdout);
+    assert!(
+        help.contains("keyward put /myapp/prod/database_url --stdin"),
+        "{help}"
+    );
+    assert!(!help.contains("'postgres://...'"), "{help}");
+}
