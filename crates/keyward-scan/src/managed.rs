@@ -24,6 +24,11 @@ pub trait ManagedFingerprints: Send + Sync {
     fn scan_key(&self) -> &[u8];
     /// Secret path whose value has this fingerprint, if any.
     fn lookup(&self, fingerprint: &[u8; 32]) -> Option<&str>;
+    /// The byte lengths of the stored values, when known: only spans of these lengths are
+    /// fingerprinted (the scan is then about as fast as one over separator tokens alone).
+    fn lengths(&self) -> Option<&HashSet<usize>> {
+        None
+    }
 }
 
 /// Keyed fingerprint of a value.
@@ -44,6 +49,7 @@ pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
 pub struct InMemoryManaged {
     key: Vec<u8>,
     by_mac: HashMap<[u8; 32], String>,
+    lengths: Option<HashSet<usize>>,
 }
 
 impl std::fmt::Debug for InMemoryManaged {
@@ -60,14 +66,19 @@ impl InMemoryManaged {
         key: &[u8],
         values: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     ) -> Self {
+        let mut lengths = HashSet::new();
         let by_mac = values
             .into_iter()
             .filter(|(_, v)| v.len() >= MIN_VALUE_LEN)
-            .map(|(p, v)| (keyed_fingerprint(key, v), p.to_string()))
+            .map(|(p, v)| {
+                lengths.insert(v.len());
+                (keyed_fingerprint(key, v), p.to_string())
+            })
             .collect();
         Self {
             key: key.to_vec(),
             by_mac,
+            lengths: Some(lengths),
         }
     }
 
@@ -76,7 +87,15 @@ impl InMemoryManaged {
         Self {
             key,
             by_mac: fingerprints,
+            lengths: None,
         }
+    }
+
+    /// The stored values' byte lengths (when the server sent every one), to skip spans of
+    /// other lengths.
+    pub fn with_lengths(mut self, lengths: HashSet<usize>) -> Self {
+        self.lengths = Some(lengths);
+        self
     }
 
     /// Number of fingerprints.
@@ -96,6 +115,9 @@ impl ManagedFingerprints for InMemoryManaged {
     }
     fn lookup(&self, fingerprint: &[u8; 32]) -> Option<&str> {
         self.by_mac.get(fingerprint).map(String::as_str)
+    }
+    fn lengths(&self) -> Option<&HashSet<usize>> {
+        self.lengths.as_ref()
     }
 }
 
@@ -138,25 +160,60 @@ const MAX_BOUNDARIES: usize = 48;
 /// Candidate spans, each a place a stored value could have been pasted:
 /// - separator tokens: maximal runs between separators (`=` is one except as base64 padding);
 /// - every word (run without whitespace or quotes: an unquoted `.env` value after `KEY=`, a
-///   bare URL or DSN), and every span of it that starts and ends at punctuation (the
-///   password in `postgres://user:PASSWORD@host/db`, `VALUE` in `prefix_VALUE.suffix`);
+///   bare URL or DSN), and every span of it that starts and ends at a delimiter such as
+///   `: / @ ? & = ,` (the password in `postgres://user:PASSWORD@host/db`, `?token=VALUE&`);
 /// - the rest of a line after `=` or `: ` (unquoted `.env` values and YAML scalars with
 ///   spaces), with and without a trailing ` #comment`, quotes or comma;
 /// - every quoted string as a whole (JSON fields, values with spaces).
 ///
-/// Not matched: a value glued to letters or digits on both sides of a longer token, split
-/// across lines, or written with escapes other than JSON's.
-pub(crate) fn candidates(data: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+/// Not matched: a value glued to other characters than those delimiters inside a longer word
+/// (`prefix_VALUE`), split across lines, or written with escapes other than JSON's.
+pub(crate) fn candidates(data: &[u8], lengths: Option<&HashSet<usize>>) -> Vec<(usize, usize)> {
+    // A table, not the set: this test runs for every span considered.
+    let table = lengths.map(|l| {
+        let mut t = vec![false; MAX_VALUE_LEN + 1];
+        for &n in l {
+            if let Some(slot) = t.get_mut(n) {
+                *slot = true;
+            }
+        }
+        t
+    });
+    let mut out = Spans {
+        spans: Vec::new(),
+        lengths: table.as_deref(),
+    };
     separator_tokens(data, &mut out);
     words(data, &mut out);
     line_values(data, &mut out);
+    // Quoted strings may hold JSON escapes: their value's length is not the span's.
+    out.lengths = None;
     quoted(data, &mut out);
-    out.retain(|&(s, e)| e > s && e - s >= MIN_VALUE_LEN && e - s <= MAX_VALUE_LEN);
-    out
+    out.spans
 }
 
-fn separator_tokens(data: &[u8], out: &mut Vec<(usize, usize)>) {
+/// Collects candidate spans of a plausible length: within the global bounds and, when the
+/// store told the stored values' lengths, one of those (most spans are then skipped before
+/// any MAC is computed).
+struct Spans<'a> {
+    spans: Vec<(usize, usize)>,
+    lengths: Option<&'a [bool]>,
+}
+
+impl Spans<'_> {
+    fn push(&mut self, (a, b): (usize, usize)) {
+        let n = b.saturating_sub(a);
+        if (MIN_VALUE_LEN..=MAX_VALUE_LEN).contains(&n)
+            && self
+                .lengths
+                .is_none_or(|l| l.get(n).copied().unwrap_or(false))
+        {
+            self.spans.push((a, b));
+        }
+    }
+}
+
+fn separator_tokens(data: &[u8], out: &mut Spans<'_>) {
     let n = data.len();
     let mut i = 0;
     while i < n {
@@ -188,11 +245,38 @@ fn separator_tokens(data: &[u8], out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Where a value embedded in a word may begin or end: URL, DSN, query-string and code
+/// punctuation. Not `_`, `-`, `.`, `+`: they occur inside values (base64url, UUIDs) and
+/// identifiers, and splitting there would multiply the spans to fingerprint.
+fn is_delimiter(b: u8) -> bool {
+    matches!(
+        b,
+        b':' | b'/'
+            | b'@'
+            | b'?'
+            | b'#'
+            | b'&'
+            | b'='
+            | b','
+            | b';'
+            | b'('
+            | b')'
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'<'
+            | b'>'
+            | b'|'
+            | b'\\'
+    )
+}
+
 fn is_word_break(b: u8) -> bool {
     b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`')
 }
 
-fn words(data: &[u8], out: &mut Vec<(usize, usize)>) {
+fn words(data: &[u8], out: &mut Spans<'_>) {
     let n = data.len();
     let mut i = 0;
     let mut bounds = Vec::new();
@@ -214,7 +298,7 @@ fn words(data: &[u8], out: &mut Vec<(usize, usize)>) {
         bounds.clear();
         bounds.push(start);
         for p in start + 1..i {
-            if data[p - 1].is_ascii_punctuation() || data[p].is_ascii_punctuation() {
+            if is_delimiter(data[p - 1]) || is_delimiter(data[p]) {
                 bounds.push(p);
             }
         }
@@ -243,7 +327,7 @@ fn trim_span(data: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {
     (a, b)
 }
 
-fn line_values(data: &[u8], out: &mut Vec<(usize, usize)>) {
+fn line_values(data: &[u8], out: &mut Spans<'_>) {
     let mut line_start = 0;
     for line in data.split(|&b| b == b'\n') {
         let base = line_start;
@@ -274,7 +358,7 @@ fn line_values(data: &[u8], out: &mut Vec<(usize, usize)>) {
     }
 }
 
-fn quoted(data: &[u8], out: &mut Vec<(usize, usize)>) {
+fn quoted(data: &[u8], out: &mut Spans<'_>) {
     // whole quoted strings (values containing separators, e.g. passphrases with spaces)
     for q in [b'"', b'\''] {
         let mut open: Option<usize> = None;
@@ -299,8 +383,8 @@ fn quoted(data: &[u8], out: &mut Vec<(usize, usize)>) {
 
 /// The value a quoted span stands for when it holds JSON escapes (`\"`, `\\`, `\u00e9`).
 fn json_unescaped(data: &[u8], s: usize, e: usize) -> Option<String> {
-    let raw = &data[s..e];
-    if !raw.contains(&b'\\') || s == 0 || data.get(e) != Some(&b'"') || data[s - 1] != b'"' {
+    // Cheap tests first: this runs for every candidate that did not match.
+    if s == 0 || data.get(e) != Some(&b'"') || data[s - 1] != b'"' || !data[s..e].contains(&b'\\') {
         return None;
     }
     serde_json::from_slice::<String>(&data[s - 1..=e]).ok()
@@ -308,22 +392,36 @@ fn json_unescaped(data: &[u8], s: usize, e: usize) -> Option<String> {
 
 /// Find managed values in `data`.
 pub(crate) fn find(data: &[u8], m: &dyn ManagedFingerprints) -> Vec<Hit> {
-    let key = m.scan_key();
+    // The keyed state is set up once: each candidate then costs two compressions, not four.
+    let Ok(base) = <Hmac<Sha256> as Mac>::new_from_slice(m.scan_key()) else {
+        return Vec::new();
+    };
+    let mac = |v: &[u8]| -> [u8; 32] {
+        let mut h = base.clone();
+        h.update(v);
+        h.finalize().into_bytes().into()
+    };
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
     let mut memo: HashMap<&[u8], Option<String>> = HashMap::new();
-    for (s, e) in candidates(data) {
+    let lengths = m.lengths();
+    let plausible = |n: usize| lengths.is_none_or(|l| l.contains(&n));
+    for (s, e) in candidates(data, lengths) {
         if !seen.insert((s, e)) {
             continue;
         }
         let tok = &data[s..e];
-        let mut path = memo
-            .entry(tok)
-            .or_insert_with(|| m.lookup(&keyed_fingerprint(key, tok)).map(str::to_string))
-            .clone();
+        let mut path = None;
+        if plausible(tok.len()) {
+            path = memo
+                .entry(tok)
+                .or_insert_with(|| m.lookup(&mac(tok)).map(str::to_string))
+                .clone();
+        }
         if path.is_none() {
             path = json_unescaped(data, s, e)
-                .and_then(|v| m.lookup(&keyed_fingerprint(key, v.as_bytes())))
+                .filter(|v| plausible(v.len()))
+                .and_then(|v| m.lookup(&mac(v.as_bytes())))
                 .map(str::to_string);
         }
         if let Some(secret_path) = path {
@@ -352,7 +450,7 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<&str> {
-        candidates(s.as_bytes())
+        candidates(s.as_bytes(), None)
             .into_iter()
             .map(|(a, b)| &s[a..b])
             .collect()
@@ -366,12 +464,20 @@ mod tests {
         assert!(t.contains(&"dGVzdGluZ3Rlc3Q="));
     }
 
+    /// The hits, checked to be the same with and without the length filter.
     fn found(text: &str, value: &str) -> Vec<(usize, usize)> {
         let m = InMemoryManaged::from_values(b"k", [("/p", value.as_bytes())]);
-        find(text.as_bytes(), &m)
-            .into_iter()
-            .map(|h| (h.start, h.end))
-            .collect()
+        let spans = |m: &InMemoryManaged| -> Vec<(usize, usize)> {
+            find(text.as_bytes(), m)
+                .into_iter()
+                .map(|h| (h.start, h.end))
+                .collect()
+        };
+        let unfiltered = InMemoryManaged::from_fingerprints(m.key.clone(), m.by_mac.clone());
+        assert!(unfiltered.lengths().is_none());
+        let hits = spans(&m);
+        assert_eq!(hits, spans(&unfiltered), "{text:?}");
+        hits
     }
 
     #[test]
@@ -394,8 +500,9 @@ mod tests {
         // The password alone, embedded in the DSN and in longer tokens.
         for text in [
             "postgres://store:Pw9xLq2v@db/app",
-            "token=prefix_Pw9xLq2v.suffix",
-            "X=Pw9xLq2v-2",
+            "https://api.example.com/v1?token=Pw9xLq2v&page=2",
+            "X=Pw9xLq2v;2",
+            "f(Pw9xLq2v)",
         ] {
             assert_eq!(found(text, "Pw9xLq2v").len(), 1, "{text}");
         }
@@ -413,7 +520,8 @@ mod tests {
             found(r#"{"phrase": "correct horse \"battery\" staple"}"#, spaced).len(),
             1
         );
-        // Glued to letters on both sides: documented as not matched.
+        // Glued to letters, or to `_`/`-`/`.`: documented as not matched.
         assert!(found("xPw9xLq2vy", "Pw9xLq2v").is_empty());
+        assert!(found("prefix_Pw9xLq2v.suffix", "Pw9xLq2v").is_empty());
     }
 }
