@@ -312,3 +312,56 @@ fn a_killed_plain_run_takes_the_commands_children_with_it() {
         "port {port} still held after keyward exited"
     );
 }
+
+#[test]
+fn production_with_the_store_down_starts_on_optional_and_env_file_values_only() {
+    let mut s = Server::start();
+    let toml = django_toml(
+        "down",
+        r#"
+[vars.SENTRY_DSN]
+type = "url"
+source = "/{app}/{env}/sentry_dsn"
+[vars.CACHE_URL]
+required_in = ["production"]
+source = "/{app}/{env}/cache_url"
+"#,
+    );
+    let dir = project(&s, &toml);
+    std::fs::write(dir.join(".env"), "CACHE_URL=redis://cache:6379/0\n").unwrap();
+    s.stop();
+    let key = "Xk9#mP2$vL7@qR4!nT8^wZ3&yB6*cF1(hJ5)dG0-sA_e=u+iOp";
+    let run = |secret_key: Option<&str>| {
+        let mut c = s.kw(&dir);
+        c.args([
+            "run",
+            "--env",
+            "production",
+            "--env-file",
+            ".env",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s' \"$CACHE_URL\" \"${SENTRY_DSN-unset}\"",
+        ]);
+        if let Some(k) = secret_key {
+            c.env("SECRET_KEY", k);
+        }
+        c.output().unwrap()
+    };
+    // The optional DSN and the --env-file CACHE_URL do not block the start.
+    let out = run(Some(key));
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(text(&out.stdout), "redis://cache:6379/0|unset");
+    assert!(
+        err.contains("SENTRY_DSN") && err.contains("CACHE_URL"),
+        "{err}"
+    );
+    // The required secret still fails closed, reported once.
+    let out = run(None);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(err.contains("will not fall back"), "{err}");
+    assert!(!err.contains("must be set"), "{err}");
+}
