@@ -7,11 +7,13 @@ mod cache;
 mod changes;
 mod error;
 mod keyring;
+mod source;
 
-pub use cache::{CachedClient, DEFAULT_TTL};
+pub use cache::{CachedClient, DEFAULT_MAX_STALE, DEFAULT_TTL};
 pub use changes::ChangeStream;
 pub use error::ClientError;
 pub use keyring::Keyring;
+pub use source::{SecretSource, is_unavailable};
 
 use base64::Engine;
 use keyward_crypto::{SecretBytes, SecretString};
@@ -274,29 +276,20 @@ impl Client {
 
     /// `get_secret_or_env` from the seed's `load_secret_or_env`: the store first,
     /// then the environment variable (for local development without a server).
+    /// [`CachedClient::get_secret_or_env`] does the same through the cache.
     pub fn get_secret_or_env(
         &self,
         name: &str,
         env_var: &str,
         field: Option<&str>,
     ) -> Result<SecretString, ClientError> {
-        match self.get_secret(name, None, None) {
-            Ok(v) => match field {
-                Some(f) => v.field(f),
-                None => v.text(),
-            },
-            Err(ClientError::SecretNotFound { .. } | ClientError::Transport(_)) => {
-                std::env::var(env_var).map(SecretString::new).map_err(|_| {
-                    ClientError::SecretNotFound {
-                        name: name.to_string(),
-                        message: format!(
-                            "secret {name} is not in the store and {env_var} is not set"
-                        ),
-                    }
-                })
-            }
-            Err(e) => Err(e),
-        }
+        SecretSource::get_secret_or_env(self, name, env_var, field)
+    }
+}
+
+impl SecretSource for Client {
+    fn current(&self, name: &str) -> Result<SecretValue, ClientError> {
+        self.get_secret(name, None, None)
     }
 }
 
@@ -329,4 +322,52 @@ fn parse_secret_value(v: &Value, name: &str) -> Result<SecretValue, ClientError>
         value,
         is_binary,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_decode_from_text_and_base64() {
+        let v = parse_secret_value(
+            &json!({"name": "/a/b", "arn": "arn:x", "version_id": "v1", "stages": ["AWSCURRENT"], "value": "s3cret"}),
+            "/a/b",
+        )
+        .unwrap();
+        assert_eq!(v.text().unwrap().expose(), "s3cret");
+        assert!(!v.is_binary && v.stages == ["AWSCURRENT"]);
+        let b = parse_secret_value(&json!({"value_base64": "AP8="}), "/bin").unwrap();
+        assert!(b.is_binary && b.value.expose() == [0u8, 255]);
+        assert_eq!(b.name, "/bin");
+        assert!(matches!(b.text(), Err(ClientError::Decode(_))));
+        assert!(parse_secret_value(&json!({"value_base64": "!!"}), "x").is_err());
+        assert!(parse_secret_value(&json!({}), "x").is_err());
+    }
+
+    #[test]
+    fn json_fields_and_their_errors_name_no_value() {
+        let v = parse_secret_value(
+            &json!({"value": r#"{"password":"pw-9","port":5432,"none":null}"#}),
+            "/db",
+        )
+        .unwrap();
+        assert_eq!(v.field("password").unwrap().expose(), "pw-9");
+        assert_eq!(v.field("port").unwrap().expose(), "5432");
+        for missing in ["none", "user"] {
+            let e = v.field(missing).unwrap_err().to_string();
+            assert!(e.contains("/db") && !e.contains("pw-9"), "{e}");
+        }
+        let plain = parse_secret_value(&json!({"value": "pw-9"}), "/p").unwrap();
+        let e = plain.field("x").unwrap_err().to_string();
+        assert!(
+            e.contains("not a JSON object") && !e.contains("pw-9"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn names_are_percent_encoded_whole() {
+        assert_eq!(encode_name("/a/b c"), "%2Fa%2Fb%20c");
+    }
 }

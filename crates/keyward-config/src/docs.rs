@@ -101,7 +101,13 @@ pub fn docs_markdown(config: &Config) -> String {
         if let Some(d) = &spec.description {
             md.push_str(&format!("{d}\n\n"));
         }
-        md.push_str(&format!("- **Required in:** {}\n", required_in(spec)));
+        md.push_str(&format!(
+            "- **Required in:** {}\n",
+            match required_in(spec).as_str() {
+                "optional" => "none (optional)".to_owned(),
+                r => r.to_owned(),
+            }
+        ));
         md.push_str(&format!(
             "- **Secret:** {}\n",
             if spec.secret {
@@ -169,7 +175,11 @@ pub fn env_example(config: &Config) -> String {
         if spec.secret {
             facts.push("Secret.".to_owned());
         }
-        facts.push(format!("Required in: {}.", required_in(spec)));
+        if spec.required || !spec.required_in.is_empty() {
+            facts.push(format!("Required in: {}.", required_in(spec)));
+        } else {
+            facts.push("Optional.".to_owned());
+        }
         if !spec.rules.is_empty() {
             facts.push(format!(
                 "Rules: {}.",
@@ -188,6 +198,11 @@ pub fn env_example(config: &Config) -> String {
             comment(&mut doc, &format!("Generate: {cmd}"));
         }
         let value = if spec.dev_default.is_some() {
+            // The value stays empty so the dev default applies; the declared
+            // example is still shown.
+            if let Some(e) = &spec.example {
+                comment(&mut doc, &format!("Example: {e}"));
+            }
             comment(
                 &mut doc,
                 "Leave empty in development to use the built-in development default.",

@@ -250,9 +250,13 @@ pub fn resolve(
         return Err(problems);
     }
     for (name, spec) in &config.vars {
+        let before = problems.len();
         let found = resolve_one(config, name, spec, env, sources, &mut problems);
         let Some((value, prov)) = found else {
-            if config.is_required(spec, env) {
+            // A variable that already has an error (unreadable NAME_FILE, store
+            // unreachable) is not also reported as merely unset.
+            let reported = problems[before..].iter().any(Problem::is_error);
+            if config.is_required(spec, env) && !reported {
                 problems.push(missing(config, name, spec, env));
             }
             continue;
@@ -360,6 +364,7 @@ fn resolve_one(
         }
     }
     // 3. The store.
+    let mut store_down: Option<String> = None;
     if let (Some(store), Some(path)) = (sources.store, config.store_path(name, spec, env)) {
         let lookup_problem = |msg: String| {
             if dev {
@@ -390,6 +395,23 @@ fn resolve_one(
                 },
             },
             Ok(None) => {}
+            // Outside development an unreachable store fails closed for a secret
+            // this environment requires: a .env file may hold a stale value.
+            // Anything else may come from a lower source or stay unset, loudly.
+            Err(e @ LookupError::Unavailable(_)) if !dev => {
+                if config.is_required(spec, env) && spec.secret {
+                    problems.push(Problem::error(
+                        name,
+                        Some(env),
+                        ProblemKind::LookupFailed,
+                        format!(
+                            "{name} could not be read from the store at {path}: {e}.\n{name} is a secret required in `{env}`, so keyward will not fall back to a .env file or start without it.\nStart the keyward server (or fix KEYWARD_ADDR), run with --offline-cache, or set {name} in the environment."
+                        ),
+                    ));
+                    return None;
+                }
+                store_down = Some(format!("{e}"));
+            }
             Err(e) => problems.push(lookup_problem(format!(
                 "{name} could not be read from the store at {path}: {e}.\nCheck your keyward login and access policy, or set {name} in the environment."
             ))),
@@ -399,6 +421,17 @@ fn resolve_one(
     for f in &sources.dotenv_files {
         for n in &names {
             if let Some(v) = non_empty(f.values.get(*n)) {
+                if let Some(why) = &store_down {
+                    problems.push(Problem::warning(
+                        name,
+                        Some(env),
+                        ProblemKind::LookupFailed,
+                        format!(
+                            "{name}: {why}; using {} instead (the store may hold a newer value).",
+                            f.name
+                        ),
+                    ));
+                }
                 return Some((
                     v.clone(),
                     Provenance::Dotenv {
@@ -412,7 +445,27 @@ fn resolve_one(
     // 5. dev_default.
     match &spec.dev_default {
         Some(d) if dev => Some((SecretString::new(d.clone()), Provenance::DevDefault)),
-        _ => None,
+        _ => {
+            if let (Some(why), Some(path)) = (&store_down, config.store_path(name, spec, env)) {
+                let required = config.is_required(spec, env);
+                let msg = format!(
+                    "{name} could not be read from the store at {path}: {why}.\n{}",
+                    if required {
+                        format!(
+                            "Start the keyward server (or fix KEYWARD_ADDR), run with --offline-cache, or set {name} in the environment or a --env-file."
+                        )
+                    } else {
+                        format!("{name} is optional in `{env}`; starting without it.")
+                    }
+                );
+                problems.push(if required {
+                    Problem::error(name, Some(env), ProblemKind::LookupFailed, msg)
+                } else {
+                    Problem::warning(name, Some(env), ProblemKind::LookupFailed, msg)
+                });
+            }
+            None
+        }
     }
 }
 
@@ -449,13 +502,13 @@ fn missing(config: &Config, name: &str, spec: &VarSpec, env: &str) -> Problem {
     match gen_command(config, name, spec, Some(env)) {
         Some(cmd) => {
             msg.push_str(&format!(
-                "\nGenerate a secure key with:\n  {cmd}\nThen set it in your .env file or environment:\n  {name}=<generated_key>"
+                "\nGenerate a secure key with:\n  {cmd}\nThen set it in your environment, or in a .env file passed with --env-file:\n  {name}=<generated_key>"
             ));
         }
         None => {
             if let Some(path) = config.store_path(name, spec, env) {
                 msg.push_str(&format!(
-                    "\nStore it with:\n  keyward put {path}\nor set it"
+                    "\nStore it with:\n  keyward put {path} --stdin\nor set it"
                 ));
             } else {
                 msg.push_str("\nSet it");
@@ -466,7 +519,7 @@ fn missing(config: &Config, name: &str, spec: &VarSpec, env: &str) -> Problem {
                 spec.example.clone().unwrap_or_else(|| "<value>".into())
             };
             msg.push_str(&format!(
-                " in your .env file or environment:\n  {name}={shown}"
+                " in your environment, or in a .env file passed with --env-file:\n  {name}={shown}"
             ));
         }
     }

@@ -164,9 +164,13 @@ pub(crate) fn gen_format(spec: &VarSpec) -> Option<Format> {
     }
     if spec.rules.contains(&RuleName::DjangoSecretKey) {
         Some(Format::Django)
-    } else if spec.secret || spec.rules.contains(&RuleName::StrongSecret) {
+    } else if spec.rules.contains(&RuleName::StrongSecret)
+        || (spec.secret && spec.ty == crate::model::VarType::String)
+    {
         Some(Format::Urlsafe)
     } else {
+        // A secret URL, e-mail, number, ... is composed (a PostgreSQL URL holds a
+        // host and a password), not generated: suggesting random text would be wrong.
         None
     }
 }

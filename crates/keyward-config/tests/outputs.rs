@@ -170,3 +170,59 @@ fn gen_output_passes_its_own_rules() {
         assert!(ps.is_empty(), "{ps:?}");
     }
 }
+
+#[test]
+fn example_keeps_declared_examples_and_suggests_generation_by_type() {
+    let c = Config::from_toml_str(
+        r#"app = "a"
+environments = ["development", "production"]
+[vars.DATABASE_URL]
+secret = true
+type = "url"
+required_in = ["production"]
+source = "/a/{env}/database_url"
+example = "postgres://app:pw@db:5432/app"
+dev_default = "postgres://dev@localhost/dev"
+[vars.API_TOKEN]
+secret = true
+[vars.SENTRY_DSN]
+type = "url"
+"#,
+        "k.toml",
+    )
+    .expect("valid");
+    let text = env_example(&c);
+    let doc = keyward_dotenv::Document::parse(&text).expect("parses");
+    // The example is shown although the value stays empty for the dev default.
+    assert!(
+        text.contains("# Example: postgres://app:pw@db:5432/app\n"),
+        "{text}"
+    );
+    assert_eq!(doc.get("DATABASE_URL").expect("listed").expose(), "");
+    assert!(!text.contains("postgres://dev@localhost/dev"));
+    // A URL is composed, not generated; a plain secret string is generated.
+    assert!(
+        !text.contains("# Generate: keyward gen --format urlsafe\nDATABASE_URL"),
+        "{text}"
+    );
+    let db_block = &text[..text.find("DATABASE_URL=").expect("entry")];
+    let db_block = &db_block[db_block.rfind("\n\n").unwrap_or(0)..];
+    assert!(!db_block.contains("Generate"), "{db_block}");
+    assert!(text.contains("# Generate: keyward gen --format urlsafe\nAPI_TOKEN="));
+    // Optional variables say so.
+    assert!(text.contains("# Optional. Type: url.\n"), "{text}");
+    assert!(!text.contains("Required in: optional"));
+    let md = docs_markdown(&c);
+    assert!(md.contains("- **Required in:** none (optional)"), "{md}");
+    // The missing-value message for the URL: store it (off the command line).
+    let errs = keyward_config::resolve(&c, "production", &keyward_config::Sources::new())
+        .expect_err("missing");
+    let db = errs.iter().find(|p| p.var == "DATABASE_URL").expect("db");
+    assert!(
+        db.message
+            .contains("keyward put /a/production/database_url --stdin")
+            && !db.message.contains("keyward gen"),
+        "{}",
+        db.message
+    );
+}

@@ -186,7 +186,7 @@ fn missing_message_mirrors_the_seed() {
     let errs = resolve(&minimal(), "production", &Sources::new()).expect_err("missing");
     assert_eq!(
         errs[0].message,
-        "SECRET_KEY environment variable must be set.\n(Its dev_default is only used in development, dev, local, test; `production` needs a real value.)\nSECRET_KEY: Django cryptographic signing key\nGenerate a secure key with:\n  keyward gen --format django --put /mysite/production/secret_key\nThen set it in your .env file or environment:\n  SECRET_KEY=<generated_key>"
+        "SECRET_KEY environment variable must be set.\n(Its dev_default is only used in development, dev, local, test; `production` needs a real value.)\nSECRET_KEY: Django cryptographic signing key\nGenerate a secure key with:\n  keyward gen --format django --put /mysite/production/secret_key\nThen set it in your environment, or in a .env file passed with --env-file:\n  SECRET_KEY=<generated_key>"
     );
     assert_eq!(errs[0].var, "SECRET_KEY");
     assert_eq!(errs[0].env.as_deref(), Some("production"));
@@ -327,4 +327,75 @@ fn unknown_environment() {
     let errs = resolve(&minimal(), "prod", &Sources::new()).expect_err("unknown env");
     assert_eq!(errs[0].kind, ProblemKind::UnknownEnvironment);
     let _ = SecretString::default();
+}
+
+const UNREACHABLE: &str = r#"app = "mysite"
+environments = ["development", "production"]
+[vars.SECRET_KEY]
+secret = true
+source = "/mysite/{env}/secret_key"
+required_in = ["production"]
+[vars.SENTRY_DSN]
+source = "/mysite/{env}/sentry_dsn"
+[vars.CACHE_URL]
+source = "/mysite/{env}/cache_url"
+required_in = ["production"]
+[vars.API_TOKEN]
+secret = true
+source = "/mysite/{env}/api_token"
+"#;
+
+/// Production with the store unreachable: required secrets fail closed (even when
+/// a .env file has them); optional variables start without the value (warned);
+/// required non-secrets may come from a --env-file (warned).
+#[test]
+fn production_with_the_store_unreachable_decides_by_the_schema() {
+    let config = Config::from_toml_str(UNREACHABLE, "keyward.toml").expect("valid");
+    let mut store = MapStore::default();
+    for v in ["secret_key", "sentry_dsn", "cache_url", "api_token"] {
+        store.fail.push(format!("/mysite/production/{v}"));
+    }
+    let s = Sources::new().with_store(&store).with_dotenv(dotenv(
+        ".env",
+        "CACHE_URL=redis://cache/0\nSECRET_KEY=stale-from-dotenv\n",
+    ));
+    let errs = resolve(&config, "production", &s).expect_err("SECRET_KEY fails closed");
+    let errors: Vec<&Problem> = errs.iter().filter(|p| p.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{errs:#?}");
+    assert_eq!(errors[0].var, "SECRET_KEY");
+    assert!(
+        errors[0].message.contains("will not fall back"),
+        "{}",
+        errors[0].message
+    );
+    assert!(!errors[0].message.contains("must be set"), "reported twice");
+    // With SECRET_KEY exported, the start goes ahead on warnings.
+    let s = Sources::new()
+        .with_process_env([("SECRET_KEY", STRONG)])
+        .with_store(&store)
+        .with_dotenv(dotenv(".env", "CACHE_URL=redis://cache/0\n"));
+    let r = resolve(&config, "production", &s).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(r.values["CACHE_URL"].expose(), "redis://cache/0");
+    assert!(!r.values.contains_key("SENTRY_DSN") && !r.values.contains_key("API_TOKEN"));
+    let warned: Vec<&str> = r.warnings.iter().map(|p| p.var.as_str()).collect();
+    for v in ["CACHE_URL", "SENTRY_DSN", "API_TOKEN"] {
+        assert!(warned.contains(&v), "{v} not warned: {:#?}", r.warnings);
+    }
+    // A required non-secret with no fallback is an error, once.
+    let s = Sources::new()
+        .with_process_env([("SECRET_KEY", STRONG)])
+        .with_store(&store);
+    let errs = resolve(&config, "production", &s).expect_err("CACHE_URL missing");
+    let cache: Vec<&Problem> = errs.iter().filter(|p| p.var == "CACHE_URL").collect();
+    assert_eq!(cache.len(), 1, "{cache:#?}");
+    assert!(cache[0].is_error() && cache[0].message.contains("unreachable"));
+}
+
+#[test]
+fn an_unreadable_name_file_is_one_problem_not_also_must_be_set() {
+    let s = Sources::new().with_process_env([("SECRET_KEY_FILE", "/nonexistent/sk")]);
+    let errs = resolve(&minimal(), "production", &s).expect_err("unreadable");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].kind, ProblemKind::FileUnreadable);
+    assert!(!errs[0].message.contains("must be set"));
 }

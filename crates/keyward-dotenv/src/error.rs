@@ -22,7 +22,7 @@ impl fmt::Display for ParseErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::InvalidKeyStart => {
-                "expected a variable name (letters, digits, '_' or '.', not starting with a digit), a comment or a blank line"
+                "expected a variable name (letters, digits, '_', '.' or '-', not starting with a digit), a comment or a blank line"
             }
             Self::ExpectedEquals => "expected '=' after the variable name",
             Self::UnterminatedSingleQuote => "unterminated single-quoted value started here",
@@ -63,7 +63,7 @@ pub enum LoadError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WriteError {
     #[error(
-        "'{0}' is not a valid variable name (use letters, digits, '_' and '.', not starting with a digit)"
+        "'{0}' is not a valid variable name (use letters, digits, '_', '.' and '-', not starting with a digit)"
     )]
     InvalidKey(String),
     #[error("a comment must be a single line")]

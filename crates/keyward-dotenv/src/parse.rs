@@ -100,8 +100,10 @@ fn is_ws(b: u8) -> bool {
 fn is_key_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
+/// `-` and `.` appear in real .env files (python-dotenv and docker compose accept
+/// them); whether such a name is usable is up to the consumer.
 fn is_key_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-'
 }
 fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'

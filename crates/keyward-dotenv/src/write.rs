@@ -1,10 +1,10 @@
 //! Choosing how to write a value so that it reads back exactly.
 
-/// Whether `key` is a name this crate writes: `[A-Za-z_][A-Za-z0-9_.]*`.
+/// Whether `key` is a name this crate writes: `[A-Za-z_][A-Za-z0-9_.-]*`.
 pub fn is_valid_key(key: &str) -> bool {
     let mut bytes = key.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 fn is_plain(c: char) -> bool {

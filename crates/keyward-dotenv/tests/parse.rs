@@ -200,3 +200,15 @@ fn load_from_file() {
         "{err}"
     );
 }
+
+#[test]
+fn names_with_dashes_and_dots_parse_and_write_back() {
+    let text = "my-app.key=v1\nexport API-TOKEN = v2\n";
+    assert_eq!(get(text, "my-app.key"), "v1");
+    assert_eq!(get(text, "API-TOKEN"), "v2");
+    let mut d = Document::parse(text).expect("parses");
+    d.set("NEW-NAME", "v3").expect("dash allowed");
+    assert_eq!(get(&d.to_string(), "NEW-NAME"), "v3");
+    // A name still cannot start with '-'.
+    assert!(Document::parse("-X=1\n").is_err());
+}

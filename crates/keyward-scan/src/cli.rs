@@ -65,13 +65,20 @@ pub struct ScanArgs {
     #[arg(long)]
     pub staged: bool,
 
-    /// Install a git pre-commit hook that runs `keyward scan --staged`, then exit.
+    /// Install a git pre-commit hook that runs `keyward scan --staged`, then exit. The hook
+    /// runs this keyward binary by its absolute path (falling back to `keyward` on PATH if
+    /// it moves). The pre-commit framework route (.pre-commit-hooks.yaml) is unaffected.
     #[arg(long)]
     pub install_hook: bool,
 
     /// With --install-hook: replace an existing pre-commit hook not installed by keyward.
     #[arg(long, requires = "install_hook")]
     pub force: bool,
+
+    /// The absolute path of the running binary, written into an installed hook (set by the
+    /// `keyward` binary; not a flag).
+    #[arg(skip)]
+    pub hook_program: Option<PathBuf>,
 
     /// Extra rules file (TOML, `[[rule]]` tables as in the built-in rules); a rule with an
     /// existing id replaces the built-in one. Repeatable.
@@ -125,6 +132,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub managed: bool,
 
+    /// With --managed: show the first characters of a matched stored value in the preview
+    /// (by default a managed finding shows no character of the value, only its length).
+    #[arg(long, requires = "managed")]
+    pub show_prefix: bool,
+
     /// Colour human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -160,8 +172,18 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     if args.install_hook {
-        let p = git::install_hook(&repo, args.force)?;
-        eprintln!("keyward scan: installed {}", p.display());
+        let p = git::install_hook(&repo, args.force, args.hook_program.as_deref())?;
+        match &args.hook_program {
+            Some(bin) => eprintln!(
+                "keyward scan: installed {} (runs {}, or keyward from PATH if that moves)",
+                p.display(),
+                bin.display()
+            ),
+            None => eprintln!(
+                "keyward scan: installed {} (runs keyward from PATH)",
+                p.display()
+            ),
+        }
         return Ok(0);
     }
     if args.managed && managed.is_none() {
@@ -179,7 +201,7 @@ fn run_inner(args: &ScanArgs, managed: Option<&dyn ManagedFingerprints>) -> Resu
         rules.extend(RuleSet::from_file(f)?);
     }
     rules.disable(&args.disable_rules);
-    let scanner = Scanner::new(rules)?;
+    let scanner = Scanner::new(rules)?.with_managed_prefix(args.show_prefix);
     let max = args.max_file_size.saturating_mul(1024 * 1024);
     let blob_opts = git::BlobOptions {
         max_size: max,

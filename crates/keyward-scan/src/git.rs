@@ -314,12 +314,43 @@ pub fn only_added(
         .collect()
 }
 
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The hook's text: the installing binary when known, else (or when it has gone) `PATH`.
+pub fn hook_script(program: Option<&Path>) -> String {
+    let mut body = format!(
+        "#!/bin/sh\n{HOOK_MARKER}\n# Blocks commits that add secrets. Bypass once with `git commit --no-verify`.\n"
+    );
+    if let Some(p) = program {
+        body.push_str(&format!(
+            "# Runs the keyward that installed this hook; if it has moved, the one on PATH.\n\
+             KEYWARD={}\n\
+             if [ -x \"$KEYWARD\" ]; then exec \"$KEYWARD\" scan --staged; fi\n",
+            sh_quote(&p.to_string_lossy())
+        ));
+    }
+    body.push_str(
+        "if command -v keyward >/dev/null 2>&1; then exec keyward scan --staged; fi\n\
+         echo \"keyward pre-commit hook: keyward not found (not at the installed path, not on PATH); reinstall with: keyward scan --install-hook\" >&2\n\
+         exit 1\n",
+    );
+    body
+}
+
 /// Marker written into hooks this tool installs.
 pub const HOOK_MARKER: &str = "# installed by keyward scan --install-hook";
 
 /// Install a `pre-commit` hook running `keyward scan --staged`. Refuses to overwrite a foreign
-/// hook unless `force`.
-pub fn install_hook(repo: &Path, force: bool) -> Result<std::path::PathBuf> {
+/// hook unless `force`. With `program` (the absolute path of the installing `keyward`), the hook
+/// runs that binary, falling back to `keyward` on `PATH` when it has moved: git runs hooks with
+/// the committer's `PATH`, which often lacks `~/.cargo/bin` (IDEs, GUI clients).
+pub fn install_hook(
+    repo: &Path,
+    force: bool,
+    program: Option<&Path>,
+) -> Result<std::path::PathBuf> {
     let hooks = run_git(repo, &["rev-parse", "--git-path", "hooks"])?;
     let hooks = String::from_utf8_lossy(&hooks).trim().to_string();
     let dir = if Path::new(&hooks).is_absolute() {
@@ -337,9 +368,7 @@ pub fn install_hook(repo: &Path, force: bool) -> Result<std::path::PathBuf> {
             )));
         }
     }
-    let body = format!(
-        "#!/bin/sh\n{HOOK_MARKER}\n# Blocks commits that add secrets. Bypass once with `git commit --no-verify`.\nexec keyward scan --staged\n"
-    );
+    let body = hook_script(program);
     std::fs::write(&path, body).map_err(|e| ScanError::io(&path, e))?;
     #[cfg(unix)]
     {

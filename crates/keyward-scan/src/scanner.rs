@@ -72,6 +72,8 @@ pub struct Scanner {
     rules: Vec<CompiledRule>,
     prefilters: Vec<Prefilter>,
     unkeyed: Vec<usize>,
+    /// Whether a store-aware finding's preview shows the value's first characters.
+    managed_prefix: bool,
 }
 
 /// A match before line/column resolution.
@@ -171,7 +173,15 @@ impl Scanner {
             rules: compiled,
             prefilters,
             unkeyed,
+            managed_prefix: false,
         })
+    }
+
+    /// Let store-aware (`managed-secret`) previews show the value's first characters, as
+    /// pattern findings do (`--show-prefix`); by default they show none.
+    pub fn with_managed_prefix(mut self, show: bool) -> Self {
+        self.managed_prefix = show;
+        self
     }
 
     /// Scanner over the built-in rules.
@@ -368,7 +378,11 @@ impl Scanner {
                     line,
                     column,
                     end_line: line,
-                    preview: redact(&data[h.start..h.end]),
+                    preview: if self.managed_prefix {
+                        redact(&data[h.start..h.end])
+                    } else {
+                        mask(&data[h.start..h.end])
+                    },
                     fingerprint: fingerprint(managed::RULE_ID, path, &data[h.start..h.end]),
                     score: 1.0,
                     entropy: round3(crate::entropy::shannon(&data[h.start..h.end])),
@@ -549,6 +563,13 @@ pub fn redact(secret: &[u8]) -> String {
     };
     let head = String::from_utf8_lossy(&secret[..keep]);
     format!("{head}{}({n} chars)", "*".repeat((n - keep).min(8)))
+}
+
+/// Preview that shows no character of the value, only its length. Store-aware findings use
+/// it by default: their value is known to be a live secret, and there is no vendor prefix to
+/// recognise it by.
+pub fn mask(secret: &[u8]) -> String {
+    format!("********({} chars)", secret.len())
 }
 
 /// Stable fingerprint of a secret at a path, for baselines (hex, 128 bits).

@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "keyward",
     version,
     about = "A secrets manager in one binary: encrypted store, AWS-compatible API, audit log, leak scanner",
-    long_about = "keyward stores secrets encrypted at rest, versions them, and serves them over a native JSON API and the AWS Secrets Manager / SSM Parameter Store APIs (SigV4), with IAM-style policies and a tamper-evident audit log.\n\nStart a local server:   keyward dev\nStore a secret:         keyward put /myapp/prod/database_url 'postgres://...'\nRead it back:           keyward get /myapp/prod/database_url\n\nThe CLI finds the server in KEYWARD_ADDR and its credentials in KEYWARD_ACCESS_KEY_ID / KEYWARD_SECRET_ACCESS_KEY."
+    long_about = "keyward stores secrets encrypted at rest, versions them, and serves them over a native JSON API and the AWS Secrets Manager / SSM Parameter Store APIs (SigV4), with IAM-style policies and a tamper-evident audit log.\n\nStart a local server:   keyward dev\nStore a secret:         keyward put /myapp/prod/database_url --stdin   (value on standard input: not in `ps` or shell history)\nRead it back:           keyward get /myapp/prod/database_url\n\nThe CLI finds the server in KEYWARD_ADDR and its credentials in KEYWARD_ACCESS_KEY_ID / KEYWARD_SECRET_ACCESS_KEY."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -18,6 +18,8 @@ pub fn hint_for(e: &anyhow::Error) -> Option<&'static str> {
         ClientError::AccessDenied { .. } => Some(
             "attach a policy that allows this action: `keyward policy put` + `keyward principal attach`",
         ),
+        // The server's own message may already point at `keyward ls`.
+        ClientError::SecretNotFound { message, .. } if message.contains("keyward ls") => None,
         ClientError::SecretNotFound { .. } => Some("list what exists with `keyward ls PREFIX`"),
         ClientError::Config(_) => Some("run `keyward dev` and paste the exports it prints"),
         _ => None,

@@ -114,8 +114,11 @@ pub(super) async fn fingerprints(
             let bytes = value.bytes.expose();
             let mut add = |v: &[u8], field: Option<&str>| {
                 if v.len() >= MIN_VALUE_LEN {
+                    // The length lets the scanner skip spans of other lengths; the
+                    // caller may read the value itself (both actions are required).
                     out.push(json!({
                         "fingerprint": hex::encode(keyed_fingerprint(&key, v)),
+                        "length": v.len(),
                         "name": match field { Some(f) => format!("{}#{f}", secret.name), None => secret.name.clone() },
                     }));
                 }

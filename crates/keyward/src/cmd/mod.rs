@@ -60,6 +60,14 @@ fn client() -> Result<keyward_client::Client> {
 /// `keyward scan`; with `--managed`, first fetches per-scan fingerprints of the
 /// stored values (never the values) from the server.
 fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
+    let mut with_exe;
+    let args = if args.install_hook {
+        with_exe = args.clone();
+        with_exe.hook_program = std::env::current_exe().ok();
+        &with_exe
+    } else {
+        args
+    };
     if !args.managed {
         return Ok(keyward_scan::cli::run(args, None));
     }
@@ -74,10 +82,21 @@ fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
     let key = hex::decode(v["key"].as_str().unwrap_or_default())
         .map_err(|_| anyhow::anyhow!("the server sent a malformed scan key"))?;
     let mut by_mac = std::collections::HashMap::new();
+    // Every value's length, or none: a server that does not send them gets every span tried.
+    let mut lengths = Some(std::collections::HashSet::new());
     for f in v["fingerprints"].as_array().into_iter().flatten() {
         let (Some(fp), Some(name)) = (f["fingerprint"].as_str(), f["name"].as_str()) else {
             continue;
         };
+        match (
+            f["length"].as_u64().and_then(|n| usize::try_from(n).ok()),
+            &mut lengths,
+        ) {
+            (Some(n), Some(set)) => {
+                set.insert(n);
+            }
+            _ => lengths = None,
+        }
         let Ok(bytes) = hex::decode(fp) else { continue };
         if let Ok(arr) = <[u8; 32]>::try_from(bytes.as_slice()) {
             by_mac.insert(arr, name.to_string());
@@ -88,6 +107,9 @@ fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
             "note: {skipped} secret(s) were not fingerprinted: your policy does not allow keyward:GetSecretFingerprint on them"
         );
     }
-    let managed = keyward_scan::managed::InMemoryManaged::from_fingerprints(key, by_mac);
+    let mut managed = keyward_scan::managed::InMemoryManaged::from_fingerprints(key, by_mac);
+    if let Some(set) = lengths {
+        managed = managed.with_lengths(set);
+    }
     Ok(keyward_scan::cli::run(args, Some(&managed)))
 }

@@ -226,6 +226,14 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
 const DEV_CREDS: &str = "dev-credentials.json";
 
 pub fn dev(a: DevArgs) -> Result<i32> {
+    // Bind before creating the data directory or printing exports: on a busy port
+    // nothing is created and nothing pasteable is printed.
+    let probe = std::net::TcpListener::bind(a.listen).with_context(|| {
+        format!(
+            "cannot listen on {}: is another `keyward dev` running there? Stop it or pick another address with --listen",
+            a.listen
+        )
+    })?;
     let creds_path = a.data_dir.join(DEV_CREDS);
     if !db_path(&a.data_dir).exists() {
         let init_args = InitArgs {
@@ -267,6 +275,9 @@ pub fn dev(a: DevArgs) -> Result<i32> {
     println!("export AWS_ACCESS_KEY_ID={id}");
     println!("export AWS_SECRET_ACCESS_KEY='{secret}'");
     println!("export AWS_REGION=us-east-1");
+    // `serve` binds again at once (SO_REUSEADDR); a listener with no connection
+    // leaves nothing behind.
+    drop(probe);
     serve(ServeArgs {
         config: None,
         data_dir: Some(a.data_dir),

@@ -9,6 +9,12 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keyward");
 
+/// The binary under test: `KEYWARD_TEST_BIN` when set (to show a regression test
+/// fails against an older build), else the one cargo built.
+pub fn bin() -> String {
+    std::env::var("KEYWARD_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// Variables from the developer's shell that would change what keyward does.
 const SCRUB: &[&str] = &[
     "KEYWARD_ENV",
@@ -43,7 +49,7 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 
 /// A `keyward` command with nothing inherited from the developer's keyward setup.
 pub fn bare() -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(bin());
     for k in SCRUB {
         c.env_remove(k);
     }

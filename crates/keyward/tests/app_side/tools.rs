@@ -301,3 +301,94 @@ fn doctor_finds_a_tracked_env_file_and_a_hardcoded_secret_key() {
     let out = s.kw(&clean).args(["doctor", "--no-git"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn dev_on_a_busy_port_creates_and_prints_nothing_and_fails() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cwd = tempfile::tempdir().unwrap();
+    let out = bare()
+        .current_dir(cwd.path())
+        .args(["dev", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "exit {:?}: {err}", out.status);
+    assert!(
+        text(&out.stdout).is_empty(),
+        "exports printed: {}",
+        text(&out.stdout)
+    );
+    assert!(
+        !cwd.path().join(".keyward").exists(),
+        ".keyward created: {err}"
+    );
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("--listen"),
+        "{err}"
+    );
+}
+
+#[test]
+fn installed_hook_runs_this_binary_when_keyward_is_not_on_path() {
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(repo.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stderr))
+    };
+    assert_eq!(git(&["init", "-q"]).0, Some(0));
+    let out = bare()
+        .args(["scan", "--install-hook"])
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hook = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
+    assert!(
+        hook.contains(&bin()),
+        "absolute path not in the hook:\n{hook}"
+    );
+    assert!(text(&out.stderr).contains(&bin()), "{}", text(&out.stderr));
+    // A clean commit passes, with no keyward on PATH.
+    std::fs::write(repo.path().join("a.txt"), "hello\n").unwrap();
+    git(&["add", "a.txt"]);
+    let (code, err) = git(&["commit", "-qm", "clean"]);
+    assert_eq!(code, Some(0), "{err}");
+    // A commit adding a secret is blocked by the scan, not by `keyward: not found`.
+    std::fs::write(
+        repo.path().join("leak.py"),
+        "AWS_SECRET_ACCESS_KEY = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9qLp2vXk\"\nKEY_ID = \"AKIAZ7Q4M2X9LPR3VW6T\"\n",
+    )
+    .unwrap();
+    git(&["add", "leak.py"]);
+    let (code, err) = git(&["commit", "-qm", "leak"]);
+    assert_ne!(code, Some(0), "the leak was committed: {err}");
+    assert!(!err.contains("not found"), "{err}");
+    assert!(err.contains("leak.py"), "{err}");
+}
+
+#[test]
+fn get_of_a_missing_secret_hints_once_and_help_shows_put_with_stdin() {
+    let s = Server::start();
+    let out = s
+        .kw(s.tmp.path())
+        .args(["get", "/nope/missing"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("keyward ls").count(), 1, "{err}");
+    let help = text(&bare().arg("--help").output().unwrap().stdout);
+    assert!(
+        help.contains("keyward put /myapp/prod/database_url --stdin"),
+        "{help}"
+    );
+    assert!(!help.contains("'postgres://...'"), "{help}");
+}

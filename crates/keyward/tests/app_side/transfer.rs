@@ -200,3 +200,63 @@ fn import_export_round_trips_every_format() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn import_refuses_names_that_would_not_come_back_as_written() {
+    let s = Server::start();
+    let f = s.dir("names.env");
+    std::fs::write(
+        &f,
+        "GOOD_NAME=g-1\nlower_name=l-1\nMixedCase=m-1\nmy-dashed-name=d-1\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        s.kw(s.tmp.path())
+            .arg("import")
+            .arg(&f)
+            .args(["--path", "/names/dev/"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Refused, every such name listed, nothing stored (not even GOOD_NAME).
+    let out = run(&[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    for needle in [
+        "lower_name -> /names/dev/lower_name -> LOWER_NAME",
+        "MixedCase -> /names/dev/mixedcase -> MIXEDCASE",
+        "my-dashed-name -> /names/dev/my-dashed-name -> MY_DASHED_NAME",
+        "--rename",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(!err.contains("GOOD_NAME ->"), "{err}");
+    let ls = s.kw(s.tmp.path()).args(["ls", "/names/"]).output().unwrap();
+    assert!(
+        !text(&ls.stdout).contains("good_name"),
+        "{}",
+        text(&ls.stdout)
+    );
+    // --rename stores them as shown (the `-` is kept in the store name).
+    let out = run(&["--rename"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(s.get("/names/dev/my-dashed-name"), "d-1");
+    assert_eq!(s.get("/names/dev/lower_name"), "l-1");
+    // A name the store cannot hold is refused by name, from JSON too.
+    let j = s.dir("bad.json");
+    std::fs::write(&j, r#"{"OK_NAME": "x", "has space": "y"}"#).unwrap();
+    let out = s
+        .kw(s.tmp.path())
+        .arg("import")
+        .arg(&j)
+        .args(["--path", "/names/json/"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(
+        err.contains("\"has space\"") && err.contains("' '"),
+        "{err}"
+    );
+}

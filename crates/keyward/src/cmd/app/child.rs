@@ -1,10 +1,17 @@
 //! Running the command: spawning it with the resolved environment, forwarding
 //! signals, piping its output through the redactor, and reporting its exit.
+//!
+//! Outside an interactive terminal (and always under `--watch`) the command gets
+//! its own process group: a wrapper (`sh -c`, npm, a start script) forks the real
+//! server, and only signalling the whole group reaches it. Stopping a command means
+//! stopping its group, so no old server keeps its port after a restart or after
+//! keyward exits.
 
 use keyward_config::SecretString;
 use keyward_config::redact::Redactor;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
@@ -76,9 +83,83 @@ pub fn send_signal(pid: u32, sig: i32) {
     let _ = kill_process(pid, sig);
 }
 
-pub fn kill(pid: u32) {
-    send_signal(pid, rustix::process::Signal::KILL.as_raw());
+/// Sends `sig` to every process of the group `pgid` (errors ignored, as above).
+pub fn signal_group(pgid: u32, sig: i32) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    let (Some(pgid), Some(sig)) = (
+        i32::try_from(pgid).ok().and_then(Pid::from_raw),
+        Signal::from_named_raw(sig),
+    ) else {
+        return;
+    };
+    let _ = kill_process_group(pgid, sig);
 }
+
+/// Whether a live process is left in the group `pgid`. Zombies do not count: they
+/// hold no port or file, and their reaping is up to whoever adopted them (an init
+/// that reaps lazily would otherwise hold a restart back).
+pub fn group_alive(pgid: u32) -> bool {
+    use rustix::process::{Pid, test_kill_process_group};
+    let exists = i32::try_from(pgid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .is_some_and(|p| test_kill_process_group(p).is_ok());
+    exists && live_members(pgid).is_none_or(|n| n > 0)
+}
+
+/// The number of non-zombie processes in group `pgid`, from /proc (None where
+/// there is no /proc: then the group counts as alive while it exists).
+fn live_members(pgid: u32) -> Option<usize> {
+    let dir = std::fs::read_dir("/proc").ok()?;
+    let mut n = 0;
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue; // exited meanwhile
+        };
+        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut f = rest.split_ascii_whitespace();
+        let (state, _ppid, pgrp) = (f.next(), f.next(), f.next());
+        if pgrp.and_then(|g| g.parse::<u32>().ok()) == Some(pgid) && state != Some("Z") {
+            n += 1;
+        }
+    }
+    Some(n)
+}
+
+/// Stops the group `pgid`: SIGTERM to all of it, SIGKILL to what is left after
+/// `grace`, then waits (bounded) until the group is gone. Returns whether it had to
+/// kill. The caller's wait thread reaps the leader; orphaned members are reaped by
+/// init, so an empty group means every port they held is released.
+pub fn stop_group(pgid: u32, grace: Duration) -> bool {
+    const POLL: Duration = Duration::from_millis(20);
+    if !group_alive(pgid) {
+        return false;
+    }
+    signal_group(pgid, SIGTERM);
+    let deadline = std::time::Instant::now() + grace;
+    while group_alive(pgid) {
+        if std::time::Instant::now() >= deadline {
+            signal_group(pgid, SIGKILL);
+            // SIGKILL cannot be caught; this only waits for the reaping.
+            let limit = std::time::Instant::now() + Duration::from_secs(5);
+            while group_alive(pgid) && std::time::Instant::now() < limit {
+                std::thread::sleep(POLL);
+            }
+            return true;
+        }
+        std::thread::sleep(POLL);
+    }
+    false
+}
+
+pub const SIGKILL: i32 = rustix::process::Signal::KILL.as_raw();
 
 pub const SIGTERM: i32 = rustix::process::Signal::TERM.as_raw();
 
@@ -144,11 +225,22 @@ async fn futures_select(streams: &mut [(i32, tokio::signal::unix::Signal)]) -> i
 #[derive(Debug)]
 pub struct Running {
     pub pid: u32,
+    /// The command's own process group (its pid), when it has one.
+    pub pgid: Option<u32>,
     pub generation: u64,
     pumps: Vec<(JoinHandle<()>, Receiver<()>)>,
 }
 
 impl Running {
+    /// Delivers `sig` the way a terminal would: to the whole group when the
+    /// command has its own, else to the command.
+    pub fn signal_all(&self, sig: i32) {
+        match self.pgid {
+            Some(g) => signal_group(g, sig),
+            None => send_signal(self.pid, sig),
+        }
+    }
+
     /// Waits (at most `limit`) for the redaction pumps to flush the last output.
     pub fn finish_output(self, limit: Duration) {
         let deadline = std::time::Instant::now() + limit;
@@ -161,17 +253,31 @@ impl Running {
     }
 }
 
+/// Which process group the command runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupMode {
+    /// keyward's own (the terminal's foreground group: Ctrl-C and reading the
+    /// terminal work as without keyward).
+    Shared,
+    /// A new group led by the command.
+    Own,
+    /// A new group, with standard input from /dev/null (keyward holds the terminal).
+    OwnNoTerminal,
+}
+
 /// Why the command could not start, with the shell's exit code for it.
 pub struct SpawnError {
     pub code: i32,
     pub message: String,
 }
 
-/// Starts `argv` with `env` added to keyward's own environment.
+/// Starts `argv` with `env` added to keyward's own environment; with
+/// `own_group`, as the leader of a new process group.
 pub fn spawn(
     argv: &[String],
     env: &BTreeMap<String, SecretString>,
     redact: Option<&[SecretString]>,
+    own_group: GroupMode,
     generation: u64,
     tx: Sender<Event>,
 ) -> Result<Running, SpawnError> {
@@ -188,6 +294,17 @@ pub fn spawn(
     }
     if redact.is_some() {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    match own_group {
+        GroupMode::Shared => {}
+        GroupMode::Own => {
+            cmd.process_group(0);
+        }
+        // A background group reading the terminal would be stopped (SIGTTIN):
+        // give it end-of-file instead.
+        GroupMode::OwnNoTerminal => {
+            cmd.process_group(0).stdin(Stdio::null());
+        }
     }
     let mut child = cmd.spawn().map_err(|e| SpawnError {
         code: if e.kind() == std::io::ErrorKind::NotFound {
@@ -220,6 +337,7 @@ pub fn spawn(
         })?;
     Ok(Running {
         pid,
+        pgid: (own_group != GroupMode::Shared).then_some(pid),
         generation,
         pumps,
     })

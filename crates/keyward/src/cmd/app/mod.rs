@@ -89,8 +89,8 @@ pub struct RunArgs {
         requires = "watch"
     )]
     pub jitter: String,
-    /// With --watch: how long a restarted command gets to exit after SIGTERM before
-    /// it is killed.
+    /// With --watch: how long a restarted command and every process it started
+    /// (its process group) get to exit after SIGTERM before the group is killed.
     #[arg(
         long,
         value_name = "DURATION",
@@ -126,6 +126,15 @@ value) and keyward exits 78 (EX_CONFIG) without starting the command. Otherwise 
 command's exit code is passed through (128+N when it dies of signal N), and SIGINT,
 SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to it (in a terminal,
 Ctrl-C and Ctrl-\\ already reach the command directly and are not sent twice).
+
+Process groups: outside a terminal, and always with --watch, the command runs in its
+own process group and signals go to the whole group, so the server a wrapper (sh -c,
+npm, a start script) started is stopped too: a restart waits until every process of
+the old group is gone (SIGKILL after --grace), and whatever the command leaves
+behind when it exits is stopped before keyward exits. With --watch in a terminal the
+command reads /dev/null instead of the terminal. A process that starts its own
+session (setsid, daemons) leaves the group on purpose and is not followed; nothing
+can be done for the group if keyward itself is killed with SIGKILL.
 
 Fleets: with --watch every instance sees a rotation at the same moment; give
 --jitter (e.g. 30s) so restarts are spread out and the service stays up.
@@ -227,7 +236,9 @@ pub struct GenArgs {
 #[command(after_long_help = "\
 Mapping: each KEY becomes PREFIX + key lower-cased (DATABASE_URL -> /myapp/dev/database_url);
 `keyward export` and `keyward run --path` upper-case the last segment again, so
-UPPER_SNAKE_CASE names round-trip exactly. Other names are reported before import.")]
+UPPER_SNAKE_CASE names round-trip exactly. Any other name (lower or mixed case, `-`, `.`)
+would come back renamed: import lists them all and stores nothing (exit 65) unless --rename
+is given. Names with characters a secret name cannot hold are refused the same way.")]
 pub struct ImportArgs {
     /// The file to import: a .env file, a JSON object of strings (*.json) or a
     /// directory of one-file-per-secret (Docker secrets).
@@ -238,6 +249,10 @@ pub struct ImportArgs {
     /// Show what would be stored (names only) without storing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import names that are not UPPER_SNAKE_CASE too, knowing they come back
+    /// upper-cased with `_` for other characters (lower_name -> LOWER_NAME).
+    #[arg(long)]
+    pub rename: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

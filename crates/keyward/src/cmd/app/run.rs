@@ -198,12 +198,54 @@ pub fn run(a: RunArgs) -> Result<i32> {
     supervise(&ctx, inj, rx, tx, jitter, grace, reload_signal)
 }
 
-fn start(ctx: &Ctx, inj: &Injection, generation: u64, tx: &Sender<Event>) -> Result<Running, i32> {
+fn start(
+    ctx: &Ctx,
+    inj: &Injection,
+    group: child::GroupMode,
+    generation: u64,
+    tx: &Sender<Event>,
+) -> Result<Running, i32> {
     let redact = ctx.a.redact.then_some(inj.redact.as_slice());
-    child::spawn(&ctx.a.command, &inj.values, redact, generation, tx.clone()).map_err(|e| {
+    child::spawn(
+        &ctx.a.command,
+        &inj.values,
+        redact,
+        group,
+        generation,
+        tx.clone(),
+    )
+    .map_err(|e| {
         eprintln!("keyward: {}", e.message);
         e.code
     })
+}
+
+/// Stops the running command and everything it started, within `grace`.
+fn stop(cur: &Running, grace: Duration) {
+    let killed = match cur.pgid {
+        Some(g) => child::stop_group(g, grace),
+        // Only an interactive run without --watch shares keyward's group, and it is
+        // never restarted; stopping the command alone is all that can be done.
+        None => {
+            child::send_signal(cur.pid, child::SIGTERM);
+            false
+        }
+    };
+    if killed {
+        eprintln!("keyward: the command did not exit within --grace; killed its process group");
+    }
+}
+
+/// Which process group the command gets. In a terminal without --watch it shares
+/// keyward's foreground group, so Ctrl-C and reading the terminal behave as
+/// without keyward; everywhere else it gets its own, so keyward can stop all of it.
+fn group_mode(watch: bool, interactive: bool) -> child::GroupMode {
+    use child::GroupMode::*;
+    match (watch, interactive) {
+        (false, true) => Shared,
+        (true, true) => OwnNoTerminal,
+        (_, false) => Own,
+    }
 }
 
 fn supervise(
@@ -217,16 +259,16 @@ fn supervise(
 ) -> Result<i32> {
     let watch_set = ctx.watch_set();
     let interactive = child::terminal_delivers_to_child();
-    let mut cur = match start(ctx, &inj, 0, &tx) {
+    let group = group_mode(ctx.a.watch, interactive);
+    // The terminal delivers Ctrl-C itself only to the foreground group.
+    let terminal_delivers = interactive && group == child::GroupMode::Shared;
+    let mut cur = match start(ctx, &inj, group, 0, &tx) {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
-    let mut pending: Option<Injection> = None;
     let mut resolve_at: Option<Instant> = None;
-    let mut kill_at: Option<Instant> = None;
     loop {
-        let deadline = [resolve_at, kill_at].into_iter().flatten().min();
-        let ev = match deadline {
+        let ev = match resolve_at {
             Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
                 Ok(ev) => Some(ev),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -237,53 +279,48 @@ fn supervise(
         let now = Instant::now();
         match ev {
             None => {
-                if kill_at.is_some_and(|t| t <= now) {
-                    eprintln!("keyward: the command did not exit within --grace; killing it");
-                    child::kill(cur.pid);
-                    kill_at = None;
-                }
-                if resolve_at.is_some_and(|t| t <= now) {
-                    resolve_at = None;
-                    let Ok(new) = ctx.resolve() else {
-                        eprintln!(
-                            "keyward: --watch: keeping the running command with its current values"
-                        );
-                        continue;
+                resolve_at = None;
+                let Ok(new) = ctx.resolve() else {
+                    eprintln!(
+                        "keyward: --watch: keeping the running command with its current values"
+                    );
+                    continue;
+                };
+                if new == inj {
+                    eprintln!("keyward: --watch: values unchanged; nothing to do");
+                } else if let Some(sig) = reload_signal {
+                    child::send_signal(cur.pid, sig);
+                    eprintln!("keyward: --watch: sent signal {sig} to the command");
+                    inj = new;
+                } else {
+                    // The old group must be gone (ports released) before the new
+                    // command starts; its exit event is then stale and ignored.
+                    stop(&cur, grace);
+                    let generation = cur.generation + 1;
+                    cur.finish_output(Duration::from_millis(500));
+                    inj = new;
+                    cur = match start(ctx, &inj, group, generation, &tx) {
+                        Ok(r) => r,
+                        Err(code) => return Ok(code),
                     };
-                    if new == inj && pending.is_none() {
-                        eprintln!("keyward: --watch: values unchanged; nothing to do");
-                    } else if let Some(sig) = reload_signal {
-                        child::send_signal(cur.pid, sig);
-                        eprintln!("keyward: --watch: sent signal {sig} to the command");
-                        inj = new;
-                    } else {
-                        if pending.is_none() {
-                            child::send_signal(cur.pid, child::SIGTERM);
-                            kill_at = Some(Instant::now() + grace);
-                        }
-                        pending = Some(new);
-                    }
+                    eprintln!("keyward: --watch: restarted the command with the new values");
                 }
             }
             Some(Event::Signal(n)) => {
-                if child::should_forward(n, interactive) {
-                    child::send_signal(cur.pid, n);
+                if child::should_forward(n, terminal_delivers) {
+                    cur.signal_all(n);
                 }
             }
             Some(Event::Exited { generation, status }) if generation == cur.generation => {
-                let Some(new) = pending.take() else {
-                    cur.finish_output(Duration::from_secs(2));
-                    return Ok(child::exit_code(status));
-                };
-                kill_at = None;
-                let old = cur;
-                old.finish_output(Duration::from_millis(500));
-                inj = new;
-                cur = match start(ctx, &inj, generation + 1, &tx) {
-                    Ok(r) => r,
-                    Err(code) => return Ok(code),
-                };
-                eprintln!("keyward: --watch: restarted the command with the new values");
+                // Nothing the command started may outlive keyward.
+                if let Some(g) = cur.pgid.filter(|g| child::group_alive(*g)) {
+                    eprintln!(
+                        "keyward: the command exited but left processes behind; stopping them"
+                    );
+                    child::stop_group(g, grace);
+                }
+                cur.finish_output(Duration::from_secs(2));
+                return Ok(child::exit_code(status));
             }
             Some(Event::Exited { .. }) => {}
             Some(Event::Changed(name)) => {

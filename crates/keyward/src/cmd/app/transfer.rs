@@ -3,8 +3,9 @@
 //! Mapping: `KEY` is stored as `PREFIX` + `key` (lower-cased), and exported back
 //! as the last path segment upper-cased with other characters than letters and
 //! digits turned into `_` (the same rule `keyward run --path` uses). So
-//! UPPER_SNAKE_CASE names round-trip exactly; import reports any other name with
-//! the name it will come back as.
+//! UPPER_SNAKE_CASE names round-trip exactly; import refuses any other name
+//! (listing them all, storing nothing) unless `--rename` accepts the names they
+//! will come back as.
 
 use super::resolve::{StoreClient, env_name};
 use super::{ExportArgs, ExportFormat, ImportArgs};
@@ -81,17 +82,68 @@ fn read_source(file: &Path) -> Result<BTreeMap<String, SecretString>> {
     Ok(doc.to_map())
 }
 
+/// EX_DATAERR from sysexits.h: the input names something keyward will not store.
+const EX_DATAERR: i32 = 65;
+
+/// Characters a store name may hold (the Secrets Manager rule the server enforces).
+fn store_name_ok(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(*c)))
+}
+
 pub fn import(a: ImportArgs) -> Result<i32> {
     let prefix = normalise_prefix(&a.path)?;
     let values = read_source(&a.file)?;
     let mut plan = Vec::new();
+    // Names the store cannot hold, and names that would come back renamed: both
+    // are listed in full before anything is stored.
+    let mut unstorable = Vec::new();
+    let mut renamed = Vec::new();
     for (key, value) in &values {
         let name = format!("{prefix}{}", key.to_ascii_lowercase());
-        let back = env_name(&name);
-        if back != key.to_ascii_uppercase() {
-            eprintln!("note: {key} will be stored as {name} and export back as {back}");
+        if let Some(c) = store_name_ok(key).or_else(|| key.is_empty().then_some(' ')) {
+            unstorable.push(format!("  {key:?}: {c:?} cannot be part of a secret name (letters, digits and _ + = . @ - only)"));
+            continue;
+        }
+        // A secrets directory names files as stored (lower case); .env and JSON
+        // keys are variable names, compared with what export gives back.
+        let back = if a.file.is_dir() {
+            name[prefix.len()..].to_owned()
+        } else {
+            env_name(&name)
+        };
+        if back != *key {
+            renamed.push((key.clone(), name.clone(), back));
         }
         plan.push((key, name, value));
+    }
+    let shown = a.file.display();
+    if !unstorable.is_empty() {
+        eprintln!(
+            "error: {shown}: {} name{} cannot be stored; nothing was imported:\n{}",
+            unstorable.len(),
+            if unstorable.len() == 1 { "" } else { "s" },
+            unstorable.join("\n")
+        );
+        eprintln!("hint: rename them in {shown} (UPPER_SNAKE_CASE round-trips exactly)");
+        return Ok(EX_DATAERR);
+    }
+    if !renamed.is_empty() && !a.rename {
+        eprintln!(
+            "error: {shown}: {} name{} would not come back as written (exported and injected names are the secret's last segment upper-cased, other characters than letters and digits as `_`); nothing was imported:",
+            renamed.len(),
+            if renamed.len() == 1 { "" } else { "s" }
+        );
+        for (key, name, back) in &renamed {
+            eprintln!("  {key} -> {name} -> {back}");
+        }
+        eprintln!(
+            "hint: rename them in {shown} to UPPER_SNAKE_CASE, or pass --rename to store them as shown"
+        );
+        return Ok(EX_DATAERR);
+    }
+    for (key, name, back) in &renamed {
+        eprintln!("note: {key} will be stored as {name} and export back as {back}");
     }
     let client = if a.dry_run {
         None
