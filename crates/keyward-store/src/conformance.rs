@@ -563,6 +563,33 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
         .await?;
     ensure_eq!(u2.last_accessed_at, Some(t));
     ensure_eq!(u2.updated_at, u.updated_at);
+
+    // Recorded reads only move the access date forward, never touch updated_at,
+    // and skip secrets that no longer exist.
+    let later = t + time::Duration::days(1);
+    s.record_access(vec![(c.id, later), (Uuid::new_v4(), later)])
+        .await?;
+    let a = s
+        .get_secret_by_id(c.id)
+        .await?
+        .ok_or_else(|| CheckFailure("secret vanished".into()))?;
+    ensure_eq!(a.last_accessed_at, Some(later));
+    ensure_eq!(a.updated_at, u.updated_at);
+    s.record_access(vec![(c.id, t)]).await?;
+    let a = s
+        .get_secret_by_id(c.id)
+        .await?
+        .ok_or_else(|| CheckFailure("secret vanished".into()))?;
+    ensure_eq!(a.last_accessed_at, Some(later));
+    s.update_secret(
+        c.id,
+        SecretPatch {
+            last_accessed_at: Some(t),
+            ..Default::default()
+        },
+        audited(),
+    )
+    .await?;
     let u3 = s
         .update_secret(
             c.id,
