@@ -6,6 +6,7 @@
 //! It must not touch storage except through `keyward_store::Store`, and must never
 //! put a secret value in a log line, an error or an audit record.
 
+mod access;
 pub mod audit_feed;
 pub mod audit_writer;
 mod auth;
@@ -61,6 +62,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     lifecycle::spawn_purger(state.clone());
+    state.access.spawn_writer(state.store.clone());
     lifecycle::spawn_auth_failure_summaries(state.clone());
     let mut subscribers: Vec<Arc<dyn audit_feed::AuditSubscriber>> = Vec::new();
     if let Some(m) = &state.cfg.audit_mirror {

@@ -174,6 +174,12 @@ pub struct ServeTuning {
     /// record (with a count) per source address or access key id.
     #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_secs)]
     pub auth_failure_window: std::time::Duration,
+    /// Record the day each secret was last read, reported by DescribeSecret and
+    /// ListSecrets as LastAccessedDate (as AWS does: one write per secret per day,
+    /// in the background). `false` leaves the field out.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL",
+          env = "KEYWARD_RECORD_LAST_ACCESSED")]
+    pub record_last_accessed: bool,
 }
 
 /// Seconds as a (possibly fractional) number: `20`, `0.5`.

@@ -224,6 +224,7 @@ fn server_config(t: &ServeTuning) -> ServerConfig {
             burst: t.auth_failure_burst,
             window: t.auth_failure_window,
         },
+        record_last_accessed: t.record_last_accessed,
         ..ServerConfig::default()
     }
 }

@@ -386,6 +386,9 @@ pub(super) fn describe_json(secret: &Secret, versions: &[Version], versions_key:
     }
     o.insert("LastChangedDate".into(), super::epoch(secret.updated_at));
     o.insert("CreatedDate".into(), super::epoch(secret.created_at));
+    if let Some(at) = secret.last_accessed_at {
+        o.insert("LastAccessedDate".into(), super::epoch(at));
+    }
     if let Some(at) = secret.deleted_at {
         o.insert("DeletedDate".into(), super::epoch(at));
     }
