@@ -216,7 +216,7 @@ fn check_values(key: &str, values: &[String]) -> Result<(), ApiError> {
                 if lower.starts_with("/aws") || lower.starts_with("/ssm") {
                     return Err(err(
                         "ValidationException",
-                        "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).".into(),
+                        "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.".into(),
                     ));
                 }
                 normalize_path(v)?;

@@ -80,25 +80,20 @@ fn merge(req: &PutInput<'_>, prev: Option<&ParamMeta>) -> Result<ParamMeta, ApiE
         }
     };
     let pick = |new: Option<&str>, old: Option<&String>| new.map(str::to_string).or(old.cloned());
+    if let Some(k) = req.key_id {
+        rules::check_key_id(k, ptype == "SecureString")?;
+    }
+    // A SecureString keeps the key it was sealed under until the caller names
+    // another (alias/aws/ssm by default); other types keep a given KeyId as an
+    // attribute, like AWS, though nothing is encrypted with it.
     let key_id = if ptype == "SecureString" {
-        if let Some(k) = req.key_id {
-            if !rules::key_id_is_valid(k) {
-                return Err(err(
-                    "InvalidKeyId",
-                    format!(
-                        "Invalid KeyId {k:?}: use a KMS key id, key ARN, alias name (alias/...) or alias ARN"
-                    ),
-                ));
-            }
-        }
         let old = prev.filter(|p| p.ptype == "SecureString");
         Some(
             pick(req.key_id, old.and_then(|p| p.key_id.as_ref()))
                 .unwrap_or_else(|| DEFAULT_KEY_ID.to_string()),
         )
     } else {
-        // Not used to encrypt anything, but kept as given, like the other attributes.
-        req.key_id.map(str::to_string)
+        pick(req.key_id, prev.and_then(|p| p.key_id.as_ref()))
     };
     let policies = pick(req.policies, prev.and_then(|p| p.policies.as_ref()));
     let has_policies = policies
