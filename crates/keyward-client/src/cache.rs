@@ -31,12 +31,11 @@ impl CachedClient {
 
     /// The current value of `name`, from the cache while it is fresh.
     pub fn get(&self, name: &str) -> Result<SecretValue, ClientError> {
-        if let Ok(entries) = self.entries.lock() {
-            if let Some((at, v)) = entries.get(name) {
-                if at.elapsed() < self.ttl {
-                    return Ok(v.clone());
-                }
-            }
+        if let Ok(entries) = self.entries.lock()
+            && let Some((at, v)) = entries.get(name)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(v.clone());
         }
         let v = self.client.get_secret(name, None, None)?;
         if let Ok(mut entries) = self.entries.lock() {

@@ -329,13 +329,14 @@ pub fn install_hook(repo: &Path, force: bool) -> Result<std::path::PathBuf> {
     };
     std::fs::create_dir_all(&dir).map_err(|e| ScanError::io(&dir, e))?;
     let path = dir.join("pre-commit");
-    if let Ok(old) = std::fs::read_to_string(&path) {
-        if !old.contains(HOOK_MARKER) && !force {
-            return Err(ScanError::Usage(format!(
-                "{} exists and was not installed by keyward; use --force to replace it",
-                path.display()
-            )));
-        }
+    if let Ok(old) = std::fs::read_to_string(&path)
+        && !old.contains(HOOK_MARKER)
+        && !force
+    {
+        return Err(ScanError::Usage(format!(
+            "{} exists and was not installed by keyward; use --force to replace it",
+            path.display()
+        )));
     }
     let body = format!(
         "#!/bin/sh\n{HOOK_MARKER}\n# Blocks commits that add secrets. Bypass once with `git commit --no-verify`.\nexec keyward scan --staged\n"

@@ -171,7 +171,7 @@ pub fn event(n: usize) -> AuditEvent {
     AuditEvent {
         time: OffsetDateTime::now_utc(),
         request_id: format!("req-{n}"),
-        principal: Some(if n % 2 == 0 {
+        principal: Some(if n.is_multiple_of(2) {
             "alice".into()
         } else {
             "bob".into()
@@ -182,7 +182,7 @@ pub fn event(n: usize) -> AuditEvent {
         action: "secretsmanager:GetSecretValue".into(),
         resource: Some(format!("arn:secret:{}", n % 3)),
         version_id: None,
-        outcome: if n % 5 == 0 {
+        outcome: if n.is_multiple_of(5) {
             Outcome::Denied
         } else {
             Outcome::Success

@@ -40,10 +40,10 @@ pub async fn dispatch(
         "TagResource",
         "UntagResource",
     ];
-    if CHANGES.contains(&op) {
-        if let Some(arn) = audit.event.resource.clone() {
-            replication::propagate(ctx.st, &arn).await;
-        }
+    if CHANGES.contains(&op)
+        && let Some(arn) = audit.event.resource.clone()
+    {
+        replication::propagate(ctx.st, &arn).await;
     }
     Ok(out)
 }

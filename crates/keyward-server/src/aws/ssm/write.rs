@@ -248,19 +248,18 @@ pub async fn put_parameter(
                 None => version_meta(&secret, &current_version(ctx, &secret).await?),
             };
             let meta = merge(&req, Some(&prev))?;
-            if versions.len() >= MAX_VERSIONS {
-                if let Some(oldest) = versions.first() {
-                    if !rules::user_labels(&oldest.stages).is_empty() {
-                        return Err(err(
-                            "ParameterMaxVersionLimitExceeded",
-                            format!(
-                                "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
-                                req.name,
-                                version_number(oldest)
-                            ),
-                        ));
-                    }
-                }
+            if versions.len() >= MAX_VERSIONS
+                && let Some(oldest) = versions.first()
+                && !rules::user_labels(&oldest.stages).is_empty()
+            {
+                return Err(err(
+                    "ParameterMaxVersionLimitExceeded",
+                    format!(
+                        "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
+                        req.name,
+                        version_number(oldest)
+                    ),
+                ));
             }
             let next = versions.iter().map(version_number).max().unwrap_or(0) + 1;
             let mut nv = ctx.st.new_version(
