@@ -386,6 +386,26 @@ def test_path_filter_reserved_prefix(ssm, path):
     )
 
 
+@pytest.mark.parametrize(
+    "option,value,error,text",
+    [
+        ("Equals", "/a b", "ValidationException", NAME_RULES),
+        ("Equals", "/a//b", "ValidationException", NAME_RULES),
+        ("Equals", "a/b", "ValidationException", "Parameter name must be a fully qualified name."),
+        ("Equals", "/" + "/".join(["l"] * 16), "HierarchyLevelLimitExceededException", HIERARCHY),
+        ("BeginsWith", "/a#", "ValidationException", NAME_RULES),
+        ("Contains", "a b", "ValidationException", NAME_RULES),
+    ],
+)
+def test_name_filter_errors(ssm, option, value, error, text):
+    with pytest.raises(ClientError) as e:
+        ssm.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Option": option, "Values": [value]}]
+        )
+    assert code(e) == error
+    assert message(e) == text
+
+
 def test_name_filter_accepts_names_with_and_without_slash(ssm, prefix):
     name = f"{prefix}/nf"
     ssm.put_parameter(Name=name, Value="x", Type="String")
