@@ -6,6 +6,8 @@
 #   bench/aws-get.sh                        # 64 connections, 10 s per target
 #   CONNS=32 DURATION=5s bench/aws-get.sh
 #   SKIP_MOTO=1 bench/aws-get.sh
+#   LAST_ACCESSED=off bench/aws-get.sh      # same build, LastAccessedDate not recorded
+#                                            # (bench/last-accessed.sh compares on/off)
 #
 # The GetSecretValue request is signed once (SigV4 signatures stay valid for 15
 # minutes and the server verifies every copy in full) and replayed by wrk.
@@ -17,6 +19,11 @@ cd "$ROOT"
 CONNS="${CONNS:-64}"
 DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
+case "${LAST_ACCESSED:-on}" in
+  on) RECORD_LAST_ACCESSED=true ;;
+  off) RECORD_LAST_ACCESSED=false ;;
+  *) echo "LAST_ACCESSED must be on or off" >&2; exit 2 ;;
+esac
 MOTO_VENV="${MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/keyward-peer-moto/venv}"
 
 command -v wrk >/dev/null || { echo "installing wrk" >&2; apt-get install -y -qq wrk >/dev/null; }
@@ -35,41 +42,12 @@ SECRET=bench-secret-access-key-000000000000000
 PORT="$(free_port)"
 "$BIN" init --data-dir "$WORK/d" --json --account-id 123456789012 \
   --admin-access-key-id "$KEY_ID" --admin-secret-access-key "$SECRET" > /dev/null
-"$BIN" serve --data-dir "$WORK/d" --listen "127.0.0.1:$PORT" 2> "$WORK/server.log" &
+"$BIN" serve --data-dir "$WORK/d" --listen "127.0.0.1:$PORT" \
+  --record-last-accessed "$RECORD_LAST_ACCESSED" 2> "$WORK/server.log" &
 KW_PID=$!
 PIDS+=("$KW_PID")
 wait_port "$PORT"
 
-# sign.py ENDPOINT OP BODY -> a wrk Lua script sending that signed request
-cat > "$WORK/sign.py" <<'PY'
-import datetime, hashlib, hmac, json, sys
-endpoint, op, body, key_id, secret = sys.argv[1:6]
-now = datetime.datetime.now(datetime.timezone.utc)
-amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-host = endpoint.split("://", 1)[1]
-h = {"content-type": "application/x-amz-json-1.1", "host": host, "x-amz-date": amz,
-     "x-amz-target": "secretsmanager." + op}
-signed = ";".join(sorted(h))
-canon = "\n".join(["POST", "/", "", "".join(f"{k}:{h[k]}\n" for k in sorted(h)), signed,
-                   hashlib.sha256(body.encode()).hexdigest()])
-scope = f"{day}/us-east-1/secretsmanager/aws4_request"
-sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canon.encode()).hexdigest()])
-k = ("AWS4" + secret).encode()
-for part in (day, "us-east-1", "secretsmanager", "aws4_request"):
-    k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
-h["authorization"] = f"AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={signed}, Signature={sig}"
-del h["host"]
-if len(sys.argv) > 6 and sys.argv[6] == "send":
-    import urllib.request
-    req = urllib.request.Request(endpoint + "/", data=body.encode(), headers=h, method="POST")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 200, r.status
-    sys.exit(0)
-lua = ['wrk.method = "POST"', "wrk.body = " + json.dumps(body)]
-lua += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in h.items()]
-print("\n".join(lua))
-PY
 VALUE="postgres://app:$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')@db/app"
 create_body="$(python3 -c 'import json,sys; print(json.dumps({"Name": "/bench/prod/database_url", "SecretString": sys.argv[1]}))' "$VALUE")"
 get_body='{"SecretId": "/bench/prod/database_url"}'
@@ -92,11 +70,11 @@ run() { # name server-pid url [wrk args]
 }
 
 # keyward: create the secret, then sign one GetSecretValue for the run.
-python3 "$WORK/sign.py" "http://127.0.0.1:$PORT" CreateSecret "$create_body" "$KEY_ID" "$SECRET" send
-python3 "$WORK/sign.py" "http://127.0.0.1:$PORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" send
-python3 "$WORK/sign.py" "http://127.0.0.1:$PORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" > "$WORK/get.lua"
+python3 "$ROOT/bench/lib/sign.py" "http://127.0.0.1:$PORT" CreateSecret "$create_body" "$KEY_ID" "$SECRET" send
+python3 "$ROOT/bench/lib/sign.py" "http://127.0.0.1:$PORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" send
+python3 "$ROOT/bench/lib/sign.py" "http://127.0.0.1:$PORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" > "$WORK/get.lua"
 
-echo "GetSecretValue over SigV4, $CONNS connections, $DURATION per target (keyward: audit on, durable group commit)"
+echo "GetSecretValue over SigV4, $CONNS connections, $DURATION per target (keyward: audit on, durable group commit, LastAccessedDate ${LAST_ACCESSED:-on})"
 run kw_health "$KW_PID" "http://127.0.0.1:$PORT/v1/sys/health"
 run kw_get_secret_value "$KW_PID" "http://127.0.0.1:$PORT/" -s "$WORK/get.lua"
 AUDITED="$(KEYWARD_ADDR="http://127.0.0.1:$PORT" KEYWARD_ACCESS_KEY_ID="$KEY_ID" KEYWARD_SECRET_ACCESS_KEY="$SECRET" \
@@ -113,9 +91,9 @@ if [ "${SKIP_MOTO:-0}" != 1 ]; then
   MOTO_PID=$!
   PIDS+=("$MOTO_PID")
   wait_port "$MPORT"
-  python3 "$WORK/sign.py" "http://127.0.0.1:$MPORT" CreateSecret "$create_body" "$KEY_ID" "$SECRET" send
-  python3 "$WORK/sign.py" "http://127.0.0.1:$MPORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" send
-  python3 "$WORK/sign.py" "http://127.0.0.1:$MPORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" > "$WORK/mget.lua"
+  python3 "$ROOT/bench/lib/sign.py" "http://127.0.0.1:$MPORT" CreateSecret "$create_body" "$KEY_ID" "$SECRET" send
+  python3 "$ROOT/bench/lib/sign.py" "http://127.0.0.1:$MPORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" send
+  python3 "$ROOT/bench/lib/sign.py" "http://127.0.0.1:$MPORT" GetSecretValue "$get_body" "$KEY_ID" "$SECRET" > "$WORK/mget.lua"
   run moto_get_secret_value "$MOTO_PID" "http://127.0.0.1:$MPORT/" -s "$WORK/mget.lua"
 fi
 

@@ -7,18 +7,14 @@
 #   scripts/aws-client-tests.sh -k seed    # extra args go to pytest
 #
 # The venv lives in ${KEYWARD_PY_VENV:-$HOME/.cache/keyward-venv} and is created
-# on first use (pip install boto3 awscli pytest). KEYWARD_BIN overrides the binary.
+# on first use from tests/python/requirements.txt (pinned; reinstalled when it changes). KEYWARD_BIN overrides the binary.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${KEYWARD_PY_VENV:-$HOME/.cache/keyward-venv}"
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import boto3, pytest' 2>/dev/null \
-   || [ ! -x "$VENV/bin/aws" ]; then
-  echo "creating venv $VENV (boto3, awscli, pytest)" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/pip" install -q --disable-pip-version-check boto3 awscli pytest
-fi
+# shellcheck source=lib/test-venv.sh
+. "$ROOT/scripts/lib/test-venv.sh"
+ensure_test_venv "$VENV"
 
 if [ -z "${KEYWARD_BIN:-}" ]; then
   cargo build -q -p keyward --manifest-path "$ROOT/Cargo.toml"

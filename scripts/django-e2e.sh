@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of issue 4 against a real Django project (seed 000's
-# verification steps): builds keyward, makes a Python venv with Django and pytest,
+# verification steps): builds keyward, makes a Python venv with Django and pytest
+# (pinned in tests/python/requirements.txt),
 # and runs tests/python/test_django_seed.py, which starts `keyward serve`, runs
 # `django-admin startproject mysite`, points settings.py at the environment and
 # drives `keyward run ... -- python manage.py check --deploy`.
@@ -20,12 +21,8 @@ fi
 [[ -x "$KEYWARD_BIN" ]] || { echo "django-e2e: no keyward binary at $KEYWARD_BIN" >&2; exit 2; }
 export KEYWARD_BIN
 
-if [[ ! -x "$VENV/bin/python" ]]; then
-    echo "django-e2e: creating venv $VENV" >&2
-    python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c 'import django, pytest' 2>/dev/null; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check django pytest
-fi
+# shellcheck source=lib/test-venv.sh
+. "$ROOT/scripts/lib/test-venv.sh"
+ensure_test_venv "$VENV"
 
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/python/test_django_seed.py" "$@"

@@ -6,7 +6,8 @@
 #   scripts/ssm-tests.sh -k labels -x    # extra arguments go to pytest
 #
 # The Python venv (boto3, pytest) lives in ${KEYWARD_PY_VENV:-~/.cache/keyward-venv}
-# and is created on first use.
+# and is created on first use from tests/python/requirements.txt (pinned; reinstalled
+# when it changes).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${KEYWARD_PY_VENV:-$HOME/.cache/keyward-venv}"
@@ -14,12 +15,9 @@ VENV="${KEYWARD_PY_VENV:-$HOME/.cache/keyward-venv}"
 cargo build -q -p keyward --manifest-path "$ROOT/Cargo.toml"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/keyward"
 
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c 'import boto3, pytest' 2>/dev/null; then
-  "$VENV/bin/pip" install -q boto3 pytest
-fi
+# shellcheck source=lib/test-venv.sh
+. "$ROOT/scripts/lib/test-venv.sh"
+ensure_test_venv "$VENV"
 
 WORK="$(mktemp -d)"
 PID=""

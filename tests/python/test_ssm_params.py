@@ -79,6 +79,11 @@ def test_secure_string_key_id(ssm, prefix):
     assert meta[f"{prefix}/b"]["KeyId"] == "alias/mine"
     with pytest.raises(ClientError) as e:
         ssm.put_parameter(Name=f"{prefix}/c", Value="x", Type="SecureString", KeyId="no good")
+    # a space breaks the request model's pattern: rejected before any key lookup
+    assert code(e) == "ValidationException"
+    assert "^([a-zA-Z0-9:/_-]+)$" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name=f"{prefix}/c", Value="x", Type="SecureString", KeyId="nogood")
     assert code(e) == "InvalidKeyId"
 
 

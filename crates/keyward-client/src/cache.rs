@@ -55,10 +55,10 @@ impl<S: SecretSource> CachedClient<S> {
     /// than TTL + max_stale.
     pub fn get(&self, name: &str) -> Result<SecretValue, ClientError> {
         let cached = self.entries.lock().ok().and_then(|e| e.get(name).cloned());
-        if let Some((at, v)) = &cached {
-            if at.elapsed() < self.ttl {
-                return Ok(v.clone());
-            }
+        if let Some((at, v)) = &cached
+            && at.elapsed() < self.ttl
+        {
+            return Ok(v.clone());
         }
         match self.client.current(name) {
             Ok(v) => {

@@ -71,10 +71,8 @@ impl Iterator for ChangeStream {
             let line = self.lines.next()?.ok()?;
             if line.is_empty() {
                 let is_change = event == "change" || (event.is_empty() && !data.is_empty());
-                if is_change {
-                    if let Some(name) = changed_name(&data) {
-                        return Some(name);
-                    }
+                if is_change && let Some(name) = changed_name(&data) {
+                    return Some(name);
                 }
                 event.clear();
                 data.clear();

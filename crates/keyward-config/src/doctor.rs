@@ -142,10 +142,10 @@ pub fn check_compose(file: &str, contents: &str) -> Vec<Finding> {
             continue;
         }
         let ind = indent(line);
-        if let Some(ei) = env_indent {
-            if ind <= ei && !t.starts_with('-') || ind < ei {
-                env_indent = None;
-            }
+        if let Some(ei) = env_indent
+            && (ind <= ei && !t.starts_with('-') || ind < ei)
+        {
+            env_indent = None;
         }
         if t == "environment:" {
             env_indent = Some(ind);

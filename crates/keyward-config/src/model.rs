@@ -368,40 +368,40 @@ impl Config {
             if spec.field.is_some() && spec.source.is_none() {
                 bad("`field` picks a key inside a stored JSON secret, so it needs `source`".into());
             }
-            if let Some(alias) = &spec.env {
-                if !is_env_name(alias) || alias == name {
-                    bad(format!(
-                        "`env` must be another variable name, not `{alias}`"
-                    ));
-                }
+            if let Some(alias) = &spec.env
+                && (!is_env_name(alias) || alias == name)
+            {
+                bad(format!(
+                    "`env` must be another variable name, not `{alias}`"
+                ));
             }
-            if let Some(p) = &spec.pattern {
-                if let Err(e) = Regex::new(p) {
-                    bad(format!("`pattern` is not a valid regular expression: {e}"));
-                }
+            if let Some(p) = &spec.pattern
+                && let Err(e) = Regex::new(p)
+            {
+                bad(format!("`pattern` is not a valid regular expression: {e}"));
             }
-            if let (Some(min), Some(max)) = (spec.min_length, spec.max_length) {
-                if min > max {
-                    bad(format!(
-                        "min_length ({min}) is greater than max_length ({max})"
-                    ));
-                }
+            if let (Some(min), Some(max)) = (spec.min_length, spec.max_length)
+                && min > max
+            {
+                bad(format!(
+                    "min_length ({min}) is greater than max_length ({max})"
+                ));
             }
-            if let Some(g) = &spec.generate {
-                if g.parse::<crate::generator::Format>().is_err() {
-                    bad(format!(
-                        "`generate` must be one of {}",
-                        crate::generator::Format::NAMES.join(", ")
-                    ));
-                }
+            if let Some(g) = &spec.generate
+                && g.parse::<crate::generator::Format>().is_err()
+            {
+                bad(format!(
+                    "`generate` must be one of {}",
+                    crate::generator::Format::NAMES.join(", ")
+                ));
             }
-            if let Some(d) = &spec.dev_default {
-                if let Err(why) = crate::rules::check_type(spec.ty, d) {
-                    bad(format!(
-                        "dev_default is not a valid {} ({why})",
-                        spec.ty.as_str()
-                    ));
-                }
+            if let Some(d) = &spec.dev_default
+                && let Err(why) = crate::rules::check_type(spec.ty, d)
+            {
+                bad(format!(
+                    "dev_default is not a valid {} ({why})",
+                    spec.ty.as_str()
+                ));
             }
         }
         issues

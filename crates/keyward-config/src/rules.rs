@@ -184,10 +184,10 @@ pub(crate) fn gen_command(
 ) -> Option<String> {
     let format = gen_format(spec)?;
     let mut cmd = format!("keyward gen --format {}", format.name());
-    if let (Some(env), Some(_)) = (env, &spec.source) {
-        if let Some(path) = config.store_path(name, spec, env) {
-            cmd.push_str(&format!(" --put {path}"));
-        }
+    if let (Some(env), Some(_)) = (env, &spec.source)
+        && let Some(path) = config.store_path(name, spec, env)
+    {
+        cmd.push_str(&format!(" --put {path}"));
     }
     Some(cmd)
 }
@@ -223,31 +223,30 @@ pub fn validate_value(
             format!("{name} is not a valid {} ({why}).", spec.ty.as_str()),
         ));
     }
-    if let Some(min) = spec.min_length {
-        if len < min {
-            out.push(err(
+    if let Some(min) = spec.min_length
+        && len < min
+    {
+        out.push(err(
                 ProblemKind::TooShort,
                 format!("{name} is too short ({len} characters).\nIt should be at least {min} characters.{hint}"),
             ));
-        }
     }
-    if let Some(max) = spec.max_length {
-        if len > max {
-            out.push(err(
-                ProblemKind::TooLong,
-                format!("{name} is too long ({len} characters); the maximum is {max}."),
-            ));
-        }
+    if let Some(max) = spec.max_length
+        && len > max
+    {
+        out.push(err(
+            ProblemKind::TooLong,
+            format!("{name} is too long ({len} characters); the maximum is {max}."),
+        ));
     }
-    if let Some(p) = &spec.pattern {
-        if let Ok(re) = Regex::new(&format!("^(?:{p})$")) {
-            if !re.is_match(value) {
-                out.push(err(
-                    ProblemKind::PatternMismatch,
-                    format!("{name} does not match the required pattern `{p}`."),
-                ));
-            }
-        }
+    if let Some(p) = &spec.pattern
+        && let Ok(re) = Regex::new(&format!("^(?:{p})$"))
+        && !re.is_match(value)
+    {
+        out.push(err(
+            ProblemKind::PatternMismatch,
+            format!("{name} does not match the required pattern `{p}`."),
+        ));
     }
     if !spec.one_of.is_empty() && !spec.one_of.iter().any(|o| o == value) {
         out.push(err(
@@ -282,25 +281,26 @@ pub fn validate_value(
             RuleName::NoPlaceholder => placeholder = Some(placeholder.unwrap_or(false)),
         }
     }
-    if let Some(min) = rule_min {
-        if len < min && spec.min_length.is_none_or(|m| m < min) {
-            out.push(rule(
+    if let Some(min) = rule_min
+        && len < min
+        && spec.min_length.is_none_or(|m| m < min)
+    {
+        out.push(rule(
                 ProblemKind::TooShort,
                 format!("{name} is too short ({len} characters).\nIt should be at least {min} characters for security.{hint}"),
             ));
-        }
     }
-    if let Some(secret_words) = placeholder {
-        if let Some(p) = placeholder_pattern(value, secret_words) {
-            out.push(rule(
-                ProblemKind::ExampleValue,
-                if p.starts_with("a ") {
-                    format!("{name} appears to be an example value ({p}).{hint}")
-                } else {
-                    format!("{name} appears to be an example value (contains '{p}').{hint}")
-                },
-            ));
-        }
+    if let Some(secret_words) = placeholder
+        && let Some(p) = placeholder_pattern(value, secret_words)
+    {
+        out.push(rule(
+            ProblemKind::ExampleValue,
+            if p.starts_with("a ") {
+                format!("{name} appears to be an example value ({p}).{hint}")
+            } else {
+                format!("{name} appears to be an example value (contains '{p}').{hint}")
+            },
+        ));
     }
     if entropy && !value.is_empty() && low_entropy(value) {
         out.push(rule(

@@ -68,23 +68,25 @@ impl Glob {
         };
         while i < bytes.len() {
             let b = bytes[i];
-            if opts.variables && b == b'$' && bytes.get(i + 1) == Some(&b'{') {
-                if let Some(end) = pattern[i + 2..].find('}') {
-                    let inner = &pattern[i + 2..i + 2 + end];
-                    i += end + 3;
-                    match inner {
-                        "*" | "?" | "$" => lit.extend_from_slice(inner.as_bytes()),
-                        _ => {
-                            let (key, default) = split_default(inner);
-                            flush(&mut lit, &mut toks);
-                            toks.push(Tok::Var {
-                                key_lower: key.to_ascii_lowercase().into_boxed_str(),
-                                default: default.map(Into::into),
-                            });
-                        }
+            if opts.variables
+                && b == b'$'
+                && bytes.get(i + 1) == Some(&b'{')
+                && let Some(end) = pattern[i + 2..].find('}')
+            {
+                let inner = &pattern[i + 2..i + 2 + end];
+                i += end + 3;
+                match inner {
+                    "*" | "?" | "$" => lit.extend_from_slice(inner.as_bytes()),
+                    _ => {
+                        let (key, default) = split_default(inner);
+                        flush(&mut lit, &mut toks);
+                        toks.push(Tok::Var {
+                            key_lower: key.to_ascii_lowercase().into_boxed_str(),
+                            default: default.map(Into::into),
+                        });
                     }
-                    continue;
                 }
+                continue;
             }
             if opts.wildcards && (b == b'*' || b == b'?') {
                 flush(&mut lit, &mut toks);

@@ -14,10 +14,10 @@ fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(30);
     let mut files = Vec::new();
     for e in ignore::WalkBuilder::new(&dir).build().flatten() {
-        if e.file_type().is_some_and(|t| t.is_file()) {
-            if let Ok(b) = std::fs::read(e.path()) {
-                files.push((e.path().display().to_string(), b));
-            }
+        if e.file_type().is_some_and(|t| t.is_file())
+            && let Ok(b) = std::fs::read(e.path())
+        {
+            files.push((e.path().display().to_string(), b));
         }
     }
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();

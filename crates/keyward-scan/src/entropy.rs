@@ -330,10 +330,10 @@ pub fn is_placeholder(s: &[u8]) -> bool {
         return true;
     }
     // printf-style templates: %(name)s
-    if let Some(i) = text.find("%(") {
-        if text[i..].contains(")s") {
-            return true;
-        }
+    if let Some(i) = text.find("%(")
+        && text[i..].contains(")s")
+    {
+        return true;
     }
     // $VAR / %VAR% / env references
     if s.first() == Some(&b'$') || (s.first() == Some(&b'%') && s.last() == Some(&b'%')) {
@@ -422,10 +422,10 @@ pub fn randomness(s: &[u8]) -> f64 {
         score *= 0.3;
     }
     // padding inside the value: several base64 pieces glued together (cookies, signed blobs)
-    if let Some(i) = memchr::memmem::find(s, b"==") {
-        if s[i..].iter().any(|&b| b != b'=') {
-            score *= 0.3;
-        }
+    if let Some(i) = memchr::memmem::find(s, b"==")
+        && s[i..].iter().any(|&b| b != b'=')
+    {
+        score *= 0.3;
     }
     // percent-encoded text
     if s.windows(3)
@@ -458,15 +458,14 @@ pub fn randomness(s: &[u8]) -> f64 {
         score *= 0.2;
     }
     // calls: getenv(, os.environ.get(
-    if let Some(p) = s.iter().position(|&b| b == b'(') {
-        if p > 0
-            && s.ends_with(b")")
-            && s[..p]
-                .iter()
-                .all(|c| c.is_ascii_alphanumeric() || b"_.$".contains(c))
-        {
-            score *= 0.2;
-        }
+    if let Some(p) = s.iter().position(|&b| b == b'(')
+        && p > 0
+        && s.ends_with(b")")
+        && s[..p]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.$".contains(c))
+    {
+        score *= 0.2;
     }
     // short strings need more help from class diversity
     if n < 12 && nclasses < 3 {

@@ -360,13 +360,14 @@ pub fn install_hook(
     };
     std::fs::create_dir_all(&dir).map_err(|e| ScanError::io(&dir, e))?;
     let path = dir.join("pre-commit");
-    if let Ok(old) = std::fs::read_to_string(&path) {
-        if !old.contains(HOOK_MARKER) && !force {
-            return Err(ScanError::Usage(format!(
-                "{} exists and was not installed by keyward; use --force to replace it",
-                path.display()
-            )));
-        }
+    if let Ok(old) = std::fs::read_to_string(&path)
+        && !old.contains(HOOK_MARKER)
+        && !force
+    {
+        return Err(ScanError::Usage(format!(
+            "{} exists and was not installed by keyward; use --force to replace it",
+            path.display()
+        )));
     }
     let body = hook_script(program);
     std::fs::write(&path, body).map_err(|e| ScanError::io(&path, e))?;

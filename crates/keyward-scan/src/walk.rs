@@ -255,10 +255,10 @@ pub fn scan_paths(
                     if let Some(p) = progress {
                         p(data.len() as u64);
                     }
-                    if !f.is_empty() {
-                        if let Ok(mut g) = found.lock() {
-                            g.append(&mut f);
-                        }
+                    if !f.is_empty()
+                        && let Ok(mut g) = found.lock()
+                    {
+                        g.append(&mut f);
                     }
                 }
                 Ok(None) => {

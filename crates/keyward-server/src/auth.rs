@@ -17,12 +17,11 @@ impl AppState {
     /// Resolves an access key id to its secret and its principal's policies.
     /// Unknown or disabled keys are `BadCredentials`.
     pub(crate) async fn lookup_key(&self, access_key_id: &str) -> Result<Arc<CachedKey>, ApiError> {
-        if let Ok(cache) = self.key_cache.lock() {
-            if let Some(hit) = cache.get(access_key_id) {
-                if hit.fetched.elapsed() < self.cfg.auth_cache_ttl {
-                    return Ok(hit.clone());
-                }
-            }
+        if let Ok(cache) = self.key_cache.lock()
+            && let Some(hit) = cache.get(access_key_id)
+            && hit.fetched.elapsed() < self.cfg.auth_cache_ttl
+        {
+            return Ok(hit.clone());
         }
         let unknown = || {
             ApiError::BadCredentials(

@@ -194,18 +194,18 @@ impl AppState {
                 audit.event.error_code = Some(e.aws_type().to_string());
             }
         }
-        if let Err(e) = &result {
-            if e.outcome() == Outcome::Unauthenticated {
-                if self.auth_limiter.on_failure(&audit.event) == Verdict::Fold {
-                    return render_error(ApiError::Throttled("Rate exceeded".into()));
-                }
-                tracing::info!(
-                    source = audit.event.source_ip.as_deref().unwrap_or("-"),
-                    access_key_id = audit.event.access_key_id.as_deref().unwrap_or("-"),
-                    error = e.aws_type(),
-                    "authentication failed"
-                );
+        if let Err(e) = &result
+            && e.outcome() == Outcome::Unauthenticated
+        {
+            if self.auth_limiter.on_failure(&audit.event) == Verdict::Fold {
+                return render_error(ApiError::Throttled("Rate exceeded".into()));
             }
+            tracing::info!(
+                source = audit.event.source_ip.as_deref().unwrap_or("-"),
+                access_key_id = audit.event.access_key_id.as_deref().unwrap_or("-"),
+                error = e.aws_type(),
+                "authentication failed"
+            );
         }
         let outcome = audit.event.outcome;
         let request_id = audit.event.request_id.clone();

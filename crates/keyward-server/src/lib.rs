@@ -6,6 +6,7 @@
 //! It must not touch storage except through `keyward_store::Store`, and must never
 //! put a secret value in a log line, an error or an audit record.
 
+mod access;
 pub mod audit_feed;
 pub mod audit_writer;
 mod auth;
@@ -68,6 +69,7 @@ pub async fn serve(
     for job in &background {
         scheduler.spawn(state.clone(), job.clone());
     }
+    state.access.spawn_writer(state.store.clone());
     let mut subscribers: Vec<Arc<dyn audit_feed::AuditSubscriber>> = Vec::new();
     if let Some(m) = &state.cfg.audit_mirror {
         match audit_feed::MirrorSubscriber::open(m) {

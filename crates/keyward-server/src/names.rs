@@ -26,42 +26,59 @@ pub fn validate_secret_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// AWS's answer to a parameter name with a character, an empty sub-path or a
+/// prefix it does not allow (its wording mentions "ssm" whatever the fault).
+pub const PARAMETER_NAME_RULES: &str = "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
+
+/// AWS's answer to a malformed path (GetParametersByPath, the `Path` filter of
+/// DescribeParameters).
+pub const PARAMETER_PATH_RULES: &str = "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.";
+
+/// Most `/`-separated levels a parameter name or path may have.
+pub const MAX_HIERARCHY_LEVELS: usize = 15;
+
+/// `HierarchyLevelLimitExceededException`, as AWS words it.
+pub fn hierarchy_too_deep() -> ApiError {
+    ssm_error(
+        "HierarchyLevelLimitExceededException",
+        "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints for parameter names in the AWS Systems Manager User Guide.".into(),
+    )
+}
+
 /// SSM Parameter Store: the shape every parameter name must have, for reads and
 /// writes alike: 1–1011 characters from `a-zA-Z0-9_.-/`; a name that contains a `/`
 /// is fully qualified (begins with `/`), has no empty sub-path, and is at most 15
-/// levels deep.
+/// levels deep. The messages are AWS's own.
 pub fn validate_parameter_name_syntax(name: &str) -> Result<(), ApiError> {
     let bad = |m: String| Err(ssm_error("ValidationException", m));
     if name.is_empty() {
-        return bad("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1".into());
+        return bad("1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1".into());
     }
-    let len = name.chars().count();
-    if len > 1011 {
+    if name.chars().count() > 2048 {
+        return bad("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048".into());
+    }
+    if name.chars().count() > 1011 {
         return bad(format!(
-            "Parameter name is {len} characters long; the maximum length for a fully qualified parameter name is 1011 characters"
+            "Parameter name is {} characters long; the maximum length for a fully qualified parameter name is 1011 characters",
+            name.chars().count()
         ));
     }
-    for (i, c) in name.chars().enumerate() {
-        if !(c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
-            return bad(format!(
-                "Parameter name: invalid character {c:?} at position {}; parameter names can include only a-zA-Z0-9_.- and / to delineate hierarchies (no spaces)",
-                i + 1
-            ));
-        }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+    {
+        return bad(PARAMETER_NAME_RULES.into());
     }
     if name.contains('/') {
         if !name.starts_with('/') {
-            return bad("Parameter name must be a fully qualified name: a name that contains a forward slash (/) must begin with one, e.g. /myapp/prod/database_url".into());
+            return bad("Parameter name must be a fully qualified name.".into());
         }
         if name == "/" || name[1..].split('/').any(str::is_empty) {
-            return bad("Parameter name: each sub-path must be non-empty (no trailing slash and no //); sub-paths are divided by a single forward slash".into());
+            return bad(PARAMETER_NAME_RULES.into());
         }
     }
-    if name.matches('/').count() > 15 {
-        return Err(ssm_error(
-            "HierarchyLevelLimitExceededException",
-            "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints for parameter names in the AWS Systems Manager User Guide.".into(),
-        ));
+    if name.matches('/').count() > MAX_HIERARCHY_LEVELS {
+        return Err(hierarchy_too_deep());
     }
     Ok(())
 }
@@ -81,7 +98,7 @@ pub fn validate_parameter_name(name: &str) -> Result<(), ApiError> {
             )));
         }
         let message = if is_path {
-            "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"
+            PARAMETER_NAME_RULES
         } else {
             "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive)."
         };

@@ -252,6 +252,9 @@ impl AppState {
             })?;
         audit.version(version.version_id.clone());
         let value = self.open_value(secret, &version)?;
+        if secret.namespace == keyward_store::Namespace::Secrets {
+            self.access.note(secret);
+        }
         Ok((version, value))
     }
 

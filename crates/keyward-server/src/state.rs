@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub http: crate::listener::HttpLimits,
     /// Failed authentications allowed per source address and per access key id.
     pub auth_limits: crate::auth_limit::AuthLimits,
+    /// Record the day each secret was last read (`LastAccessedDate`).
+    pub record_last_accessed: bool,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +43,7 @@ impl Default for ServerConfig {
             read_cache_ttl: Duration::from_secs(1),
             http: crate::listener::HttpLimits::default(),
             auth_limits: Default::default(),
+            record_last_accessed: true,
         }
     }
 }
@@ -90,6 +93,8 @@ pub struct AppState {
     pub unseal_guard: crate::unseal_guard::UnsealGuard,
     /// Counts failed authentications; past the limits they are folded.
     pub auth_limiter: crate::auth_limit::AuthFailureLimiter,
+    /// Notes secret reads for `LastAccessedDate` (written in the background).
+    pub access: Arc<crate::access::AccessRecorder>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -109,9 +114,11 @@ impl AppState {
             store,
             cfg.read_cache_ttl,
         ));
+        let access = Arc::new(crate::access::AccessRecorder::new(cfg.record_last_accessed));
         Arc::new(Self {
             store,
             cfg,
+            access,
             unsealed: RwLock::new(None),
             key_cache: Mutex::new(HashMap::new()),
             sigv4_cache: keyward_sigv4::SigningKeyCache::default(),

@@ -112,17 +112,18 @@ impl SigningKeyCache {
             secret_access_key.as_bytes(),
         )));
         let cache_key = format!("{access_key_id}\n{date}\n{region}\n{service}");
-        if let Some(e) = self.lock().get(&cache_key) {
-            if bool::from(e.secret_fingerprint.ct_eq(&*fingerprint)) {
-                return e.key.clone();
-            }
+        if let Some(e) = self.lock().get(&cache_key)
+            && bool::from(e.secret_fingerprint.ct_eq(&*fingerprint))
+        {
+            return e.key.clone();
         }
         let key = derive_signing_key(secret_access_key, date, region, service);
         let mut map = self.lock();
-        if map.len() >= self.capacity && !map.contains_key(&cache_key) {
-            if let Some(victim) = map.keys().next().cloned() {
-                map.remove(&victim);
-            }
+        if map.len() >= self.capacity
+            && !map.contains_key(&cache_key)
+            && let Some(victim) = map.keys().next().cloned()
+        {
+            map.remove(&victim);
         }
         map.insert(
             cache_key,

@@ -207,12 +207,12 @@ pub fn verify(
             terminator: echo(&parsed.terminator),
         });
     }
-    if let Some(expected) = policy.expected_service {
-        if parsed.service != expected {
-            return Err(SigV4Error::WrongService {
-                expected: expected.to_owned(),
-            });
-        }
+    if let Some(expected) = policy.expected_service
+        && parsed.service != expected
+    {
+        return Err(SigV4Error::WrongService {
+            expected: expected.to_owned(),
+        });
     }
     check_time(t, unix_secs(now), policy, &parsed.location)?;
 

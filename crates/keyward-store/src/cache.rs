@@ -244,6 +244,9 @@ impl Store for ReadCachedStore {
     ) -> Result<Secret> {
         self.write(self.inner.update_secret(id, patch, audit)).await
     }
+    async fn record_access(&self, accesses: Vec<(Uuid, OffsetDateTime)>) -> Result<()> {
+        self.write(self.inner.record_access(accesses)).await
+    }
     async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()> {
         self.write(self.inner.purge_secret(id, audit)).await
     }

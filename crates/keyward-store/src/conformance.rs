@@ -178,7 +178,7 @@ pub fn event(n: usize) -> AuditEvent {
     AuditEvent {
         time: OffsetDateTime::now_utc(),
         request_id: format!("req-{n}"),
-        principal: Some(if n % 2 == 0 {
+        principal: Some(if n.is_multiple_of(2) {
             "alice".into()
         } else {
             "bob".into()
@@ -189,7 +189,7 @@ pub fn event(n: usize) -> AuditEvent {
         action: "secretsmanager:GetSecretValue".into(),
         resource: Some(format!("arn:secret:{}", n % 3)),
         version_id: None,
-        outcome: if n % 5 == 0 {
+        outcome: if n.is_multiple_of(5) {
             Outcome::Denied
         } else {
             Outcome::Success
@@ -570,6 +570,33 @@ pub async fn secret_update_patch<S: Store>(s: &S) -> CheckResult {
         .await?;
     ensure_eq!(u2.last_accessed_at, Some(t));
     ensure_eq!(u2.updated_at, u.updated_at);
+
+    // Recorded reads only move the access date forward, never touch updated_at,
+    // and skip secrets that no longer exist.
+    let later = t + time::Duration::days(1);
+    s.record_access(vec![(c.id, later), (Uuid::new_v4(), later)])
+        .await?;
+    let a = s
+        .get_secret_by_id(c.id)
+        .await?
+        .ok_or_else(|| CheckFailure("secret vanished".into()))?;
+    ensure_eq!(a.last_accessed_at, Some(later));
+    ensure_eq!(a.updated_at, u.updated_at);
+    s.record_access(vec![(c.id, t)]).await?;
+    let a = s
+        .get_secret_by_id(c.id)
+        .await?
+        .ok_or_else(|| CheckFailure("secret vanished".into()))?;
+    ensure_eq!(a.last_accessed_at, Some(later));
+    s.update_secret(
+        c.id,
+        SecretPatch {
+            last_accessed_at: Some(t),
+            ..Default::default()
+        },
+        audited(),
+    )
+    .await?;
     let u3 = s
         .update_secret(
             c.id,

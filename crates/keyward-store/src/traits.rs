@@ -73,6 +73,12 @@ pub trait Store: Send + Sync + 'static {
         patch: SecretPatch,
         audit: AuditedWrite,
     ) -> Result<Secret>;
+    /// Records reads: sets each secret's `last_accessed_at` to the given time
+    /// unless it already holds that time or a later one (a missing secret is
+    /// skipped). Not an audited write: the reads themselves are audited; this only
+    /// keeps the date Secrets Manager reports as `LastAccessedDate`, and leaves
+    /// `updated_at` alone.
+    async fn record_access(&self, accesses: Vec<(Uuid, OffsetDateTime)>) -> Result<()>;
     /// Deletes a secret and all its versions for good.
     async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()>;
     /// Purges every secret whose scheduled deletion time is at or before `now`;

@@ -82,30 +82,30 @@ pub fn find_root_key(
     if let Some(p) = key_file {
         return Ok(Some((read_key_file(p)?, KeySource::File(p.to_path_buf()))));
     }
-    if let Ok(text) = std::env::var("KEYWARD_ROOT_KEY") {
-        if !text.is_empty() {
-            let key = RootKey::from_text(&text)
-                .context("KEYWARD_ROOT_KEY is not a valid key (64 hex or 44 base64 characters)")?;
-            return Ok(Some((key, KeySource::Env)));
-        }
+    if let Ok(text) = std::env::var("KEYWARD_ROOT_KEY")
+        && !text.is_empty()
+    {
+        let key = RootKey::from_text(&text)
+            .context("KEYWARD_ROOT_KEY is not a valid key (64 hex or 44 base64 characters)")?;
+        return Ok(Some((key, KeySource::Env)));
     }
-    if let Ok(p) = std::env::var("KEYWARD_ROOT_KEY_FILE") {
-        if !p.is_empty() {
-            let p = PathBuf::from(p);
-            return Ok(Some((read_key_file(&p)?, KeySource::File(p))));
-        }
+    if let Ok(p) = std::env::var("KEYWARD_ROOT_KEY_FILE")
+        && !p.is_empty()
+    {
+        let p = PathBuf::from(p);
+        return Ok(Some((read_key_file(&p)?, KeySource::File(p))));
     }
-    if let Ok(pass) = std::env::var("KEYWARD_PASSPHRASE") {
-        if !pass.is_empty() {
-            let Some(salt) = passphrase_salt else {
-                bail!(
-                    "KEYWARD_PASSPHRASE is set, but this data directory was not initialised with a passphrase (run `keyward init --passphrase`)"
-                );
-            };
-            let salt = hex::decode(salt).context("the stored passphrase salt is corrupt")?;
-            let key = keyward_crypto::derive_root_key_from_passphrase(pass.as_bytes(), &salt)?;
-            return Ok(Some((key, KeySource::Passphrase)));
-        }
+    if let Ok(pass) = std::env::var("KEYWARD_PASSPHRASE")
+        && !pass.is_empty()
+    {
+        let Some(salt) = passphrase_salt else {
+            bail!(
+                "KEYWARD_PASSPHRASE is set, but this data directory was not initialised with a passphrase (run `keyward init --passphrase`)"
+            );
+        };
+        let salt = hex::decode(salt).context("the stored passphrase salt is corrupt")?;
+        let key = keyward_crypto::derive_root_key_from_passphrase(pass.as_bytes(), &salt)?;
+        return Ok(Some((key, KeySource::Passphrase)));
     }
     let default = dir.join(KEY_FILE);
     if default.exists() {

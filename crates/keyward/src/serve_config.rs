@@ -146,6 +146,20 @@ pub struct AuditSettings {
 }
 layered!(AuditSettings { mirror });
 
+/// Secrets Manager behaviour (`[secretsmanager]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsManagerSettings {
+    /// Record the day each secret was last read, reported by DescribeSecret and
+    /// ListSecrets as LastAccessedDate (as AWS does: one write per secret per day,
+    /// in the background). `false` leaves the field out. [default: true]
+    #[arg(long, action = clap::ArgAction::Set, value_name = "BOOL", env = "KEYWARD_RECORD_LAST_ACCESSED")]
+    pub record_last_accessed: Option<bool>,
+}
+layered!(SecretsManagerSettings {
+    record_last_accessed
+});
+
 /// How the server runs, shared by `serve` and `dev` (flags) and the file (sections).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +176,9 @@ pub struct ServeTuning {
     #[command(flatten)]
     #[serde(default)]
     pub audit: AuditSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub secretsmanager: SecretsManagerSettings,
 }
 
 impl ServeTuning {
@@ -171,6 +188,7 @@ impl ServeTuning {
             auth: self.auth.over(under.auth),
             cache: self.cache.over(under.cache),
             audit: self.audit.over(under.audit),
+            secretsmanager: self.secretsmanager.over(under.secretsmanager),
         }
     }
 
@@ -207,6 +225,10 @@ impl ServeTuning {
                 burst: self.auth.failure_burst.unwrap_or(d.auth_limits.burst),
                 window: self.auth.failure_window.unwrap_or(d.auth_limits.window),
             },
+            record_last_accessed: self
+                .secretsmanager
+                .record_last_accessed
+                .unwrap_or(d.record_last_accessed),
             ..d
         }
     }
@@ -229,6 +251,8 @@ pub struct ServerFile {
     pub cache: CacheSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub secretsmanager: SecretsManagerSettings,
 }
 
 impl ServerFile {
@@ -272,6 +296,7 @@ pub fn resolve(
         auth: file.auth,
         cache: file.cache,
         audit: file.audit,
+        secretsmanager: file.secretsmanager,
     };
     let data_dir = data_dir.or(file.data_dir).context(
         "no data directory: pass --data-dir, set KEYWARD_DATA_DIR, or set data_dir in the server config file",

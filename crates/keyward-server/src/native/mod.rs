@@ -133,15 +133,15 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
 /// only its kind.
 fn redact_json_error(msg: &str) -> String {
     for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = msg.strip_prefix(prefix) {
-            if let Some(at) = rest.find(", expected") {
-                let kind = rest[..at]
-                    .split(['`', '"'])
-                    .next()
-                    .unwrap_or_default()
-                    .trim();
-                return format!("{prefix}{kind}{}", &rest[at..]);
-            }
+        if let Some(rest) = msg.strip_prefix(prefix)
+            && let Some(at) = rest.find(", expected")
+        {
+            let kind = rest[..at]
+                .split(['`', '"'])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            return format!("{prefix}{kind}{}", &rest[at..]);
         }
     }
     msg.to_string()

@@ -33,14 +33,14 @@ pub fn router() -> Router<Arc<AppState>> {
 
 fn body_value(b: &WriteSecret) -> Result<Option<Value>, ApiError> {
     let value = decode_body_value(b)?;
-    if let Some(v) = &value {
-        if v.bytes.len() > crate::ops::MAX_VALUE_BYTES {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the value is {} bytes; a secret value can be at most {} bytes (as in AWS Secrets Manager)",
-                v.bytes.len(),
-                crate::ops::MAX_VALUE_BYTES
-            )));
-        }
+    if let Some(v) = &value
+        && v.bytes.len() > crate::ops::MAX_VALUE_BYTES
+    {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the value is {} bytes; a secret value can be at most {} bytes (as in AWS Secrets Manager)",
+            v.bytes.len(),
+            crate::ops::MAX_VALUE_BYTES
+        )));
     }
     Ok(value)
 }
@@ -70,13 +70,12 @@ fn decode_body_value(b: &WriteSecret) -> Result<Option<Value>, ApiError> {
 }
 
 fn check_token(token: &Option<String>) -> Result<(), ApiError> {
-    if let Some(t) = token {
-        if t.len() < 32 || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ApiError::InvalidParameter(
-                "client_request_token must be 32–64 printable ASCII characters (a UUID works)"
-                    .into(),
-            ));
-        }
+    if let Some(t) = token
+        && (t.len() < 32 || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(ApiError::InvalidParameter(
+            "client_request_token must be 32–64 printable ASCII characters (a UUID works)".into(),
+        ));
     }
     Ok(())
 }

@@ -530,6 +530,23 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn record_access(&self, accesses: Vec<(Uuid, OffsetDateTime)>) -> Result<()> {
+        if accesses.is_empty() {
+            return Ok(());
+        }
+        self.write(move |tx| {
+            let mut st = tx.prepare_cached(
+                "UPDATE secrets SET last_accessed_at = ?2
+                 WHERE id = ?1 AND (last_accessed_at IS NULL OR last_accessed_at < ?2)",
+            )?;
+            for (id, at) in accesses {
+                st.execute(rusqlite::params![id.to_string(), ts(at)?])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()> {
         self.write_audited(audit, move |tx| secrets::purge(tx, id))
             .await

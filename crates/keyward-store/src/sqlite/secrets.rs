@@ -475,10 +475,10 @@ fn attach_stage(tx: &Transaction<'_>, sid: &str, stage: &str, to: &str) -> Resul
         return Ok(());
     }
     set_stage(tx, sid, stage, to)?;
-    if stage == AWSCURRENT {
-        if let Some(old) = old {
-            set_stage(tx, sid, AWSPREVIOUS, &old)?;
-        }
+    if stage == AWSCURRENT
+        && let Some(old) = old
+    {
+        set_stage(tx, sid, AWSPREVIOUS, &old)?;
     }
     Ok(())
 }
@@ -493,13 +493,13 @@ pub(super) fn move_stage(
     let sid = secret_id.to_string();
     secret_version_seq(tx, &sid)?;
     let holder = stage_holder(tx, &sid, stage)?;
-    if let Some(from) = from {
-        if holder.as_deref() != Some(from) {
-            return Err(StoreError::Conflict(match holder {
-                Some(h) => format!("stage {stage} is attached to version {h}, not {from}"),
-                None => format!("stage {stage} is not attached to version {from}"),
-            }));
-        }
+    if let Some(from) = from
+        && holder.as_deref() != Some(from)
+    {
+        return Err(StoreError::Conflict(match holder {
+            Some(h) => format!("stage {stage} is attached to version {h}, not {from}"),
+            None => format!("stage {stage} is not attached to version {from}"),
+        }));
     }
     match (to, from) {
         (Some(to), _) => {

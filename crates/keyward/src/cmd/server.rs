@@ -294,11 +294,10 @@ pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json:
         let salt = store.get_setting("passphrase_salt").await?;
         let (root, source) = find_root_key(dir, key_file, salt.as_deref())?
             .context("no root key: set KEYWARD_ROOT_KEY / KEYWARD_ROOT_KEY_FILE / KEYWARD_PASSPHRASE or pass --root-key-file")?;
-        if let Some(check) = store.get_setting("root_key_check").await? {
-            if !root.matches_check(&check) {
+        if let Some(check) = store.get_setting("root_key_check").await?
+            && !root.matches_check(&check) {
                 bail!("the root key from {source} does not belong to {}", dir.display());
             }
-        }
         let report = keyward_store::audit::verify_stored(store.as_ref(), &root.audit_key()).await?;
         Ok(serde_json::to_value(report)?)
     })

@@ -262,18 +262,18 @@ impl TestServer {
         let url = format!("{}/v1/sys/health", self.addr);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(code)) = child.try_wait() {
-                    panic!(
-                        "keyward serve exited early with {code}; stderr:\n{}",
-                        self.stderr()
-                    );
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(code)) = child.try_wait()
+            {
+                panic!(
+                    "keyward serve exited early with {code}; stderr:\n{}",
+                    self.stderr()
+                );
             }
-            if let Ok(r) = self.http.get(&url).send() {
-                if r.status().as_u16() == status {
-                    return;
-                }
+            if let Ok(r) = self.http.get(&url).send()
+                && r.status().as_u16() == status
+            {
+                return;
             }
             if Instant::now() > deadline {
                 panic!(

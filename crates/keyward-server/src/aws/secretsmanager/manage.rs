@@ -129,10 +129,10 @@ pub async fn update_version_stage(
     if stage == AWSCURRENT {
         ctx.st.publish(&secret, "put", move_to.map(str::to_string));
         // Promoting the pending version completes a client-driven rotation.
-        if let Some(to) = move_to {
-            if find(to).is_some_and(|v| v.stages.iter().any(|s| s == AWSPENDING)) {
-                super::rotate::note_rotated(ctx, audit, &secret).await?;
-            }
+        if let Some(to) = move_to
+            && find(to).is_some_and(|v| v.stages.iter().any(|s| s == AWSPENDING))
+        {
+            super::rotate::note_rotated(ctx, audit, &secret).await?;
         }
     }
     Ok(json!({"ARN": secret.arn, "Name": secret.name}))

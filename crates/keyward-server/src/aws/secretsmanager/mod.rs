@@ -40,10 +40,10 @@ pub async fn dispatch(
         "TagResource",
         "UntagResource",
     ];
-    if CHANGES.contains(&op) {
-        if let Some(arn) = audit.event.resource.clone() {
-            replication::propagate(ctx.st, &arn).await;
-        }
+    if CHANGES.contains(&op)
+        && let Some(arn) = audit.event.resource.clone()
+    {
+        replication::propagate(ctx.st, &arn).await;
     }
     Ok(out)
 }
@@ -386,6 +386,9 @@ pub(super) fn describe_json(secret: &Secret, versions: &[Version], versions_key:
     }
     o.insert("LastChangedDate".into(), super::epoch(secret.updated_at));
     o.insert("CreatedDate".into(), super::epoch(secret.created_at));
+    if let Some(at) = secret.last_accessed_at {
+        o.insert("LastAccessedDate".into(), super::epoch(at));
+    }
     if let Some(at) = secret.deleted_at {
         o.insert("DeletedDate".into(), super::epoch(at));
     }

@@ -368,9 +368,10 @@ pub async fn replicate(
 ) -> Result<Value, ApiError> {
     let id = secret_id(input)?;
     let force = opt_bool(input, "ForceOverwriteReplicaSecret")?.unwrap_or(false);
-    let regions = replica_regions(input, "AddReplicaRegions")?;
     let secret = ctx.lookup(audit, "ReplicateSecretToRegions", id).await?;
+    // A replica refuses the call whatever regions it names, as AWS answers.
     not_replica(&secret)?;
+    let regions = replica_regions(input, "AddReplicaRegions")?;
     if regions.is_empty() {
         return Err(invalid_param(
             "AddReplicaRegions must name at least one region.",

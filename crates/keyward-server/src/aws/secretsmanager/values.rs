@@ -14,22 +14,22 @@ use serde_json::{Value, json};
 
 fn description(input: &Value) -> Result<Option<String>, ApiError> {
     let d = opt_str(input, "Description")?;
-    if let Some(d) = d {
-        if d.chars().count() > 2048 {
-            return Err(invalid_param(
-                "Description must be at most 2048 characters.",
-            ));
-        }
+    if let Some(d) = d
+        && d.chars().count() > 2048
+    {
+        return Err(invalid_param(
+            "Description must be at most 2048 characters.",
+        ));
     }
     Ok(d.map(str::to_string))
 }
 
 fn kms_key(input: &Value) -> Result<Option<String>, ApiError> {
     let k = opt_str(input, "KmsKeyId")?;
-    if let Some(k) = k {
-        if k.is_empty() || k.len() > 2048 {
-            return Err(invalid_param("KmsKeyId must be 1-2048 characters."));
-        }
+    if let Some(k) = k
+        && (k.is_empty() || k.len() > 2048)
+    {
+        return Err(invalid_param("KmsKeyId must be 1-2048 characters."));
     }
     Ok(k.map(str::to_string))
 }
@@ -160,13 +160,12 @@ async fn read(
         (None, None) => VersionSelector::Stage(AWSCURRENT.to_string()),
     };
     let (version, value) = ctx.st.read_version(audit, secret, &selector).await?;
-    if let (Some(_), Some(s)) = (version_id, stage) {
-        if !version.stages.iter().any(|v| v == s) {
-            return Err(ApiError::InvalidRequest(
-                "You provided a VersionStage that is not associated to the provided VersionId."
-                    .into(),
-            ));
-        }
+    if let (Some(_), Some(s)) = (version_id, stage)
+        && !version.stages.iter().any(|v| v == s)
+    {
+        return Err(ApiError::InvalidRequest(
+            "You provided a VersionStage that is not associated to the provided VersionId.".into(),
+        ));
     }
     Ok(value_json(secret, &version, &value))
 }
@@ -291,11 +290,11 @@ pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     if secret.deleted_at.is_some() {
         return Err(super::marked_for_deletion());
     }
-    if let Some(t) = &token {
-        if let Some(v) = replayed(ctx, &secret, t, Some(&value)).await? {
-            audit.version(v.version_id.clone());
-            return Ok(put_json(&secret, &v));
-        }
+    if let Some(t) = &token
+        && let Some(v) = replayed(ctx, &secret, t, Some(&value)).await?
+    {
+        audit.version(v.version_id.clone());
+        return Ok(put_json(&secret, &v));
     }
     let mut stages = dedup(stages);
     if !stages.iter().any(|s| s == AWSCURRENT) && ctx.versions(&secret).await?.is_empty() {
@@ -353,11 +352,11 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
-    if let (Some(t), Some(v)) = (&token, &value) {
-        if let Some(existing) = replayed(ctx, &secret, t, Some(v)).await? {
-            audit.version(existing.version_id.clone());
-            return Ok(short_json(&secret, Some(&existing.version_id)));
-        }
+    if let (Some(t), Some(v)) = (&token, &value)
+        && let Some(existing) = replayed(ctx, &secret, t, Some(v)).await?
+    {
+        audit.version(existing.version_id.clone());
+        return Ok(short_json(&secret, Some(&existing.version_id)));
     }
     if secret.deleted_at.is_some() {
         return Err(super::marked_for_deletion());

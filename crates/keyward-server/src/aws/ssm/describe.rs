@@ -64,12 +64,15 @@ pub async fn describe_parameters(
             skipped += 1;
             continue;
         }
+        out.push(metadata_json(s));
         if out.len() == max {
             more = true;
             break;
         }
-        out.push(metadata_json(s));
     }
+    // A full page always carries a NextToken (the next page may be empty), as
+    // AWS answers: every item comes exactly once and paginators stop on the
+    // first page without a token.
     let mut resp = json!({ "Parameters": out });
     if more {
         resp["NextToken"] = json!(rules::offset_token(offset + max));

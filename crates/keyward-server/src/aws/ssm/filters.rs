@@ -4,6 +4,7 @@
 use super::err;
 use super::rules::{canonical, normalize_path, under_path};
 use crate::error::ApiError;
+use crate::names::{PARAMETER_NAME_RULES, validate_parameter_name_syntax};
 use keyward_store::Tag;
 use serde_json::Value;
 
@@ -196,6 +197,9 @@ pub fn parse_parameter_filters(input: &Value, mode: Mode) -> Result<Vec<Filter>,
             ));
         }
         check_values(key, &values)?;
+        if key == "Name" {
+            check_names(&option, &values)?;
+        }
         out.push(Filter {
             key: key.to_string(),
             option,
@@ -203,6 +207,23 @@ pub fn parse_parameter_filters(input: &Value, mode: Mode) -> Result<Vec<Filter>,
         });
     }
     Ok(out)
+}
+
+/// `Name` values: with `Equals` each must be a well-formed parameter name; a
+/// `BeginsWith` or `Contains` fragment may be any part of one, so only its
+/// characters are checked. Errors are AWS's name errors.
+fn check_names(option: &str, values: &[String]) -> Result<(), ApiError> {
+    for v in values {
+        if option == "Equals" {
+            validate_parameter_name_syntax(v)?;
+        } else if !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+        {
+            return Err(err("ValidationException", PARAMETER_NAME_RULES.into()));
+        }
+    }
+    Ok(())
 }
 
 fn check_values(key: &str, values: &[String]) -> Result<(), ApiError> {
@@ -216,7 +237,7 @@ fn check_values(key: &str, values: &[String]) -> Result<(), ApiError> {
                 if lower.starts_with("/aws") || lower.starts_with("/ssm") {
                     return Err(err(
                         "ValidationException",
-                        "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).".into(),
+                        "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.".into(),
                     ));
                 }
                 normalize_path(v)?;
@@ -420,6 +441,34 @@ mod tests {
                 Mode::Describe
             )),
             "InvalidFilterKey"
+        );
+        assert_eq!(
+            aws_type(pf(
+                json!([{"Key": "Name", "Values": ["/a b"]}]),
+                Mode::Describe
+            )),
+            "ValidationException"
+        );
+        assert_eq!(
+            aws_type(pf(
+                json!([{"Key": "Name", "Values": ["/".to_string() + &"a/".repeat(16) + "x"]}]),
+                Mode::Describe
+            )),
+            "HierarchyLevelLimitExceededException"
+        );
+        assert_eq!(
+            aws_type(pf(
+                json!([{"Key": "Name", "Option": "BeginsWith", "Values": ["myapp/"]}]),
+                Mode::Describe
+            )),
+            "ok"
+        );
+        assert_eq!(
+            aws_type(pf(
+                json!([{"Key": "Name", "Option": "Contains", "Values": ["a#"]}]),
+                Mode::Describe
+            )),
+            "ValidationException"
         );
         let f = pf(json!([{"Key": "tag:env"}]), Mode::Describe).unwrap();
         assert_eq!(f[0].option, "Equals");

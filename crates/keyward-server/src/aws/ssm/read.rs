@@ -213,12 +213,15 @@ pub async fn get_parameters_by_path(
             skipped += 1;
             continue;
         }
+        out.push(parameter_json(ctx, s, &version, None, decrypt)?);
         if out.len() == max {
             more = true;
             break;
         }
-        out.push(parameter_json(ctx, s, &version, None, decrypt)?);
     }
+    // A full page always carries a NextToken (the next page may be empty), as
+    // AWS answers; the offset counts only parameters that pass the filters and
+    // the explicit-deny check, so each one comes exactly once.
     let mut resp = json!({ "Parameters": out });
     if more {
         resp["NextToken"] = json!(rules::offset_token(offset + max));
@@ -357,6 +360,7 @@ async fn sm_reference(
     .ok_or_else(|| super::version_not_found(full, sel.unwrap_or(AWSCURRENT)))?;
     audit.version(version.version_id.clone());
     let value = ctx.st.open_value(&secret, &version)?;
+    ctx.st.access.note(&secret);
     let shown = match value.kind {
         ValueKind::String => String::from_utf8_lossy(value.bytes.expose()).into_owned(),
         ValueKind::Binary => base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()),

@@ -3,6 +3,7 @@
 
 use super::err;
 use crate::error::ApiError;
+use crate::names::{MAX_HIERARCHY_LEVELS, PARAMETER_PATH_RULES, hierarchy_too_deep};
 use serde::{Deserialize, Serialize};
 
 /// Default KMS key of SecureString parameters, as AWS names it.
@@ -250,10 +251,33 @@ pub fn resolve_tier(
     Ok(tier)
 }
 
+/// Checks a `KeyId` against AWS's request model (1–256 characters of
+/// `a-zA-Z0-9:/_-`), then, when it will encrypt (`encrypts`: a SecureString),
+/// that it names a KMS key in one of the forms AWS accepts: key id, key ARN,
+/// alias name or alias ARN.
+pub fn check_key_id(k: &str, encrypts: bool) -> Result<(), ApiError> {
+    let shape_ok = !k.is_empty()
+        && k.len() <= 256
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c));
+    if !shape_ok {
+        return Err(err(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value '{k}' at 'keyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$"
+            ),
+        ));
+    }
+    if encrypts && !key_id_is_valid(k) {
+        return Err(err("InvalidKeyId", format!("Invalid keyId {k}")));
+    }
+    Ok(())
+}
+
 /// A KMS key reference in one of the forms AWS accepts: key id, key ARN, alias
 /// name or alias ARN.
 pub fn key_id_is_valid(k: &str) -> bool {
-    let uuid_like = |s: &str| uuid::Uuid::parse_str(s).is_ok() || s.starts_with("mrk-");
+    let uuid_like = |s: &str| uuid::Uuid::parse_str(s).is_ok() || is_multi_region_key_id(s);
     let alias_ok = |s: &str| {
         s.strip_prefix("alias/").is_some_and(|a| {
             !a.is_empty()
@@ -266,9 +290,18 @@ pub fn key_id_is_valid(k: &str) -> bool {
         let parts: Vec<&str> = k.splitn(6, ':').collect();
         return parts.len() == 6
             && parts[2] == "kms"
+            && !parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
             && (parts[5].strip_prefix("key/").is_some_and(uuid_like) || alias_ok(parts[5]));
     }
     uuid_like(k) || alias_ok(k)
+}
+
+/// `mrk-` and 32 hex digits: a multi-Region key's id.
+fn is_multi_region_key_id(s: &str) -> bool {
+    s.strip_prefix("mrk-")
+        .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// AWS's tag rules: key 1–128 characters, value 0–256, no `aws:` key prefix.
@@ -300,17 +333,11 @@ pub fn check_tag(key: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The path of GetParametersByPath, without a trailing `/` (except the root).
+/// The path of GetParametersByPath (and of DescribeParameters' `Path` filter),
+/// without a trailing `/` (except the root). Errors are AWS's.
 pub fn normalize_path(path: &str) -> Result<String, ApiError> {
-    let bad = || {
-        err(
-            "ValidationException",
-            format!(
-                "The parameter path {path:?} doesn't meet the requirements: it must begin with a forward slash (/), use only letters, numbers and . - _, divide sub-paths with single forward slashes, and be at most 15 levels deep."
-            ),
-        )
-    };
-    if !path.starts_with('/') || path.chars().count() > 2048 {
+    let bad = || err("ValidationException", PARAMETER_PATH_RULES.into());
+    if !path.starts_with('/') || path.contains("//") || path.chars().count() > 2048 {
         return Err(bad());
     }
     let trimmed = if path.len() > 1 {
@@ -326,11 +353,8 @@ pub fn normalize_path(path: &str) -> Result<String, ApiError> {
         {
             return Err(bad());
         }
-        if trimmed.matches('/').count() > 15 {
-            return Err(err(
-                "HierarchyLevelLimitExceededException",
-                "A hierarchy can have a maximum of 15 levels.".into(),
-            ));
+        if trimmed.matches('/').count() > MAX_HIERARCHY_LEVELS {
+            return Err(hierarchy_too_deep());
         }
     }
     Ok(trimmed.to_string())
@@ -475,6 +499,19 @@ mod tests {
         ));
         assert!(!key_id_is_valid("not a key"));
         assert!(!key_id_is_valid("alias/"));
+        assert!(key_id_is_valid("mrk-1234abcd12ab34cd56ef1234567890ab"));
+        assert!(!key_id_is_valid("mrk-x"));
+        assert!(!key_id_is_valid("arn:aws:kms:us-east-1:123:alias/x"));
+        assert_eq!(
+            check_key_id("a key", false).unwrap_err().aws_type(),
+            "ValidationException"
+        );
+        assert_eq!(
+            check_key_id("foo", true).unwrap_err().aws_type(),
+            "InvalidKeyId"
+        );
+        assert!(check_key_id("alias/aws/ssm", true).is_ok());
+        assert!(check_key_id("someKeyId", false).is_ok());
         assert!(check_tag("env", "prod").is_ok());
         assert!(check_tag("env", "").is_ok());
         assert!(check_tag("", "x").is_err());
@@ -496,6 +533,11 @@ mod tests {
         assert_eq!(normalize_path("/a/b/").unwrap(), "/a/b");
         assert!(normalize_path("a/b").is_err());
         assert!(normalize_path("/a//b").is_err());
+        assert!(normalize_path("//").is_err());
+        assert_eq!(
+            normalize_path(&"/a".repeat(16)).unwrap_err().aws_type(),
+            "HierarchyLevelLimitExceededException"
+        );
         assert!(normalize_path("/a b").is_err());
         assert!(under_path("/a/b", "/a", false));
         assert!(!under_path("/a/b/c", "/a", false));

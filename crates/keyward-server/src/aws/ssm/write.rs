@@ -80,25 +80,20 @@ fn merge(req: &PutInput<'_>, prev: Option<&ParamMeta>) -> Result<ParamMeta, ApiE
         }
     };
     let pick = |new: Option<&str>, old: Option<&String>| new.map(str::to_string).or(old.cloned());
+    if let Some(k) = req.key_id {
+        rules::check_key_id(k, ptype == "SecureString")?;
+    }
+    // A SecureString keeps the key it was sealed under until the caller names
+    // another (alias/aws/ssm by default); other types keep a given KeyId as an
+    // attribute, like AWS, though nothing is encrypted with it.
     let key_id = if ptype == "SecureString" {
-        if let Some(k) = req.key_id {
-            if !rules::key_id_is_valid(k) {
-                return Err(err(
-                    "InvalidKeyId",
-                    format!(
-                        "Invalid KeyId {k:?}: use a KMS key id, key ARN, alias name (alias/...) or alias ARN"
-                    ),
-                ));
-            }
-        }
         let old = prev.filter(|p| p.ptype == "SecureString");
         Some(
             pick(req.key_id, old.and_then(|p| p.key_id.as_ref()))
                 .unwrap_or_else(|| DEFAULT_KEY_ID.to_string()),
         )
     } else {
-        // Not used to encrypt anything, but kept as given, like the other attributes.
-        req.key_id.map(str::to_string)
+        pick(req.key_id, prev.and_then(|p| p.key_id.as_ref()))
     };
     let policies = pick(req.policies, prev.and_then(|p| p.policies.as_ref()));
     let has_policies = policies
@@ -253,19 +248,18 @@ pub async fn put_parameter(
                 None => version_meta(&secret, &current_version(ctx, &secret).await?),
             };
             let meta = merge(&req, Some(&prev))?;
-            if versions.len() >= MAX_VERSIONS {
-                if let Some(oldest) = versions.first() {
-                    if !rules::user_labels(&oldest.stages).is_empty() {
-                        return Err(err(
-                            "ParameterMaxVersionLimitExceeded",
-                            format!(
-                                "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
-                                req.name,
-                                version_number(oldest)
-                            ),
-                        ));
-                    }
-                }
+            if versions.len() >= MAX_VERSIONS
+                && let Some(oldest) = versions.first()
+                && !rules::user_labels(&oldest.stages).is_empty()
+            {
+                return Err(err(
+                    "ParameterMaxVersionLimitExceeded",
+                    format!(
+                        "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
+                        req.name,
+                        version_number(oldest)
+                    ),
+                ));
             }
             let next = versions.iter().map(version_number).max().unwrap_or(0) + 1;
             let mut nv = ctx.st.new_version(
