@@ -203,7 +203,8 @@ pub async fn batch_get(
     // authorized as GetSecretValue and audited as a record of its own.
     ctx.authorize("secretsmanager:BatchGetSecretValue", "*", None)?;
     let mut next = None;
-    let targets: Vec<String> = if !ids.is_empty() {
+    let by_filter = ids.is_empty();
+    let targets: Vec<String> = if !by_filter {
         ids
     } else {
         let all = super::list::matching(ctx, &filters, false).await?;
@@ -223,6 +224,10 @@ pub async fn batch_get(
             Err(e) if matches!(e, ApiError::Internal { .. } | ApiError::Sealed(_)) => {
                 return Err(e);
             }
+            // A secret the filters found exists, so "not found" means it has no
+            // value yet: the whole batch fails with ResourceNotFoundException, as
+            // AWS answers (denials still go to `Errors`, naming nothing more).
+            Err(e @ ApiError::NotFound(_)) if by_filter => return Err(e),
             Err(e) => errors.push(json!({
                 "SecretId": id,
                 "ErrorCode": e.aws_type(),
