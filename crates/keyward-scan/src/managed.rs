@@ -5,9 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 /// Rule id of store-aware findings.
 pub const RULE_ID: &str = "managed-secret";
 
@@ -26,18 +23,9 @@ pub trait ManagedFingerprints: Send + Sync {
     fn lookup(&self, fingerprint: &[u8; 32]) -> Option<&str>;
 }
 
-/// Keyed fingerprint of a value.
-pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so the error arm is unreachable; it yields a value
-    // that matches nothing rather than panicking.
-    match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(value);
-            mac.finalize().into_bytes().into()
-        }
-        Err(_) => [0; 32],
-    }
-}
+/// Keyed fingerprint of a value: the one definition in `keyward-crypto`, which the
+/// server uses too, so both sides agree byte for byte.
+pub use keyward_crypto::keyed_fingerprint;
 
 /// Fingerprints held in memory: built from (path, value) pairs, the values are dropped at once.
 #[derive(Clone)]
