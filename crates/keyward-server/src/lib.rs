@@ -16,6 +16,7 @@ mod changes;
 mod ctx;
 pub mod error;
 pub mod identities;
+pub mod keyring;
 mod lifecycle;
 pub mod listener;
 pub mod names;

@@ -87,7 +87,7 @@ async fn new_principal(
             let mut key_audit = audit.derived("iam:CreateAccessKey");
             key_audit.resource(arn.clone());
             st.write(&mut key_audit, async |w| {
-                add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await
+                add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
             })
             .await?;
             st.clear_auth_cache();
@@ -233,7 +233,7 @@ async fn new_key(
             .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
         let keys = st.keys()?;
         let key = generate_access_key();
-        st.write(audit, async |w| add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await)
+        st.write(audit, async |w| add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await)
             .await?;
         Ok((http::StatusCode::CREATED, Json(json!({"principal": name, "access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}))))
     })

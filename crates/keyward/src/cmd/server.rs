@@ -108,15 +108,8 @@ async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
     if let Some(s) = &salt_hex {
         store.set_setting("passphrase_salt", s).await?;
     }
-    let key = bootstrap_admin(
-        &store,
-        &root.kek(),
-        &root.audit_key(),
-        &a.account_id,
-        &a.admin_name,
-        given,
-    )
-    .await?;
+    let keyring = keyward_server::keyring::load_or_create(&store, &root).await?;
+    let key = bootstrap_admin(&store, &keyring, &a.account_id, &a.admin_name, given).await?;
     Ok(InitOutcome {
         access_key_id: key.access_key_id,
         secret_access_key: key.secret_access_key,
@@ -306,8 +299,10 @@ pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json:
                 bail!("the root key from {source} does not belong to {}", dir.display());
             }
         }
+        let keyring = keyward_server::keyring::load(store.as_ref(), &root).await?;
         let (records, head) = store.audit_chain().await?;
-        let report = keyward_store::audit::verify_chain(&root.audit_key(), &records, head.as_ref());
+        let report =
+            keyward_store::audit::verify_chain(keyring.audit_key(), &records, head.as_ref());
         Ok(serde_json::to_value(report)?)
     })
 }
