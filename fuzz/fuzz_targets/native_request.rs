@@ -47,10 +47,12 @@ fn fixture() -> &'static Fixture {
                 .set_setting("root_key_check", &root.check_value())
                 .await
                 .expect("setting");
+            let keyring = keyward_server::keyring::load_or_create(&store, &root)
+                .await
+                .expect("keyring");
             bootstrap_admin(
                 &store,
-                &root.kek(),
-                &root.audit_key(),
+                &keyring,
                 "000000000000",
                 "admin",
                 Some(NewKey {

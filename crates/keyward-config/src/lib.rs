@@ -15,7 +15,9 @@
 mod docs;
 pub mod doctor;
 mod dupes;
-pub mod generator;
+/// Secret generation lives in `keyward-crypto` (the server shares it); re-exported
+/// so `keyward_config::generator` keeps working.
+pub use keyward_crypto::generator;
 mod model;
 mod problem;
 pub mod redact;

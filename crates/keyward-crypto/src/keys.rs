@@ -1,6 +1,9 @@
 //! The key hierarchy. One 256-bit root key (from a key file, an environment variable
 //! or an Argon2id passphrase) is never used directly: HKDF-SHA256 derives one key per
-//! purpose, so a key for MACing audit records can never decrypt a secret.
+//! purpose, so a key for MACing audit records can never decrypt a secret. Keys that
+//! protect stored data (KEKs, the value-MAC key, the audit key) live in the
+//! [`Keyring`](crate::Keyring), wrapped by the root key, so the root key can change
+//! without touching the data.
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -56,10 +59,53 @@ key_type!(
     AuditKey
 );
 key_type!(
-    /// MAC key for anything that needs a keyed fingerprint (scan fingerprints,
-    /// duplicate-value checks, bearer-token binding).
+    /// MAC key for keyed fingerprints that are not stored (cross-environment
+    /// duplicate checks).
     TokenKey
 );
+key_type!(
+    /// MAC key for the stored fingerprint of a secret value (`value_mac`), which
+    /// recognises an idempotent replay without decrypting. Its own key, so it shares
+    /// nothing with the KEK or the audit key.
+    ValueMacKey
+);
+key_type!(
+    /// A keyring key: only derives the KEK and the value-MAC key of its key id.
+    DataKey
+);
+
+/// HKDF-SHA256 of one purpose key from `ikm`, with keyward's fixed salt.
+fn hkdf(ikm: &[u8], label: &str) -> [u8; KEY_LEN] {
+    let hk = Hkdf::<Sha256>::new(Some(b"keyward-v1"), ikm);
+    let mut out = [0u8; KEY_LEN];
+    hk.expand(label.as_bytes(), &mut out)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    out
+}
+
+impl DataKey {
+    pub(crate) fn from_array(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+    pub(crate) fn kek(&self) -> Kek {
+        Kek(hkdf(&self.0, "keyward/kek"))
+    }
+    pub(crate) fn value_mac_key(&self) -> ValueMacKey {
+        ValueMacKey(hkdf(&self.0, "keyward/value-mac"))
+    }
+}
+
+impl Kek {
+    pub(crate) fn from_array(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl AuditKey {
+    pub(crate) fn from_array(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+}
 
 impl RootKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
@@ -98,21 +144,30 @@ impl RootKey {
     }
 
     fn derive(&self, label: &str) -> [u8; KEY_LEN] {
-        let hk = Hkdf::<Sha256>::new(Some(b"keyward-v1"), &self.0);
-        let mut out = [0u8; KEY_LEN];
-        hk.expand(label.as_bytes(), &mut out)
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
-        out
+        hkdf(&self.0, label)
     }
 
+    /// The KEK that v1 envelopes (written before the keyring) were wrapped with.
+    /// New data goes through the [`Keyring`](crate::Keyring) instead.
     pub fn kek(&self) -> Kek {
         Kek(self.derive("keyward/kek"))
     }
+    /// The audit key of a data directory initialised with this root key. The
+    /// keyring keeps a copy, so the chain stays verifiable after a root rotation.
     pub fn audit_key(&self) -> AuditKey {
         AuditKey(self.derive("keyward/audit"))
     }
     pub fn token_key(&self) -> TokenKey {
         TokenKey(self.derive("keyward/token"))
+    }
+    /// The key that wraps the keyring's keys.
+    pub(crate) fn keyring_wrap_key(&self) -> [u8; KEY_LEN] {
+        self.derive("keyward/keyring-wrap")
+    }
+    /// The first data key of a keyring made for this root key. Derived rather than
+    /// drawn at random so that two servers creating the keyring at once agree.
+    pub(crate) fn first_data_key(&self) -> DataKey {
+        DataKey(self.derive("keyward/keyring/data-1"))
     }
 
     /// A value stored beside the data that tells whether a later root key is the same
@@ -147,6 +202,61 @@ impl TokenKey {
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         mac(&self.0, parts)
     }
+}
+
+impl ValueMacKey {
+    /// The stored fingerprint of one secret value: bound to its secret and kind.
+    pub fn value_mac(&self, secret_id: &[u8], kind: &str, value: &[u8]) -> [u8; 32] {
+        mac(
+            &self.0,
+            &[b"keyward-value-v1", secret_id, kind.as_bytes(), value],
+        )
+    }
+}
+
+/// HMAC-SHA256 of `value` under a per-scan `key`: the one fingerprint the server
+/// hands out for `keyward scan --managed` and the scanner computes for each
+/// candidate, so both sides agree byte for byte. No length prefix: the key is
+/// fresh per scan and the value is the whole message.
+pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
+    Fingerprinter::new(key).fingerprint(value)
+}
+
+/// [`keyed_fingerprint`] for many values under one key: the keyed HMAC state is
+/// set up once, so each value then costs two compressions instead of four (the
+/// scanner fingerprints every candidate span of every file).
+#[derive(Clone)]
+pub struct Fingerprinter(HmacSha256);
+
+impl std::fmt::Debug for Fingerprinter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fingerprinter { .. }")
+    }
+}
+
+impl Fingerprinter {
+    pub fn new(key: &[u8]) -> Self {
+        Self(<HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes keys of any length"))
+    }
+
+    pub fn fingerprint(&self, value: &[u8]) -> [u8; 32] {
+        let mut m = self.0.clone();
+        m.update(value);
+        m.finalize().into_bytes().into()
+    }
+}
+
+/// The key sealing `keyward run --offline-cache` snapshots, derived from the
+/// secret access key: HMAC-SHA256 under the secret with a fixed label, then the
+/// KEK derivation. Rotating the access key orphans old snapshots.
+pub fn snapshot_key(secret_access_key: &[u8]) -> Kek {
+    let mut m = <HmacSha256 as Mac>::new_from_slice(secret_access_key)
+        .expect("HMAC takes keys of any length");
+    m.update(b"keyward/run-offline-cache/v1");
+    let mut seed: [u8; KEY_LEN] = m.finalize().into_bytes().into();
+    let kek = Kek(hkdf(&seed, "keyward/kek"));
+    seed.zeroize();
+    kek
 }
 
 /// Argon2id (m = 64 MiB, t = 3, p = 1) of a passphrase with a stored random salt.

@@ -5,9 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 /// Rule id of store-aware findings.
 pub const RULE_ID: &str = "managed-secret";
 
@@ -31,18 +28,9 @@ pub trait ManagedFingerprints: Send + Sync {
     }
 }
 
-/// Keyed fingerprint of a value.
-pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so the error arm is unreachable; it yields a value
-    // that matches nothing rather than panicking.
-    match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(value);
-            mac.finalize().into_bytes().into()
-        }
-        Err(_) => [0; 32],
-    }
-}
+/// Keyed fingerprint of a value: the one definition in `keyward-crypto`, which the
+/// server uses too, so both sides agree byte for byte.
+pub use keyward_crypto::keyed_fingerprint;
 
 /// Fingerprints held in memory: built from (path, value) pairs, the values are dropped at once.
 #[derive(Clone)]
@@ -392,15 +380,8 @@ fn json_unescaped(data: &[u8], s: usize, e: usize) -> Option<String> {
 
 /// Find managed values in `data`.
 pub(crate) fn find(data: &[u8], m: &dyn ManagedFingerprints) -> Vec<Hit> {
-    // The keyed state is set up once: each candidate then costs two compressions, not four.
-    let Ok(base) = <Hmac<Sha256> as Mac>::new_from_slice(m.scan_key()) else {
-        return Vec::new();
-    };
-    let mac = |v: &[u8]| -> [u8; 32] {
-        let mut h = base.clone();
-        h.update(v);
-        h.finalize().into_bytes().into()
-    };
+    let fingerprints = keyward_crypto::Fingerprinter::new(m.scan_key());
+    let mac = |v: &[u8]| fingerprints.fingerprint(v);
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
     let mut memo: HashMap<&[u8], Option<String>> = HashMap::new();

@@ -39,16 +39,14 @@ impl AppState {
             return Err(unknown());
         }
         let keys = self.keys()?;
-        let secret = keyward_crypto::open(
-            &keys.kek,
-            &key.sealed_secret,
-            &access_key_aad(access_key_id),
-        )
-        .map_err(|_| {
-            ApiError::Integrity(format!(
-                "the stored secret of access key {access_key_id} failed its integrity check"
-            ))
-        })?;
+        let secret = keys
+            .keyring
+            .open(&key.sealed_secret, &access_key_aad(access_key_id))
+            .map_err(|_| {
+                ApiError::Integrity(format!(
+                    "the stored secret of access key {access_key_id} failed its integrity check"
+                ))
+            })?;
         let secret = SecretString::new(String::from_utf8(secret.to_vec()).map_err(|_| unknown())?);
         let principal = self
             .store

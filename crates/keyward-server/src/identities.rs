@@ -2,7 +2,7 @@
 
 use crate::auth::access_key_aad;
 use crate::error::ApiError;
-use keyward_crypto::{AuditKey, Kek, SecretString};
+use keyward_crypto::{Keyring, SecretString};
 use keyward_store::{
     AccessKey, AuditEvent, AuditedWrite, Outcome, Principal, Store, StoreError, Tag,
 };
@@ -60,17 +60,16 @@ pub fn validate_access_key_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Stores a key for `principal`, its secret sealed under the KEK; `audit` commits
-/// with it.
+/// Stores a key for `principal`, its secret sealed through the keyring; `audit`
+/// commits with it.
 pub async fn add_access_key(
     store: &dyn Store,
-    kek: &Kek,
+    keyring: &Keyring,
     principal: &Principal,
     key: &NewKey,
     audit: AuditedWrite,
 ) -> Result<(), StoreError> {
-    let sealed = keyward_crypto::seal(
-        kek,
+    let sealed = keyring.seal(
         key.secret_access_key.expose().as_bytes(),
         &access_key_aad(&key.access_key_id),
     );
@@ -111,8 +110,7 @@ pub async fn create_principal(
 /// step is audited as `keyward init` (the first records of the chain).
 pub async fn bootstrap_admin(
     store: &dyn Store,
-    kek: &Kek,
-    audit_key: &AuditKey,
+    keyring: &Keyring,
     account_id: &str,
     name: &str,
     given: Option<NewKey>,
@@ -121,7 +119,7 @@ pub async fn bootstrap_admin(
     let arn = format!("arn:aws:iam::{account_id}:user/{name}");
     let policy_arn = format!("arn:aws:iam::{account_id}:policy/{ADMIN_POLICY_NAME}");
     let record = |action: &str, resource: &str| AuditedWrite {
-        key: audit_key.clone(),
+        key: keyring.audit_key().clone(),
         event: AuditEvent {
             time: time::OffsetDateTime::now_utc(),
             request_id: request_id.clone(),
@@ -152,7 +150,7 @@ pub async fn bootstrap_admin(
     let key = given.unwrap_or_else(generate_access_key);
     add_access_key(
         store,
-        kek,
+        keyring,
         &principal,
         &key,
         record("iam:CreateAccessKey", &arn),

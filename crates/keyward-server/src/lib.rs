@@ -18,6 +18,7 @@ mod ctx;
 pub mod error;
 pub mod identities;
 pub mod jobs;
+pub mod keyring;
 mod lifecycle;
 pub mod listener;
 pub mod names;

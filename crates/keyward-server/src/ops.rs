@@ -97,24 +97,21 @@ impl AppState {
         value: &Value,
     ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
         let keys = self.keys()?;
-        let sealed = keyward_crypto::seal(
-            &keys.kek,
-            value.bytes.expose(),
-            &value_aad(secret_id, version_id),
-        );
-        let mac = keys.token_key.mac(&[
-            b"keyward-value-v1",
+        let sealed = keys
+            .keyring
+            .seal(value.bytes.expose(), &value_aad(secret_id, version_id));
+        let mac = keys.keyring.value_mac_key().value_mac(
             secret_id.as_bytes(),
-            value.kind.as_str().as_bytes(),
+            value.kind.as_str(),
             value.bytes.expose(),
-        ]);
+        );
         Ok((sealed.0, mac.to_vec()))
     }
 
     /// Opens a stored version. A failure means tampering or a moved row.
     pub fn open_value(&self, secret: &Secret, version: &Version) -> Result<Value, ApiError> {
         let keys = self.keys()?;
-        let plain = keyward_crypto::open(&keys.kek, &version.sealed, &value_aad(secret.id, &version.version_id))
+        let plain = keys.keyring.open(&version.sealed, &value_aad(secret.id, &version.version_id))
             .map_err(|e| {
                 tracing::error!(secret = %secret.name, version = %version.version_id, "stored value failed its integrity check");
                 ApiError::Integrity(format!(
@@ -126,6 +123,20 @@ impl AppState {
             kind: version.kind,
             bytes: SecretBytes::new(plain.to_vec()),
         })
+    }
+
+    /// Whether a stored version holds `value`: the plaintexts compared in constant
+    /// time. Unlike the stored `value_mac`, this does not depend on which key the
+    /// MAC was made with.
+    pub fn same_value(
+        &self,
+        secret: &Secret,
+        version: &Version,
+        value: &Value,
+    ) -> Result<bool, ApiError> {
+        let stored = self.open_value(secret, version)?;
+        Ok(stored.kind == value.kind
+            && keyward_crypto::constant_time_eq(stored.bytes.expose(), value.bytes.expose()))
     }
 
     pub fn new_version(
@@ -214,9 +225,14 @@ impl AppState {
         version_id: Option<String>,
         stages: Vec<String>,
     ) -> Result<AddVersionOutcome, ApiError> {
+        let replay = version_id.is_some();
         let version_id = version_id.unwrap_or_else(|| Uuid::new_v4().to_string());
         audit.version(version_id.clone());
-        let nv = self.new_version(secret.id, version_id, value, stages, caller)?;
+        let mut nv = self.new_version(secret.id, version_id, value, stages, caller)?;
+        if replay {
+            self.adopt_stored_mac(secret, &mut nv, value, &audit.event.request_id)
+                .await?;
+        }
         let out = self
             .write(audit, async |w| {
                 self.store.add_version(secret.id, nv, w).await
@@ -226,6 +242,32 @@ impl AppState {
             self.publish(secret, "put", Some(out.version().version_id.clone()));
         }
         Ok(out)
+    }
+
+    /// A client-chosen version id may name a version whose `value_mac` was made
+    /// with an older key (the bearer-token key before the value-MAC key existed,
+    /// or an earlier keyring key). The store compares MACs to tell an idempotent
+    /// replay from a conflict, so when the plaintexts are equal the new version
+    /// takes the stored MAC and the replay stays a replay.
+    async fn adopt_stored_mac(
+        &self,
+        secret: &Secret,
+        nv: &mut NewVersion,
+        value: &Value,
+        request_id: &str,
+    ) -> Result<(), ApiError> {
+        let existing = self
+            .store
+            .get_version(secret.id, &VersionSelector::Id(nv.version_id.clone()))
+            .await
+            .map_err(|e| ApiError::from_store(e, request_id))?;
+        if let Some(existing) = existing
+            && !keyward_crypto::constant_time_eq(&existing.value_mac, &nv.value_mac)
+            && self.same_value(secret, &existing, value)?
+        {
+            nv.value_mac = existing.value_mac;
+        }
+        Ok(())
     }
 
     /// Reads a version (by id or stage; AWSCURRENT by default).

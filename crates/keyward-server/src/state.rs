@@ -4,7 +4,7 @@
 use crate::audit_feed::{AuditMirror, FeedWaker};
 use crate::audit_writer::AuditWriter;
 use crate::error::ApiError;
-use keyward_crypto::{AuditKey, Kek, RootKey, SecretString, TokenKey};
+use keyward_crypto::{AuditKey, Keyring, RootKey, SecretString};
 use keyward_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -50,9 +50,9 @@ impl Default for ServerConfig {
 
 /// Keys that exist only while the server is unsealed.
 pub struct Unsealed {
-    pub kek: Kek,
+    /// Seals and opens values and access-key secrets; holds the value-MAC key.
+    pub keyring: Keyring,
     pub audit_key: AuditKey,
-    pub token_key: TokenKey,
     pub audit: AuditWriter,
 }
 
@@ -151,12 +151,19 @@ impl AppState {
                 ));
             }
         }
-        let audit_key = root.audit_key();
+        let keyring = crate::keyring::load_or_create(self.store.as_ref(), root)
+            .await
+            .map_err(|e| match e {
+                crate::keyring::KeyringLoadError::Store(e) => ApiError::from_store(e, "unseal"),
+                crate::keyring::KeyringLoadError::Keyring(e) => ApiError::Integrity(format!(
+                    "{e}; the root key matched this data directory, so restore the keyring setting from a backup"
+                )),
+            })?;
+        let audit_key = keyring.audit_key().clone();
         let audit = AuditWriter::spawn(self.store.clone(), audit_key.clone(), self.feed.clone());
         let keys = Unsealed {
-            kek: root.kek(),
+            keyring,
             audit_key,
-            token_key: root.token_key(),
             audit,
         };
         *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(keys));

@@ -33,16 +33,12 @@ impl Api {
             .set_setting("root_key_check", &root.check_value())
             .await
             .expect("check value");
-        let admin = bootstrap_admin(
-            &store,
-            &root.kek(),
-            &root.audit_key(),
-            &cfg.account_id,
-            "admin",
-            None,
-        )
-        .await
-        .expect("admin");
+        let keyring = keyward_server::keyring::load_or_create(&store, &root)
+            .await
+            .expect("keyring");
+        let admin = bootstrap_admin(&store, &keyring, &cfg.account_id, "admin", None)
+            .await
+            .expect("admin");
         let state = AppState::new(Arc::new(store), cfg);
         state.unseal(&root).await.expect("unseal");
         Self {

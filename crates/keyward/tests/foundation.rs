@@ -13,6 +13,8 @@ mod bad_input;
 mod cli_contract;
 #[path = "foundation/no_leaks.rs"]
 mod no_leaks;
+#[path = "foundation/old_format.rs"]
+mod old_format;
 #[path = "foundation/restart_dev.rs"]
 mod restart_dev;
 #[path = "foundation/root_key.rs"]

@@ -116,7 +116,7 @@ pub(super) async fn new_principal(
             let mut key_audit = audit.derived("iam:CreateAccessKey");
             key_audit.resource(arn.clone());
             st.write(&mut key_audit, async |w| {
-                add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await
+                add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
             })
             .await?;
             st.clear_auth_cache();
@@ -290,7 +290,7 @@ pub(super) async fn new_key(
             let keys = st.keys()?;
             let key = generate_access_key();
             st.write(audit, async |w| {
-                add_access_key(st.store.as_ref(), &keys.kek, &p, &key, w).await
+                add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
             })
             .await?;
             Ok((

@@ -19,12 +19,10 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use keyward_store::{ListQuery, Namespace, VersionSelector};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::Sha256;
 use std::sync::Arc;
 
 /// The action a fingerprint is authorized (and audited) as, per secret.
@@ -43,13 +41,6 @@ pub fn router() -> Router<Arc<AppState>> {
 #[serde(deny_unknown_fields)]
 struct FingerprintRequest {
     prefix: Option<String>,
-}
-
-/// HMAC-SHA256 of `value` under the per-scan `key` (the scanner computes the same).
-pub fn keyed_fingerprint(key: &[u8], value: &[u8]) -> [u8; 32] {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
-    m.update(value);
-    m.finalize().into_bytes().into()
 }
 
 #[utoipa::path(
@@ -117,7 +108,7 @@ pub(super) async fn fingerprints(
                     // The length lets the scanner skip spans of other lengths; the
                     // caller may read the value itself (both actions are required).
                     out.push(json!({
-                        "fingerprint": hex::encode(keyed_fingerprint(&key, v)),
+                        "fingerprint": hex::encode(keyward_crypto::keyed_fingerprint(&key, v)),
                         "length": v.len(),
                         "name": match field { Some(f) => format!("{}#{f}", secret.name), None => secret.name.clone() },
                     }));

@@ -108,15 +108,8 @@ async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
     if let Some(s) = &salt_hex {
         store.set_setting("passphrase_salt", s).await?;
     }
-    let key = bootstrap_admin(
-        &store,
-        &root.kek(),
-        &root.audit_key(),
-        &a.account_id,
-        &a.admin_name,
-        given,
-    )
-    .await?;
+    let keyring = keyward_server::keyring::load_or_create(&store, &root).await?;
+    let key = bootstrap_admin(&store, &keyring, &a.account_id, &a.admin_name, given).await?;
     Ok(InitOutcome {
         access_key_id: key.access_key_id,
         secret_access_key: key.secret_access_key,
@@ -298,7 +291,8 @@ pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json:
             && !root.matches_check(&check) {
                 bail!("the root key from {source} does not belong to {}", dir.display());
             }
-        let report = keyward_store::audit::verify_stored(store.as_ref(), &root.audit_key()).await?;
+        let keyring = keyward_server::keyring::load(store.as_ref(), &root).await?;
+        let report = keyward_store::audit::verify_stored(store.as_ref(), keyring.audit_key()).await?;
         Ok(serde_json::to_value(report)?)
     })
 }

@@ -5,7 +5,7 @@ use super::{opt_bool, opt_i64, opt_str, req_str, secret_id};
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
-use keyward_config::{GenError, PasswordPolicy, generate_password};
+use keyward_crypto::{GenError, PasswordPolicy, generate_password};
 use keyward_policy::PolicyKind;
 use keyward_store::SecretPatch;
 use serde_json::{Value, json};

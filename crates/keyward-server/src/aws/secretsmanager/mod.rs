@@ -452,19 +452,14 @@ pub(super) fn value_json(secret: &Secret, version: &Version, value: &ops::Value)
     o
 }
 
-/// Whether a stored version holds the same plaintext as `value` (keyed MAC, no decryption).
+/// Whether a stored version holds the same plaintext as `value`.
 pub(super) fn same_value(
     ctx: &AwsCtx<'_>,
     secret: &Secret,
     version: &Version,
     value: &ops::Value,
 ) -> Result<bool, ApiError> {
-    let (_, mac) = ctx.st.seal_value(secret.id, &version.version_id, value)?;
-    Ok(version.kind == value.kind && keyward_crypto_eq(&mac, &version.value_mac))
-}
-
-fn keyward_crypto_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    ctx.st.same_value(secret, version, value)
 }
 
 pub(super) fn default_stages() -> Vec<String> {

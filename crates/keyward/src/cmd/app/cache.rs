@@ -3,26 +3,23 @@
 //!
 //! The file lives in `$XDG_CACHE_HOME/keyward/` (else `~/.cache/keyward/`), mode
 //! 0600 in a 0700 directory. It is sealed with XChaCha20-Poly1305
-//! (`keyward_crypto::seal`) under a key derived from the secret access key
-//! (HMAC-SHA256 with a fixed label, then the crypto crate's HKDF), so only someone
+//! (`keyward_crypto::seal`) under `keyward_crypto::snapshot_key`, derived from the
+//! secret access key, so only someone
 //! holding that key can open it, and rotating the access key orphans old
 //! snapshots. The associated data binds app, environment, server and access key
 //! id, so a snapshot cannot be replayed for another app or environment. The
 //! creation time sits inside the sealed payload, so it cannot be back-dated.
 
 use anyhow::{Context, Result, bail};
-use hmac::{Hmac, Mac};
 use keyward_client::Credentials;
 use keyward_config::SecretString;
-use keyward_crypto::{Kek, RootKey};
+use keyward_crypto::Kek;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use zeroize::Zeroizing;
-
-const LABEL: &[u8] = b"keyward/run-offline-cache/v1";
 
 #[derive(Serialize, Deserialize)]
 struct Payload {
@@ -52,12 +49,9 @@ fn ids(creds: &Credentials, app: &str, env: &str) -> (String, Vec<u8>) {
 }
 
 fn key(creds: &Credentials) -> Result<Kek> {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(creds.secret_access_key.expose().as_bytes())
-            .map_err(|_| anyhow::anyhow!("cannot derive the snapshot key"))?;
-    mac.update(LABEL);
-    let bytes = Zeroizing::new(mac.finalize().into_bytes().to_vec());
-    Ok(RootKey::from_bytes(&bytes)?.kek())
+    Ok(keyward_crypto::snapshot_key(
+        creds.secret_access_key.expose().as_bytes(),
+    ))
 }
 
 fn now() -> i64 {

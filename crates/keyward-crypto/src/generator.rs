@@ -1,9 +1,10 @@
 //! Secret generation, uniform over the alphabet (no modulo bias), from the OS
-//! CSPRNG via `keyward_crypto`. The password policy mirrors AWS Secrets Manager's
-//! `GetRandomPassword` parameters so the server can reuse it.
+//! CSPRNG. The password policy mirrors AWS Secrets Manager's `GetRandomPassword`
+//! parameters: the server's `GetRandomPassword` and `keyward gen` share it, which
+//! is why it lives here rather than in the configuration crate.
 
+use crate::{SecretString, random_bytes, random_from_alphabet};
 use base64::Engine;
-use keyward_crypto::{SecretString, random_bytes, random_from_alphabet};
 use std::str::FromStr;
 
 /// Django's `get_random_secret_key()` alphabet.
