@@ -22,7 +22,7 @@ pub enum FilesCmd {
     /// Encrypt a .env, JSON, YAML or TOML file value by value (keys, comments and layout stay readable).
     #[command(after_long_help = ENCRYPT_HELP)]
     Encrypt(EncryptArgs),
-    /// Print the plaintext of an encrypted file (after checking its MAC).
+    /// Print the plaintext of an encrypted file (after checking its MAC), or of one `keyward:age:v1:` value.
     Decrypt(DecryptArgs),
     /// Edit an encrypted file in $EDITOR; only changed values are re-encrypted.
     Edit(EditArgs),
@@ -96,7 +96,8 @@ pub struct EncryptArgs {
 
 #[derive(Debug, Args)]
 pub struct DecryptArgs {
-    /// The encrypted file ("-" for standard input).
+    /// The encrypted file ("-" for standard input). A file holding a single
+    /// `keyward:age:v1:` value prints that value.
     pub file: PathBuf,
     #[command(flatten)]
     pub ids: IdentityArgs,
