@@ -13,3 +13,6 @@ mod git;
 
 #[path = "files/rekey.rs"]
 mod rekey;
+
+#[path = "files/scan.rs"]
+mod scan;
