@@ -4,10 +4,11 @@
 #   bench/aws-get.sh       SigV4 GetSecretValue vs health and vs moto_server
 #   bench/run-overhead.sh  `keyward run` start-to-exec overhead, 50 secrets
 #   bench/scan/run.sh      leak scanner vs ripsecrets, gitleaks, detect-secrets
+#   bench/files.sh         encrypted files: encrypt/decrypt per entry, run --file vs --env-file
 set -uo pipefail
 cd "$(dirname "$0")"
 status=0
-for b in native-get.sh aws-get.sh run-overhead.sh scan/run.sh; do
+for b in native-get.sh aws-get.sh run-overhead.sh scan/run.sh files.sh; do
   printf '\n===== bench/%s =====\n' "$b"
   bash "$b" || { echo "bench/$b failed" >&2; status=1; }
 done
