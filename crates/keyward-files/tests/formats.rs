@@ -146,3 +146,33 @@ fn set_adds_and_replaces_in_every_format() {
         assert_eq!(got, ["new value"], "{f:?}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Any values (quotes, newlines, `#`, unicode) come back exactly, in every format.
+    #[test]
+    fn any_values_round_trip(vals in proptest::collection::vec("[ -~\n\té€]{0,40}", 1..6)) {
+        let (ids, r) = keypair();
+        let mut env = String::new();
+        let mut json = serde_json::Map::new();
+        let mut yaml = String::new();
+        let mut toml = String::new();
+        for (i, v) in vals.iter().enumerate() {
+            env.push_str(&format!("K{i}={}\n", keyward_dotenv::encode_value(v)));
+            json.insert(format!("K{i}"), serde_json::Value::String(v.clone()));
+            yaml.push_str(&format!("K{i}: {}\n", serde_json::to_string(v).unwrap()));
+            toml.push_str(&format!("K{i} = {}\n", toml_edit::Value::from(v.as_str())));
+        }
+        let json = serde_json::to_string_pretty(&json).unwrap();
+        for (f, text) in [(Format::Dotenv, env), (Format::Json, json), (Format::Yaml, yaml), (Format::Toml, toml)] {
+            let enc = encrypt(&text, f, &r).unwrap();
+            let o = open(&enc, f, &ids).unwrap();
+            let got: Vec<String> = o.entries().map(|e| e.1.expose().to_owned()).collect();
+            proptest::prop_assert_eq!(&got, &vals, "{:?}", f);
+            // The decrypted text reads back to the same values.
+            let again = encrypt(&o.plaintext().unwrap(), f, &r).unwrap();
+            let back: Vec<String> = open(&again, f, &ids).unwrap().entries().map(|e| e.1.expose().to_owned()).collect();
+            proptest::prop_assert_eq!(&back, &vals, "{:?} plaintext", f);
+        }
+    }
+}
