@@ -176,3 +176,20 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+    /// Arbitrary input never panics any adapter or the metadata reader.
+    #[test]
+    fn garbage_never_panics(text in "[ -~\n\t\"'{}\\[\\]:#=|>&*!é]{0,80}") {
+        for f in [Format::Dotenv, Format::Json, Format::Yaml, Format::Toml] {
+            if let Ok((mut doc, _)) = f.parse(&text) {
+                let edits: Vec<(usize, &str)> = (0..doc.leaves().len()).map(|i| (i, "x\"'\n#")).collect();
+                let _ = doc.set_strings(&edits);
+                let _ = doc.insert("NEW", "v");
+                let _ = doc.remove("NEW");
+            }
+            let _ = keyward_files::open(&text, f, &keypair().0);
+        }
+    }
+}

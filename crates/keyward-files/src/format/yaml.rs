@@ -98,7 +98,7 @@ fn scan(text: &str) -> Result<Scanned> {
     };
     let byte = |ch: usize| {
         if ascii {
-            ch
+            ch.min(text.len())
         } else {
             offsets.get(ch).copied().unwrap_or(text.len())
         }
