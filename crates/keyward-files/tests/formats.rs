@@ -193,3 +193,15 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn many_entries_decrypt_in_order() {
+    // Enough entries for the parallel path; order and values must hold.
+    let (ids, r) = keypair();
+    for n in [20, 70] {
+        let text: String = (0..n).map(|i| format!("K{i}=v{i}\n")).collect();
+        let enc = encrypt(&text, Format::Dotenv, &r).unwrap();
+        let o = open(&enc, Format::Dotenv, &ids).unwrap();
+        assert_eq!(o.plaintext().unwrap(), text);
+    }
+}
