@@ -6,10 +6,11 @@
 #   bench/run-overhead.sh  `keyward run` start-to-exec overhead, 50 secrets
 #   bench/scan/run.sh      leak scanner vs ripsecrets, gitleaks, detect-secrets
 #   bench/scan/managed.sh  `scan --managed` cost relative to a rules-only scan
+#   bench/files.sh         encrypted files: encrypt/decrypt per entry, run --file vs --env-file
 set -uo pipefail
 cd "$(dirname "$0")"
 status=0
-for b in native-get.sh aws-get.sh last-accessed.sh run-overhead.sh scan/run.sh scan/managed.sh; do
+for b in native-get.sh aws-get.sh last-accessed.sh run-overhead.sh scan/run.sh scan/managed.sh files.sh; do
   printf '\n===== bench/%s =====\n' "$b"
   bash "$b" || { echo "bench/$b failed" >&2; status=1; }
 done

@@ -207,6 +207,36 @@ impl Document {
         else {
             return self.append(key, value);
         };
+        self.set_item(idx, key, value)
+    }
+
+    /// Every entry in file order (duplicates included) with its value as written,
+    /// references unexpanded. For tools that treat each occurrence separately.
+    pub fn entry_values(&self) -> impl Iterator<Item = (&str, SecretString)> {
+        self.entry_items()
+            .map(|(_, e)| (e.key.as_str(), SecretString::new(e.value.literal())))
+    }
+
+    /// Rewrites the values of entries by position (0-based, file order, duplicates
+    /// counted) in place, like [`Document::set`] does for the last occurrence.
+    /// Positions past the last entry are ignored.
+    pub fn set_nth<'v>(
+        &mut self,
+        edits: impl IntoIterator<Item = (usize, &'v str)>,
+    ) -> Result<(), WriteError> {
+        let at: Vec<(usize, String)> = self
+            .entry_items()
+            .map(|(i, e)| (i, e.key.clone()))
+            .collect();
+        for (n, value) in edits {
+            if let Some((idx, key)) = at.get(n) {
+                self.set_item(*idx, key, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_item(&mut self, idx: usize, key: &str, value: &str) -> Result<(), WriteError> {
         let item = &self.items[idx];
         let ParsedKind::Entry(e) = &item.kind else {
             return self.append(key, value);

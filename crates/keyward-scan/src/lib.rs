@@ -21,6 +21,7 @@
 
 pub mod baseline;
 pub mod cli;
+pub mod encrypted;
 pub mod entropy;
 pub mod error;
 pub mod git;

@@ -206,6 +206,8 @@ impl Scanner {
         data: &[u8],
         managed: Option<&dyn ManagedFingerprints>,
     ) -> Vec<Finding> {
+        let masked = crate::encrypted::mask(data);
+        let data = masked.as_deref().unwrap_or(data);
         let lockfile = is_lockfile(path);
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
         for pf in &self.prefilters {
@@ -245,6 +247,7 @@ impl Scanner {
             }
         }
         let mut findings = self.resolve(path, data, raws);
+        findings.extend(crate::encrypted::plaintext_finding(path, data));
         if let Some(m) = managed {
             findings.extend(self.resolve_managed(path, data, managed::find(data, m)));
             findings.sort_by_key(|f| (f.line, f.column));

@@ -70,6 +70,9 @@ pub enum Command {
     Export(crate::cmd::app::ExportArgs),
     /// Find hard-coded secrets, committed .env files and other misconfigurations in a repo.
     Doctor(crate::cmd::app::DoctorArgs),
+    /// Encrypted config files: keygen, encrypt, decrypt, edit, set, rekey, merge-driver, textconv.
+    #[command(flatten)]
+    Files(crate::cmd::files::FilesCmd),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod app;
+pub mod files;
 mod secrets;
 mod server;
 
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Import(a) => app::import(a),
         Command::Export(a) => app::export(a),
         Command::Doctor(a) => app::doctor(a),
+        Command::Files(c) => files::run(c),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,6 +1,8 @@
 //! `keyward doctor`: keyward_config's content checks over a repository's settings
 //! files, docker-compose files and .env files, plus git checks (with the `git`
 //! CLI): .env files that are not ignored, tracked, or present in history.
+//! keyward-encrypted files are fine to commit and skipped; deployment secrets
+//! files in plaintext (`.env.production`, ...) are told to be encrypted.
 
 use super::DoctorArgs;
 use anyhow::Result;
@@ -162,6 +164,7 @@ pub fn doctor(a: DoctorArgs) -> Result<i32> {
     walk(&root, &mut files, 0);
     let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
     let mut findings: Vec<(String, Finding)> = Vec::new();
+    let mut encrypted = std::collections::BTreeSet::new();
     for f in &files {
         if std::fs::metadata(f).is_ok_and(|m| m.len() > MAX_FILE) {
             continue;
@@ -169,6 +172,16 @@ pub fn doctor(a: DoctorArgs) -> Result<i32> {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
         };
+        if keyward_files::looks_encrypted(&text) {
+            // Ciphertext is meant to be committed: no content or git findings.
+            encrypted.insert(rel(f));
+            continue;
+        }
+        if let Some(x) = keyward_scan::encrypted::plaintext_finding(&rel(f), text.as_bytes()) {
+            findings.push(("not_encrypted".into(), finding(&x.path, x.line,
+                format!("{} holds deployment secrets in plaintext.", x.path),
+                format!("Encrypt it: `keyward keygen` once, then `keyward encrypt {} --recipient age1...` (or list recipients in .keyward-recipients); commit the encrypted file and run it with `keyward run --file {}`.", x.path, x.path))));
+        }
         for x in check_file(&rel(f), &text, config.as_ref()) {
             findings.push((super::resolve::kind_name_finding(x.kind), x));
         }
@@ -185,6 +198,7 @@ pub fn doctor(a: DoctorArgs) -> Result<i32> {
                 })
             })
             .map(|f| rel(f))
+            .filter(|r| !encrypted.contains(r))
             .collect();
         if !env_files.iter().any(|f| f == ".env") {
             env_files.push(".env".into()); // deleted now, maybe still in history

@@ -112,6 +112,14 @@ pub struct RunArgs {
         requires = "offline_cache"
     )]
     pub max_age: String,
+    /// A keyward-encrypted file (`keyward encrypt`) to read values from, decrypted
+    /// in memory (plaintext is never written); repeat for several. Ranks like
+    /// --env-file, above the plain ones. Without keyward.toml and --path, every
+    /// value in the file is injected (names not already in the environment).
+    #[arg(long = "file", value_name = "FILE")]
+    pub enc_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ids: crate::cmd::files::IdentityArgs,
     /// The command to run, after `--`.
     #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -119,7 +127,7 @@ pub struct RunArgs {
 
 const RUN_AFTER_HELP: &str = "\
 Precedence (highest first): process environment, NAME_FILE / declared file, the store,
---env-file files, dev_default (development-like environments only).
+--file (encrypted) then --env-file files, dev_default (development-like environments only).
 
 Every problem is printed at once (variable, what is wrong, how to fix it; never the
 value) and keyward exits 78 (EX_CONFIG) without starting the command. Otherwise the
@@ -142,6 +150,7 @@ Fleets: with --watch every instance sees a rotation at the same moment; give
 Examples:
   keyward run --env production -- gunicorn mysite.wsgi
   keyward run --env-file .env -- python manage.py runserver
+  keyward run --file secrets.enc.env -- ./server
   keyward run --path /myapp/prod/ -- ./server
   keyward run --env production --watch --jitter 10s -- ./server";
 

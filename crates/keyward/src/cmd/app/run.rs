@@ -16,8 +16,13 @@ use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 enum Mode {
-    Config { config: Config, env: String },
+    Config {
+        config: Config,
+        env: String,
+    },
     Prefix(String),
+    /// `--file` without keyward.toml: every value of the encrypted files.
+    Files(String),
 }
 
 /// What every (re-)resolve needs.
@@ -26,6 +31,8 @@ struct Ctx {
     mode: Mode,
     penv: BTreeMap<String, SecretString>,
     dotenv: Vec<DotenvFile>,
+    /// How many of `dotenv` (the first ones) are decrypted `--file`s.
+    encrypted: usize,
     max_age: Duration,
 }
 
@@ -35,7 +42,20 @@ impl Ctx {
         match &self.mode {
             Mode::Config { config, env } => (config.app.clone(), env.clone()),
             Mode::Prefix(p) => ("--path".into(), p.clone()),
+            Mode::Files(f) => ("--file".into(), f.clone()),
         }
+    }
+
+    /// Values from encrypted files are secrets: mask them with --redact.
+    fn redact_encrypted(&self, mut inj: Injection) -> Injection {
+        for f in &self.dotenv[..self.encrypted] {
+            for (k, v) in &f.values {
+                if inj.values.get(k) == Some(v) && v.expose().chars().count() >= 4 {
+                    inj.redact.push(v.clone());
+                }
+            }
+        }
+        inj
     }
 
     fn attempt(&self, store: &StoreClient) -> Result<(Injection, Vec<Problem>), Vec<Problem>> {
@@ -47,7 +67,26 @@ impl Ctx {
             Mode::Prefix(p) => {
                 resolve_prefix(p, &self.penv, &self.dotenv, store).map(|i| (i, Vec::new()))
             }
+            Mode::Files(_) => {
+                let mut values = BTreeMap::new();
+                for f in self.dotenv.iter().rev() {
+                    values.extend(
+                        f.values
+                            .iter()
+                            .filter(|(k, _)| !self.penv.contains_key(*k))
+                            .map(|(k, v)| (k.clone(), v.clone())),
+                    );
+                }
+                Ok((
+                    Injection {
+                        values,
+                        redact: Vec::new(),
+                    },
+                    Vec::new(),
+                ))
+            }
         }
+        .map(|(i, w)| (self.redact_encrypted(i), w))
     }
 
     fn watch_set(&self) -> WatchSet {
@@ -60,6 +99,7 @@ impl Ctx {
                     .collect(),
             ),
             Mode::Prefix(p) => WatchSet::Prefix(p.clone()),
+            Mode::Files(_) => WatchSet::Paths(Default::default()),
         }
     }
 
@@ -113,7 +153,9 @@ impl Ctx {
                         if n == 1 { "" } else { "s" },
                         self.a.cfg.config.display()
                     ),
-                    Mode::Prefix(_) => eprintln!("keyward: not starting `{cmd}`."),
+                    Mode::Prefix(_) | Mode::Files(_) => {
+                        eprintln!("keyward: not starting `{cmd}`.")
+                    }
                 }
                 Err(EX_CONFIG)
             }
@@ -143,8 +185,20 @@ pub fn run(a: RunArgs) -> Result<i32> {
         None => None,
     };
     let penv = process_env();
-    let dotenv = match dotenv_files(&a.cfg, &penv) {
+    let decrypted = match crate::cmd::files::open_for_run(&a.enc_files, &a.ids) {
         Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: --file: {e:#}");
+            return Ok(EX_CONFIG);
+        }
+    };
+    let encrypted = decrypted.len();
+    let dotenv = match dotenv_files(&a.cfg, &penv) {
+        Ok(d) => decrypted
+            .into_iter()
+            .map(|(name, values)| DotenvFile::new(name, values))
+            .chain(d)
+            .collect(),
         Err(e) => {
             eprintln!("error: {e:#}");
             return Ok(EX_CONFIG);
@@ -152,6 +206,9 @@ pub fn run(a: RunArgs) -> Result<i32> {
     };
     let mode = match &a.path {
         Some(p) => Mode::Prefix(p.clone()),
+        None if encrypted > 0 && !a.cfg.config.exists() => {
+            Mode::Files(a.enc_files[0].display().to_string())
+        }
         None => match load_config(&a.cfg) {
             Ok(config) => {
                 let env = pick_env(&config, &a.cfg);
@@ -168,6 +225,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
         mode,
         penv,
         dotenv,
+        encrypted,
         max_age,
     };
     let (tx, rx) = channel();
