@@ -22,10 +22,9 @@ impl Client {
     /// Opens the change stream. When this returns, the subscription is live: no
     /// later write is missed. Needs `secretsmanager:ListSecrets`.
     pub fn subscribe_changes(&self) -> Result<ChangeStream, ClientError> {
-        let http = reqwest::blocking::Client::builder()
+        let http = crate::http_builder()?
             .timeout(None::<Duration>)
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         let url = format!("{}/v1/watch", self.addr().trim_end_matches('/'));

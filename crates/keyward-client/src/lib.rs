@@ -104,11 +104,38 @@ pub fn encode_name(name: &str) -> String {
     utf8_percent_encode(name, NON_ALPHANUMERIC).to_string()
 }
 
+/// The HTTP client builder every request of this crate starts from: it trusts
+/// the system's roots plus the CA certificates in the PEM file `KEYWARD_CACERT`
+/// names (a private CA, or the one `keyward dev --tls` prints).
+pub fn http_builder() -> Result<reqwest::blocking::ClientBuilder, ClientError> {
+    let mut b = reqwest::blocking::Client::builder()
+        .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = std::env::var_os("KEYWARD_CACERT").filter(|p| !p.is_empty()) {
+        let shown = std::path::Path::new(&path).display().to_string();
+        let pem = std::fs::read(&path).map_err(|e| {
+            ClientError::Config(format!("KEYWARD_CACERT: cannot read {shown}: {e}"))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            ClientError::Config(format!(
+                "KEYWARD_CACERT: {shown} is not a PEM certificate bundle: {e}"
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(ClientError::Config(format!(
+                "KEYWARD_CACERT: {shown} holds no PEM CERTIFICATE block"
+            )));
+        }
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    Ok(b)
+}
+
 impl Client {
     pub fn new(creds: Credentials) -> Result<Self, ClientError> {
-        let http = reqwest::blocking::Client::builder()
+        let http = http_builder()?
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         Ok(Self { creds, http })
@@ -152,8 +179,17 @@ impl Client {
             req = req.json(b);
         }
         let resp = req.send().map_err(|e| {
+            // reqwest's own message is only "error sending request"; the cause
+            // (refused, certificate not trusted, ...) is in its sources.
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                why.push_str(": ");
+                why.push_str(&s.to_string());
+                source = s.source();
+            }
             ClientError::Transport(format!(
-                "cannot reach keyward at {}: {e}. Is the server running (`keyward dev` or `keyward serve`) and KEYWARD_ADDR right?",
+                "cannot reach keyward at {}: {why}. Is the server running (`keyward dev` or `keyward serve`) and KEYWARD_ADDR right? For an https:// server with a private CA, point KEYWARD_CACERT at the CA's PEM file",
                 self.creds.addr
             ))
         })?;

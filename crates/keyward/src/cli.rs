@@ -90,6 +90,11 @@ pub struct DevArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8200")]
     pub listen: SocketAddr,
+    /// Serve HTTPS with a development certificate made (once) in DATA_DIR/tls/ by
+    /// a throwaway CA; the exports printed point KEYWARD_CACERT and AWS_CA_BUNDLE
+    /// at that CA so the CLI and the AWS SDKs trust it.
+    #[arg(long)]
+    pub tls: bool,
     #[command(flatten)]
     pub tuning: ServeTuning,
 }

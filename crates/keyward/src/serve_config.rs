@@ -146,6 +146,55 @@ pub struct AuditSettings {
 }
 layered!(AuditSettings { mirror });
 
+/// TLS in transit (`[tls]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.
+    /// Reloaded without a restart when the file changes or on SIGHUP.
+    #[arg(long = "tls-cert", env = "KEYWARD_TLS_CERT", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long = "tls-key", env = "KEYWARD_TLS_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other than loopback. Secrets and
+    /// credentials then cross the network in clear text: only for a listener
+    /// behind a TLS-terminating proxy on a trusted network.
+    #[arg(
+        long = "insecure-no-tls",
+        env = "KEYWARD_INSECURE_NO_TLS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0,
+        default_missing_value = "true"
+    )]
+    pub insecure_no_tls: Option<bool>,
+}
+layered!(TlsSettings {
+    cert,
+    key,
+    insecure_no_tls
+});
+
+impl TlsSettings {
+    /// The certificate and key to serve, if both are set (one without the other
+    /// is an error naming the missing one).
+    pub fn files(&self) -> Result<Option<keyward_server::tls::TlsFiles>> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Ok(Some(keyward_server::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            })),
+            (None, None) => Ok(None),
+            (Some(_), None) => anyhow::bail!(
+                "a TLS certificate is set but no key: pass --tls-key, set KEYWARD_TLS_KEY, or set `key` under [tls] in the server config file"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "a TLS key is set but no certificate: pass --tls-cert, set KEYWARD_TLS_CERT, or set `cert` under [tls] in the server config file"
+            ),
+        }
+    }
+}
+
 /// How the server runs, shared by `serve` and `dev` (flags) and the file (sections).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +211,9 @@ pub struct ServeTuning {
     #[command(flatten)]
     #[serde(default)]
     pub audit: AuditSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub tls: TlsSettings,
 }
 
 impl ServeTuning {
@@ -171,6 +223,7 @@ impl ServeTuning {
             auth: self.auth.over(under.auth),
             cache: self.cache.over(under.cache),
             audit: self.audit.over(under.audit),
+            tls: self.tls.over(under.tls),
         }
     }
 
@@ -229,6 +282,8 @@ pub struct ServerFile {
     pub cache: CacheSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub tls: TlsSettings,
 }
 
 impl ServerFile {
@@ -272,6 +327,7 @@ pub fn resolve(
         auth: file.auth,
         cache: file.cache,
         audit: file.audit,
+        tls: file.tls,
     };
     let data_dir = data_dir.or(file.data_dir).context(
         "no data directory: pass --data-dir, set KEYWARD_DATA_DIR, or set data_dir in the server config file",

@@ -29,6 +29,8 @@ mod replication;
 mod smaller;
 #[path = "security/store_integrity.rs"]
 mod store_integrity;
+#[path = "security/tls.rs"]
+mod tls;
 #[path = "security/unseal.rs"]
 mod unseal;
 
@@ -56,6 +58,7 @@ pub fn aws_server_with(args: &[&str]) -> TestServer {
         ServeOpts {
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
+            tls_ca: None,
         },
     )
 }

@@ -68,6 +68,7 @@ impl AwsCtx<'_> {
     pub fn extras<'s>(&'s self, secret: Option<&'s keyward_store::Secret>) -> AuthzExtras<'s> {
         AuthzExtras {
             source_ip: self.meta.source_ip.as_deref(),
+            secure_transport: self.meta.secure_transport,
             region: Some(&self.region),
             user_agent: self.meta.user_agent.as_deref(),
             resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),

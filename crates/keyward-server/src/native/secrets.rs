@@ -215,6 +215,7 @@ impl AppState {
         audit.resource(arn.clone());
         let extras = AuthzExtras {
             source_ip: meta.source_ip.as_deref(),
+            secure_transport: meta.secure_transport,
             region: Some(region),
             user_agent: meta.user_agent.as_deref(),
             resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
@@ -246,6 +247,7 @@ async fn create(
         audit.resource(would_be.clone());
         st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
             source_ip: meta.source_ip.as_deref(),
+            secure_transport: meta.secure_transport,
             region: Some(&region),
             ..Default::default()
         })?;
@@ -293,6 +295,7 @@ async fn put(
             audit.resource(would_be.clone());
             st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
                 source_ip: meta.source_ip.as_deref(),
+                secure_transport: meta.secure_transport,
                 region: Some(&region),
                 ..Default::default()
             })?;
@@ -428,6 +431,7 @@ async fn list(
                 "*",
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
+                    secure_transport: meta.secure_transport,
                     ..Default::default()
                 },
             )?;
