@@ -132,9 +132,11 @@ impl ReloadingCert {
     /// Reloads on SIGHUP and whenever the files change, until the runtime stops.
     pub fn spawn_watcher(self: &Arc<Self>) {
         let this = self.clone();
+        // Installed before returning, so a SIGHUP sent once the server answers
+        // reloads instead of meeting the default action (ending the process).
+        let mut hangup =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         tokio::spawn(async move {
-            let mut hangup =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
             let mut seen = this.stamp();
             let mut tick = tokio::time::interval(POLL_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -270,6 +270,11 @@ impl TestServer {
         c
     }
 
+    /// The running server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
     /// Spawns the server process (does not wait for it).
     pub fn spawn(&mut self) {
         assert!(self.child.is_none(), "server already running");

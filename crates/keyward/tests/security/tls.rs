@@ -145,6 +145,23 @@ fn a_certificate_swapped_on_disk_is_served_without_a_restart_or_a_dropped_connec
 }
 
 #[test]
+fn sighup_reloads_the_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = Ca::new();
+    let (s, ..) = tls_server(dir.path(), &ca);
+    let reloads = || s.stderr().matches("TLS certificate reloaded").count();
+    let before = reloads();
+    let pid = rustix::process::Pid::from_raw(s.pid() as i32).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).expect("send SIGHUP");
+    wait_for("the reload on SIGHUP", Duration::from_secs(30), || {
+        (reloads() > before).then_some(())
+    });
+    // Still serving after the reload.
+    let client = client_trusting(&ca);
+    assert_eq!(served_fingerprint(&client, &s.addr).len(), 64);
+}
+
+#[test]
 fn the_cli_talks_tls_with_keyward_cacert_and_refuses_an_untrusted_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = Ca::new();
