@@ -28,10 +28,14 @@ impl Client {
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         let url = format!("{}/v1/watch", self.addr().trim_end_matches('/'));
-        let resp = http
+        let mut req = http
             .get(&url)
             .bearer_auth(self.token())
-            .header("accept", "text/event-stream")
+            .header("accept", "text/event-stream");
+        if let Some(t) = self.session_token() {
+            req = req.header(crate::SESSION_TOKEN_HEADER, t.expose());
+        }
+        let resp = req
             .send()
             .map_err(|e| ClientError::Transport(format!("cannot subscribe to {url}: {e}")))?;
         let status = resp.status();

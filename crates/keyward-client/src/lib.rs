@@ -21,16 +21,23 @@ use std::time::Duration;
 
 pub const DEFAULT_ADDR: &str = "http://127.0.0.1:8200";
 
+/// The header an MFA session's token travels in (the name AWS SDKs use).
+pub const SESSION_TOKEN_HEADER: &str = "x-amz-security-token";
+
 /// Where the server is and who we are.
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub addr: String,
     pub access_key_id: String,
     pub secret_access_key: SecretString,
+    /// The token of an MFA session credential (`keyward login --mfa`), sent
+    /// beside the bearer token; `None` for a long-term access key.
+    pub session_token: Option<SecretString>,
 }
 
 impl Credentials {
-    /// From `KEYWARD_ADDR`, `KEYWARD_ACCESS_KEY_ID`, `KEYWARD_SECRET_ACCESS_KEY`.
+    /// From `KEYWARD_ADDR`, `KEYWARD_ACCESS_KEY_ID`, `KEYWARD_SECRET_ACCESS_KEY`
+    /// and, for a session credential, `KEYWARD_SESSION_TOKEN`.
     pub fn from_env() -> Result<Self, ClientError> {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let addr = get("KEYWARD_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
@@ -48,6 +55,7 @@ impl Credentials {
             addr,
             access_key_id,
             secret_access_key: SecretString::new(secret),
+            session_token: get("KEYWARD_SESSION_TOKEN").map(SecretString::new),
         })
     }
 }
@@ -149,6 +157,10 @@ impl Client {
         &self.creds.addr
     }
 
+    pub(crate) fn session_token(&self) -> Option<&SecretString> {
+        self.creds.session_token.as_ref()
+    }
+
     /// A fresh bearer token.
     pub fn token(&self) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -175,6 +187,9 @@ impl Client {
             .request(method, &url)
             .bearer_auth(self.token())
             .query(query);
+        if let Some(t) = &self.creds.session_token {
+            req = req.header(SESSION_TOKEN_HEADER, t.expose());
+        }
         if let Some(b) = body {
             req = req.json(b);
         }

@@ -15,7 +15,7 @@ mod secret;
 
 pub use envelope::{EnvelopeError, Sealed, open, seal};
 pub use keys::{
-    AuditKey, KEY_LEN, Kek, KeyError, RootKey, TokenKey, constant_time_eq,
+    AuditKey, KEY_LEN, Kek, KeyError, RootKey, SessionKey, TokenKey, constant_time_eq,
     derive_root_key_from_passphrase,
 };
 pub use random::{fill_random, random_alphanumeric, random_bytes, random_from_alphabet};

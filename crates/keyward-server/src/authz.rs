@@ -125,6 +125,15 @@ fn fill_condition_keys(
             .unwrap_or_default(),
     );
     ctx.set("aws:EpochTime", now.unix_timestamp().to_string());
+    // As in AWS, both keys are absent (not "false") for long-term access keys, so
+    // `Bool` on them fails and `BoolIfExists` / `Null` tell the two apart.
+    if let Some(at) = caller.mfa_authenticated_at {
+        ctx.set("aws:MultiFactorAuthPresent", "true");
+        ctx.set(
+            "aws:MultiFactorAuthAge",
+            (now.unix_timestamp() - at).max(0).to_string(),
+        );
+    }
     for tag in &caller.principal.tags {
         ctx.set(&format!("aws:PrincipalTag/{}", tag.key), &tag.value);
     }

@@ -19,6 +19,7 @@ pub mod identities;
 pub mod jobs;
 mod lifecycle;
 pub mod listener;
+pub mod mfa;
 pub mod names;
 mod native;
 mod ops;

@@ -4,7 +4,7 @@
 use crate::audit_feed::{AuditMirror, FeedWaker};
 use crate::audit_writer::AuditWriter;
 use crate::error::ApiError;
-use keyward_crypto::{AuditKey, Kek, RootKey, SecretString, TokenKey};
+use keyward_crypto::{AuditKey, Kek, RootKey, SecretString, SessionKey, TokenKey};
 use keyward_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -50,6 +50,7 @@ pub struct Unsealed {
     pub kek: Kek,
     pub audit_key: AuditKey,
     pub token_key: TokenKey,
+    pub session_key: SessionKey,
     pub audit: AuditWriter,
 }
 
@@ -68,6 +69,9 @@ pub struct Caller {
     /// The name of an attached policy that no longer parses. Authorization then
     /// denies everything (fails closed): a `Deny` in it must not silently vanish.
     pub unreadable_policy: Option<String>,
+    /// When the caller proved a TOTP code (unix seconds), for a request made with
+    /// an MFA session credential; `None` for a long-term access key.
+    pub mfa_authenticated_at: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -150,6 +154,7 @@ impl AppState {
             kek: root.kek(),
             audit_key,
             token_key: root.token_key(),
+            session_key: root.session_key(),
             audit,
         };
         *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(keys));

@@ -16,6 +16,7 @@ fn cache_is_invalidated_by_the_change_stream() {
         addr: srv.addr.clone(),
         access_key_id: srv.access_key_id.clone(),
         secret_access_key: srv.secret_access_key.clone().into(),
+        session_token: None,
     })
     .expect("client");
     let cache = Arc::new(CachedClient::new(client, DEFAULT_TTL));

@@ -23,6 +23,8 @@ mod fail_closed;
 mod fingerprints;
 #[path = "security/limits.rs"]
 mod limits;
+#[path = "security/mfa.rs"]
+mod mfa;
 #[path = "security/replication.rs"]
 mod replication;
 #[path = "security/smaller.rs"]

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod app;
+mod mfa;
 mod secrets;
 mod server;
 
@@ -25,6 +26,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Policy(c) => admin::policy(c),
         Command::Audit(c) => admin::audit(c),
         Command::Token => admin::token(),
+        Command::Mfa(c) => mfa::mfa(c),
+        Command::Login(a) => mfa::login(a),
         Command::Scan(a) => scan(&a),
         Command::Run(a) => app::run(a),
         Command::Check(a) => app::check(a),

@@ -546,6 +546,7 @@ pub fn bare_command() -> Command {
         "KEYWARD_DATA_DIR",
         "KEYWARD_LISTEN",
         "KEYWARD_CACERT",
+        "KEYWARD_SESSION_TOKEN",
         "KEYWARD_TLS_CERT",
         "KEYWARD_TLS_KEY",
         "KEYWARD_INSECURE_NO_TLS",
