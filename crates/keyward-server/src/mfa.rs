@@ -8,7 +8,9 @@
 //! - Codes are RFC 6238 (SHA-1, 6 digits, 30 s) computed by `totp-rs`; one step of
 //!   clock skew either way is accepted, codes are compared in constant time, and
 //!   the step of an accepted code is stored, so that code (or an older one) is
-//!   refused afterwards, on every server sharing the database.
+//!   refused afterwards, on every server sharing the database. Five wrong codes
+//!   lock the principal's logins out for 15 minutes (per server), so the code
+//!   cannot be guessed at request rate.
 //! - Sessions need no storage: the token is a MAC (under a key derived from the
 //!   root key) over the session's key id, principal, MFA time and expiry, and the
 //!   session's secret is a MAC of its key id. A session ends at its expiry (or when
@@ -39,6 +41,45 @@ pub const DEFAULT_SESSION_SECS: i64 = 3600;
 pub const MAX_SESSION_SECS: i64 = 43_200;
 
 const TOKEN_PREFIX: &str = "kwst1";
+
+/// Wrong codes allowed per principal per [`LOCKOUT_WINDOW`]: a six-digit code is
+/// guessable at request rate otherwise (three codes are valid at any moment).
+const MAX_WRONG_CODES: u32 = 5;
+const LOCKOUT_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Wrong codes per principal, on this server (each server sharing a database
+/// keeps its own count).
+#[derive(Debug, Default)]
+pub struct WrongCodes(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (u32, Instant)>>);
+
+impl WrongCodes {
+    /// Seconds until `principal` may try again, if it is locked out.
+    fn locked(&self, principal: uuid::Uuid) -> Option<u64> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, since) = map.get(&principal)?;
+        let left = LOCKOUT_WINDOW.checked_sub(since.elapsed())?;
+        (*n >= MAX_WRONG_CODES).then(|| left.as_secs().max(1))
+    }
+
+    fn failed(&self, principal: uuid::Uuid) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < LOCKOUT_WINDOW);
+        }
+        let e = map.entry(principal).or_insert((0, Instant::now()));
+        if e.1.elapsed() >= LOCKOUT_WINDOW {
+            *e = (0, Instant::now());
+        }
+        e.0 += 1;
+    }
+
+    fn succeeded(&self, principal: uuid::Uuid) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&principal);
+    }
+}
 
 /// Associated data binding a sealed TOTP secret to its principal.
 pub fn totp_aad(principal_id: uuid::Uuid) -> Vec<u8> {
@@ -170,6 +211,12 @@ impl AppState {
                 "an MFA code is the 6 digits your authenticator app shows".into(),
             ));
         }
+        if let Some(secs) = self.wrong_mfa_codes.locked(principal.id) {
+            return Err(ApiError::AccessDenied(format!(
+                "too many wrong MFA codes for {}: try again in {secs} s",
+                principal.arn
+            )));
+        }
         let device = self
             .store
             .get_mfa_device(principal.id)
@@ -200,18 +247,22 @@ impl AppState {
                 matched = Some(step);
             }
         }
-        let wrong = || ApiError::AccessDenied("the MFA code is not valid".into());
-        let step = matched.ok_or_else(wrong)?;
+        let Some(step) = matched else {
+            self.wrong_mfa_codes.failed(principal.id);
+            return Err(ApiError::AccessDenied("the MFA code is not valid".into()));
+        };
         if !self
             .store
             .use_mfa_step(principal.id, step)
             .await
             .map_err(ApiError::from)?
         {
+            self.wrong_mfa_codes.failed(principal.id);
             return Err(ApiError::AccessDenied(
                 "this MFA code was already used; wait for the next one".into(),
             ));
         }
+        self.wrong_mfa_codes.succeeded(principal.id);
         Ok(())
     }
 

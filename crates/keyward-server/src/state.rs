@@ -94,6 +94,8 @@ pub struct AppState {
     pub unseal_guard: crate::unseal_guard::UnsealGuard,
     /// Counts failed authentications; past the limits they are folded.
     pub auth_limiter: crate::auth_limit::AuthFailureLimiter,
+    /// Wrong MFA codes per principal (logins lock out past a few).
+    pub(crate) wrong_mfa_codes: crate::mfa::WrongCodes,
 }
 
 impl std::fmt::Debug for AppState {
@@ -123,6 +125,7 @@ impl AppState {
             feed: FeedWaker::default(),
             unseal_guard: Default::default(),
             auth_limiter,
+            wrong_mfa_codes: Default::default(),
         })
     }
 

@@ -411,6 +411,31 @@ mod tests {
     }
 
     #[test]
+    fn tls_files_layer_and_a_half_pair_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[tls]\nkey = \"/from/file.key\"\n").expect("write");
+        let flags = ServeTuning {
+            tls: TlsSettings {
+                cert: Some("/from/flag.pem".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = resolve(Some(&path), Some("/d".into()), None, None, flags).expect("resolve");
+        let files = r.tuning.tls.files().expect("a pair").expect("TLS on");
+        assert_eq!(files.cert, PathBuf::from("/from/flag.pem"));
+        assert_eq!(files.key, PathBuf::from("/from/file.key"));
+        let half = TlsSettings {
+            cert: Some("/c.pem".into()),
+            ..Default::default()
+        };
+        let e = half.files().expect_err("no key").to_string();
+        assert!(e.contains("--tls-key"), "{e}");
+        assert!(TlsSettings::default().files().expect("fine").is_none());
+    }
+
+    #[test]
     fn bad_values_are_refused() {
         assert!(ServerFile::parse("[http]\nrequest_timeout = -1\n").is_err());
         assert!(ServerFile::parse("[http]\nmax_connections = \"many\"\n").is_err());

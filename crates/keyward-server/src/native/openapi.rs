@@ -63,6 +63,8 @@ pub async fn openapi() -> Json<Value> {
                 "delete": op("Detach a policy", "iam:DetachUserPolicy", &[name, ("policy", "path")], false)
             },
             "/v1/keys/{id}": {"delete": op("Delete an access key", "iam:DeleteAccessKey", &[("id", "path")], false)},
+            "/v1/mfa/enable": {"post": op("Enrol a TOTP device for the caller: {secret, otpauth_uri}, shown once. Needs no policy grant; replacing an enrolled device needs an MFA session", "iam:EnableMFADevice", &[], false)},
+            "/v1/sts/session": {"post": op("Trade a TOTP code ({code, duration_seconds}) for an MFA session credential: {AccessKeyId, SecretAccessKey, SessionToken, Expiration}. Send the token as X-Amz-Security-Token beside the bearer token", "sts:GetSessionToken", &[], true)},
             "/v1/policies": {"get": op("List policies", "iam:ListPolicies", &[], false)},
             "/v1/policies/{name}": {
                 "get": op("Read a policy", "iam:GetPolicy", &[name], false),

@@ -182,3 +182,42 @@ fn a_policy_requiring_mfa_denies_the_access_key_and_allows_the_mfa_session() {
     }
     assert!(audit.contains("sts:GetSessionToken") && audit.contains("iam:EnableMFADevice"));
 }
+
+#[test]
+fn wrong_codes_lock_logins_out_so_codes_cannot_be_guessed() {
+    let s = aws_server();
+    let (id, key) = principal_with(
+        &s,
+        "guessed",
+        &json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"}
+        ]}),
+    );
+    let out = s.cli_as(&id, &key, &["mfa", "enable", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let uri = serde_json::from_str::<Value>(&stdout(&out)).expect("JSON")["otpauth_uri"]
+        .as_str()
+        .expect("uri")
+        .to_string();
+    away_from_a_step_boundary();
+    let valid: Vec<String> = (-1..=1).map(|o| code(&uri, o)).collect();
+    let guesses = (0..)
+        .map(|n| format!("{:06}", n * 7919 % 1_000_000))
+        .filter(|g| !valid.contains(g))
+        .take(5);
+    for g in guesses {
+        let out = s.cli_as(&id, &key, &["login", "--mfa", &g]);
+        assert!(stderr(&out).contains("not valid"), "{}", stderr(&out));
+    }
+    // Now even the right code is refused: guessing has stopped paying.
+    let out = s.cli_as(&id, &key, &["login", "--mfa", &code(&uri, 0), "--json"]);
+    assert!(
+        !out.status.success(),
+        "a login went through after 5 wrong codes"
+    );
+    assert!(
+        stderr(&out).contains("too many wrong MFA codes"),
+        "{}",
+        stderr(&out)
+    );
+}
