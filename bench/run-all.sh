@@ -2,12 +2,13 @@
 # Every keyward benchmark in one run; each prints ratios measured within that run.
 #   bench/native-get.sh    native secret read vs /v1/sys/health (audit on)
 #   bench/aws-get.sh       SigV4 GetSecretValue vs health and vs moto_server
+#   bench/tls-get.sh       native secret read over TLS vs plain HTTP
 #   bench/run-overhead.sh  `keyward run` start-to-exec overhead, 50 secrets
 #   bench/scan/run.sh      leak scanner vs ripsecrets, gitleaks, detect-secrets
 set -uo pipefail
 cd "$(dirname "$0")"
 status=0
-for b in native-get.sh aws-get.sh run-overhead.sh scan/run.sh; do
+for b in native-get.sh aws-get.sh tls-get.sh run-overhead.sh scan/run.sh; do
   printf '\n===== bench/%s =====\n' "$b"
   bash "$b" || { echo "bench/$b failed" >&2; status=1; }
 done
