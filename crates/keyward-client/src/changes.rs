@@ -22,17 +22,20 @@ impl Client {
     /// Opens the change stream. When this returns, the subscription is live: no
     /// later write is missed. Needs `secretsmanager:ListSecrets`.
     pub fn subscribe_changes(&self) -> Result<ChangeStream, ClientError> {
-        let http = reqwest::blocking::Client::builder()
+        let http = crate::http_builder()?
             .timeout(None::<Duration>)
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         let url = format!("{}/v1/watch", self.addr().trim_end_matches('/'));
-        let resp = http
+        let mut req = http
             .get(&url)
             .bearer_auth(self.token())
-            .header("accept", "text/event-stream")
+            .header("accept", "text/event-stream");
+        if let Some(t) = self.session_token() {
+            req = req.header(crate::SESSION_TOKEN_HEADER, t.expose());
+        }
+        let resp = req
             .send()
             .map_err(|e| ClientError::Transport(format!("cannot subscribe to {url}: {e}")))?;
         let status = resp.status();

@@ -23,16 +23,23 @@ use std::time::Duration;
 
 pub const DEFAULT_ADDR: &str = "http://127.0.0.1:8200";
 
+/// The header an MFA session's token travels in (the name AWS SDKs use).
+pub const SESSION_TOKEN_HEADER: &str = "x-amz-security-token";
+
 /// Where the server is and who we are.
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub addr: String,
     pub access_key_id: String,
     pub secret_access_key: SecretString,
+    /// The token of an MFA session credential (`keyward login --mfa`), sent
+    /// beside the bearer token; `None` for a long-term access key.
+    pub session_token: Option<SecretString>,
 }
 
 impl Credentials {
-    /// From `KEYWARD_ADDR`, `KEYWARD_ACCESS_KEY_ID`, `KEYWARD_SECRET_ACCESS_KEY`.
+    /// From `KEYWARD_ADDR`, `KEYWARD_ACCESS_KEY_ID`, `KEYWARD_SECRET_ACCESS_KEY`
+    /// and, for a session credential, `KEYWARD_SESSION_TOKEN`.
     pub fn from_env() -> Result<Self, ClientError> {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let addr = get("KEYWARD_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
@@ -50,6 +57,7 @@ impl Credentials {
             addr,
             access_key_id,
             secret_access_key: SecretString::new(secret),
+            session_token: get("KEYWARD_SESSION_TOKEN").map(SecretString::new),
         })
     }
 }
@@ -106,11 +114,38 @@ pub fn encode_name(name: &str) -> String {
     utf8_percent_encode(name, NON_ALPHANUMERIC).to_string()
 }
 
+/// The HTTP client builder every request of this crate starts from: it trusts
+/// the system's roots plus the CA certificates in the PEM file `KEYWARD_CACERT`
+/// names (a private CA, or the one `keyward dev --tls` prints).
+pub fn http_builder() -> Result<reqwest::blocking::ClientBuilder, ClientError> {
+    let mut b = reqwest::blocking::Client::builder()
+        .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = std::env::var_os("KEYWARD_CACERT").filter(|p| !p.is_empty()) {
+        let shown = std::path::Path::new(&path).display().to_string();
+        let pem = std::fs::read(&path).map_err(|e| {
+            ClientError::Config(format!("KEYWARD_CACERT: cannot read {shown}: {e}"))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            ClientError::Config(format!(
+                "KEYWARD_CACERT: {shown} is not a PEM certificate bundle: {e}"
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(ClientError::Config(format!(
+                "KEYWARD_CACERT: {shown} holds no PEM CERTIFICATE block"
+            )));
+        }
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    Ok(b)
+}
+
 impl Client {
     pub fn new(creds: Credentials) -> Result<Self, ClientError> {
-        let http = reqwest::blocking::Client::builder()
+        let http = http_builder()?
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         Ok(Self { creds, http })
@@ -122,6 +157,10 @@ impl Client {
 
     pub fn addr(&self) -> &str {
         &self.creds.addr
+    }
+
+    pub(crate) fn session_token(&self) -> Option<&SecretString> {
+        self.creds.session_token.as_ref()
     }
 
     /// A fresh bearer token.
@@ -150,12 +189,24 @@ impl Client {
             .request(method, &url)
             .bearer_auth(self.token())
             .query(query);
+        if let Some(t) = &self.creds.session_token {
+            req = req.header(SESSION_TOKEN_HEADER, t.expose());
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
         let resp = req.send().map_err(|e| {
+            // reqwest's own message is only "error sending request"; the cause
+            // (refused, certificate not trusted, ...) is in its sources.
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                why.push_str(": ");
+                why.push_str(&s.to_string());
+                source = s.source();
+            }
             ClientError::Transport(format!(
-                "cannot reach keyward at {}: {e}. Is the server running (`keyward dev` or `keyward serve`) and KEYWARD_ADDR right?",
+                "cannot reach keyward at {}: {why}. Is the server running (`keyward dev` or `keyward serve`) and KEYWARD_ADDR right? For an https:// server with a private CA, point KEYWARD_CACERT at the CA's PEM file",
                 self.creds.addr
             ))
         })?;

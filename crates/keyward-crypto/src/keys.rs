@@ -59,6 +59,11 @@ key_type!(
     AuditKey
 );
 key_type!(
+    /// MAC key of MFA session credentials: session tokens are MAC'd with it and
+    /// session secrets derived from it, so sessions need no storage.
+    SessionKey
+);
+key_type!(
     /// MAC key for keyed fingerprints that are not stored (cross-environment
     /// duplicate checks).
     TokenKey
@@ -169,6 +174,9 @@ impl RootKey {
     pub(crate) fn first_data_key(&self) -> DataKey {
         DataKey(self.derive("keyward/keyring/data-1"))
     }
+    pub fn session_key(&self) -> SessionKey {
+        SessionKey(self.derive("keyward/session"))
+    }
 
     /// A value stored beside the data that tells whether a later root key is the same
     /// one, without revealing anything about it. Compare with [`RootKey::matches_check`].
@@ -191,6 +199,13 @@ fn mac(key: &[u8; KEY_LEN], parts: &[&[u8]]) -> [u8; 32] {
 }
 
 impl AuditKey {
+    /// MAC over length-prefixed parts.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.0, parts)
+    }
+}
+
+impl SessionKey {
     /// MAC over length-prefixed parts.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         mac(&self.0, parts)

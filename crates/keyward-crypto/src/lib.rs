@@ -24,8 +24,9 @@ pub use envelope::{
 pub use generator::{Format, GenError, PasswordPolicy, generate, generate_password};
 pub use keyring::{Keyring, KeyringError, LEGACY_KEY_ID};
 pub use keys::{
-    AuditKey, DataKey, Fingerprinter, KEY_LEN, Kek, KeyError, RootKey, TokenKey, ValueMacKey,
-    constant_time_eq, derive_root_key_from_passphrase, keyed_fingerprint, snapshot_key,
+    AuditKey, DataKey, Fingerprinter, KEY_LEN, Kek, KeyError, RootKey, SessionKey, TokenKey,
+    ValueMacKey, constant_time_eq, derive_root_key_from_passphrase, keyed_fingerprint,
+    snapshot_key,
 };
 pub use random::{fill_random, random_alphanumeric, random_bytes, random_from_alphabet};
 pub use secret::{SecretBytes, SecretString};

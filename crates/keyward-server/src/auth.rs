@@ -48,12 +48,40 @@ impl AppState {
                 ))
             })?;
         let secret = SecretString::new(String::from_utf8(secret.to_vec()).map_err(|_| unknown())?);
-        let principal = self
+        let caller = self
+            .caller_for(key.principal_id, access_key_id)
+            .await?
+            .ok_or_else(unknown)?;
+        let entry = Arc::new(CachedKey {
+            fetched: Instant::now(),
+            secret,
+            caller,
+        });
+        if let Ok(mut cache) = self.key_cache.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(access_key_id.to_string(), entry.clone());
+        }
+        Ok(entry)
+    }
+
+    /// The caller a key of `principal_id` makes: the principal and its policies;
+    /// `None` when the principal is gone.
+    pub(crate) async fn caller_for(
+        &self,
+        principal_id: uuid::Uuid,
+        access_key_id: &str,
+    ) -> Result<Option<Caller>, ApiError> {
+        let internal = ApiError::from;
+        let Some(principal) = self
             .store
-            .get_principal_by_id(key.principal_id)
+            .get_principal_by_id(principal_id)
             .await
             .map_err(internal)?
-            .ok_or_else(unknown)?;
+        else {
+            return Ok(None);
+        };
         let mut policies = Vec::new();
         let mut unreadable_policy = None;
         for record in self
@@ -72,23 +100,13 @@ impl AppState {
                 }
             }
         }
-        let entry = Arc::new(CachedKey {
-            fetched: Instant::now(),
-            secret,
-            caller: Caller {
-                principal,
-                access_key_id: access_key_id.to_string(),
-                policies: Arc::new(policies),
-                unreadable_policy,
-            },
-        });
-        if let Ok(mut cache) = self.key_cache.lock() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(access_key_id.to_string(), entry.clone());
-        }
-        Ok(entry)
+        Ok(Some(Caller {
+            principal,
+            access_key_id: access_key_id.to_string(),
+            policies: Arc::new(policies),
+            unreadable_policy,
+            mfa_authenticated_at: None,
+        }))
     }
 
     /// Authenticates a native-API request from its `Authorization: Bearer` header.
@@ -107,7 +125,17 @@ impl AppState {
         })?;
         let parsed = keyward_crypto::bearer::parse_token(token)
             .map_err(|e| ApiError::BadCredentials(e.to_string()))?;
-        let entry = self.lookup_key(&parsed.access_key_id).await?;
+        // A session credential carries its token beside the bearer token, under
+        // the header name AWS SDKs use for it.
+        let entry = match headers.get(crate::mfa::SESSION_TOKEN_HEADER) {
+            Some(t) => {
+                let t = t.to_str().map_err(|_| {
+                    ApiError::BadCredentials("the session token is not valid text".into())
+                })?;
+                self.lookup_session(&parsed.access_key_id, t).await?
+            }
+            None => self.lookup_key(&parsed.access_key_id).await?,
+        };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         keyward_crypto::bearer::verify_token(&parsed, entry.secret.expose(), now)
             .map_err(|e| ApiError::BadCredentials(e.to_string()))?;

@@ -15,6 +15,8 @@ pub struct AuthzExtras<'a> {
     pub source_ip: Option<&'a str>,
     pub region: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// The request came over TLS.
+    pub secure_transport: bool,
     pub resource_tags: &'a [keyward_store::Tag],
     pub resource_policy: Option<&'a str>,
     /// The resource as the caller named it (an ARN without the random suffix for a
@@ -108,7 +110,14 @@ fn fill_condition_keys(
     ctx.set("aws:userid", &caller.access_key_id);
     ctx.set("aws:PrincipalArn", &caller.principal.arn);
     ctx.set("aws:PrincipalAccount", account_id);
-    ctx.set("aws:SecureTransport", "false");
+    ctx.set(
+        "aws:SecureTransport",
+        if extras.secure_transport {
+            "true"
+        } else {
+            "false"
+        },
+    );
     let now = time::OffsetDateTime::now_utc();
     ctx.set(
         "aws:CurrentTime",
@@ -116,6 +125,15 @@ fn fill_condition_keys(
             .unwrap_or_default(),
     );
     ctx.set("aws:EpochTime", now.unix_timestamp().to_string());
+    // As in AWS, both keys are absent (not "false") for long-term access keys, so
+    // `Bool` on them fails and `BoolIfExists` / `Null` tell the two apart.
+    if let Some(at) = caller.mfa_authenticated_at {
+        ctx.set("aws:MultiFactorAuthPresent", "true");
+        ctx.set(
+            "aws:MultiFactorAuthAge",
+            (now.unix_timestamp() - at).max(0).to_string(),
+        );
+    }
     for tag in &caller.principal.tags {
         ctx.set(&format!("aws:PrincipalTag/{}", tag.key), &tag.value);
     }

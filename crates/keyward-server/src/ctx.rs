@@ -16,6 +16,8 @@ pub struct RequestMeta {
     pub request_id: String,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
@@ -38,10 +40,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             .map(|r| r.0.to_string())
             // Outside `router()` (a handler called directly), a fresh one.
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let secure_transport = parts
+            .extensions
+            .get::<crate::listener::Transport>()
+            .is_some_and(|t| t.tls);
         Ok(Self {
             request_id,
             source_ip,
             user_agent,
+            secure_transport,
         })
     }
 }
@@ -69,6 +76,7 @@ impl Audit {
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip: None,
             user_agent: None,
+            secure_transport: false,
         };
         let mut audit = Self::new(&meta, action, "system");
         audit.event.principal = Some(SYSTEM_PRINCIPAL.to_string());

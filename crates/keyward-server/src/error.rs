@@ -13,6 +13,9 @@ pub enum ApiError {
     MissingAuth(String),
     #[error("{0}")]
     BadCredentials(String),
+    /// A session credential past its expiration.
+    #[error("{0}")]
+    ExpiredToken(String),
     /// Carries the AWS `__type` of the signature failure.
     #[error("{message}")]
     Signature {
@@ -59,7 +62,9 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MissingAuth(_) | ApiError::BadCredentials(_) => StatusCode::FORBIDDEN,
+            ApiError::MissingAuth(_) | ApiError::BadCredentials(_) | ApiError::ExpiredToken(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::Signature { .. } => StatusCode::FORBIDDEN,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -81,6 +86,7 @@ impl ApiError {
         match self {
             ApiError::MissingAuth(_) => "missing_credentials",
             ApiError::BadCredentials(_) => "invalid_credentials",
+            ApiError::ExpiredToken(_) => "expired_token",
             ApiError::Signature { .. } => "invalid_signature",
             ApiError::AccessDenied(_) => "access_denied",
             ApiError::NotFound(_) => "not_found",
@@ -103,6 +109,7 @@ impl ApiError {
         match self {
             ApiError::MissingAuth(_) => "MissingAuthenticationTokenException",
             ApiError::BadCredentials(_) => "UnrecognizedClientException",
+            ApiError::ExpiredToken(_) => "ExpiredTokenException",
             ApiError::Signature { aws_type, .. } | ApiError::Aws { aws_type, .. } => aws_type,
             ApiError::AccessDenied(_) => "AccessDeniedException",
             ApiError::NotFound(_) => "ResourceNotFoundException",
@@ -123,6 +130,7 @@ impl ApiError {
         match self {
             ApiError::MissingAuth(_)
             | ApiError::BadCredentials(_)
+            | ApiError::ExpiredToken(_)
             | ApiError::Signature { .. }
             | ApiError::Throttled(_) => Outcome::Unauthenticated,
             ApiError::AccessDenied(_) => Outcome::Denied,

@@ -21,12 +21,14 @@ pub mod jobs;
 pub mod keyring;
 mod lifecycle;
 pub mod listener;
+pub mod mfa;
 pub mod names;
 mod native;
 mod ops;
 mod request_id;
 pub mod scrub;
 mod state;
+pub mod tls;
 pub mod unseal_guard;
 
 pub use audit_feed::AuditMirror;
@@ -59,10 +61,12 @@ async fn not_found(uri: http::Uri) -> error::ApiError {
     ))
 }
 
-/// Serves until `shutdown` resolves, running the background [`jobs`] and the audit feed.
+/// Serves until `shutdown` resolves, running the background [`jobs`] and the audit feed;
+/// over TLS when `tls` is given.
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
+    tls: Option<Arc<tls::ReloadingCert>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let scheduler = jobs::Scheduler::new();
@@ -81,7 +85,7 @@ pub async fn serve(
         }
     }
     audit_feed::spawn(state.store.clone(), state.feed.clone(), subscribers);
-    let served = listener::serve(state.clone(), listener, shutdown).await;
+    let served = listener::serve(state.clone(), listener, tls, shutdown).await;
     scheduler.release(&state, &background).await;
     served
 }

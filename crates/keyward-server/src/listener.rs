@@ -9,9 +9,16 @@
 //!   the change stream (`/v1/watch`) answers at once and streams after, so it is
 //!   not cut, and its keep-alive comments are far more frequent than any timeout;
 //! - a connection limit: past it, new connections wait in the kernel's queue;
-//! - graceful shutdown: in-flight requests finish, idle connections close.
+//! - graceful shutdown: in-flight requests finish, idle connections close;
+//! - TLS when a certificate is given (see [`crate::tls`]): the handshake runs in
+//!   the connection's own task, bounded by the header-read timeout, so a client
+//!   that stalls mid-handshake holds one slot for a while and never the accept loop.
+//!
+//! Every request carries a [`Transport`] extension saying whether its connection
+//! is TLS, which is what `aws:SecureTransport` reports.
 
 use crate::state::AppState;
+use crate::tls::ReloadingCert;
 use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -47,12 +54,31 @@ impl Default for HttpLimits {
     }
 }
 
-/// Serves `state`'s router on `listener` until `shutdown` resolves.
+/// How a request reached the server, set by the listener on every request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// The connection is TLS.
+    pub tls: bool,
+}
+
+/// Serves `state`'s router on `listener` until `shutdown` resolves, over TLS when
+/// `tls` is given.
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
+    tls: Option<Arc<ReloadingCert>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let acceptor = match tls {
+        Some(cert) => {
+            cert.spawn_watcher();
+            Some(crate::tls::acceptor(cert).map_err(std::io::Error::other)?)
+        }
+        None => None,
+    };
+    let transport = Transport {
+        tls: acceptor.is_some(),
+    };
     let limits = state.cfg.http.clone();
     let app = crate::router(state);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
@@ -94,13 +120,43 @@ pub async fn serve(
             app.clone()
                 .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));
+                    req.extensions_mut().insert(transport);
                     req
                 });
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let conn = graceful.watch(conn);
+        let service = TowerToHyperService::new(service);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
+        let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let served =
+                match acceptor {
+                    None => {
+                        watcher
+                            .watch(builder.serve_connection(TokioIo::new(stream), service))
+                            .await
+                    }
+                    Some(acceptor) => {
+                        let stream =
+                            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                        watcher
+                            .watch(builder.serve_connection(TokioIo::new(stream), service))
+                            .await
+                    }
+                };
+            if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(slot);

@@ -4,7 +4,7 @@
 use crate::audit_feed::{AuditMirror, FeedWaker};
 use crate::audit_writer::AuditWriter;
 use crate::error::ApiError;
-use keyward_crypto::{AuditKey, Keyring, RootKey, SecretString};
+use keyward_crypto::{AuditKey, Keyring, RootKey, SecretString, SessionKey};
 use keyward_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -53,6 +53,7 @@ pub struct Unsealed {
     /// Seals and opens values and access-key secrets; holds the value-MAC key.
     pub keyring: Keyring,
     pub audit_key: AuditKey,
+    pub session_key: SessionKey,
     pub audit: AuditWriter,
 }
 
@@ -71,6 +72,9 @@ pub struct Caller {
     /// The name of an attached policy that no longer parses. Authorization then
     /// denies everything (fails closed): a `Deny` in it must not silently vanish.
     pub unreadable_policy: Option<String>,
+    /// When the caller proved a TOTP code (unix seconds), for a request made with
+    /// an MFA session credential; `None` for a long-term access key.
+    pub mfa_authenticated_at: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -95,6 +99,8 @@ pub struct AppState {
     pub auth_limiter: crate::auth_limit::AuthFailureLimiter,
     /// Notes secret reads for `LastAccessedDate` (written in the background).
     pub access: Arc<crate::access::AccessRecorder>,
+    /// Wrong MFA codes per principal (logins lock out past a few).
+    pub(crate) wrong_mfa_codes: crate::mfa::WrongCodes,
 }
 
 impl std::fmt::Debug for AppState {
@@ -126,6 +132,7 @@ impl AppState {
             feed: FeedWaker::default(),
             unseal_guard: Default::default(),
             auth_limiter,
+            wrong_mfa_codes: Default::default(),
         })
     }
 
@@ -164,6 +171,7 @@ impl AppState {
         let keys = Unsealed {
             keyring,
             audit_key,
+            session_key: root.session_key(),
             audit,
         };
         *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(keys));

@@ -389,4 +389,16 @@ impl Store for ReadCachedStore {
     async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
         self.inner.release_lease(job, holder).await
     }
+
+    // MFA devices are read at login only and their used-step guard must be
+    // exact: never cached.
+    async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()> {
+        self.inner.put_mfa_device(device, audit).await
+    }
+    async fn get_mfa_device(&self, principal_id: Uuid) -> Result<Option<MfaDevice>> {
+        self.inner.get_mfa_device(principal_id).await
+    }
+    async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool> {
+        self.inner.use_mfa_step(principal_id, step).await
+    }
 }

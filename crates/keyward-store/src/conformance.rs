@@ -64,7 +64,9 @@ macro_rules! some {
 }
 
 mod leases;
+mod mfa;
 pub use leases::{lease_is_exclusive_until_it_lapses, lease_race_has_one_winner};
+pub use mfa::mfa_devices_and_used_steps;
 
 /// Runs every check, each against a store fresh from `make`, and stops at the first
 /// failure (prefixed with the check's name).
@@ -101,6 +103,7 @@ where
         secret_replace_is_all_or_nothing,
         audit_counts_round_trip,
         lease_is_exclusive_until_it_lapses,
+        mfa_devices_and_used_steps,
     );
     lease_race_has_one_winner(Arc::new(make()?), 8)
         .await
@@ -1043,7 +1046,7 @@ pub async fn version_prune<S: Store>(s: &S) -> CheckResult {
     Ok(())
 }
 
-fn principal(name: &str) -> Principal {
+pub(crate) fn principal(name: &str) -> Principal {
     Principal {
         id: Uuid::new_v4(),
         name: name.into(),

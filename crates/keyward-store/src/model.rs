@@ -226,6 +226,26 @@ pub struct AccessKey {
     pub created_at: OffsetDateTime,
 }
 
+/// A principal's TOTP device.
+#[derive(Clone, PartialEq)]
+pub struct MfaDevice {
+    pub principal_id: Uuid,
+    /// The TOTP secret, sealed with the principal's id as associated data.
+    pub sealed_secret: Vec<u8>,
+    /// The 30-second step of the newest code accepted; older and equal steps are refused.
+    pub last_used_step: Option<i64>,
+    pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for MfaDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaDevice")
+            .field("principal_id", &self.principal_id)
+            .field("last_used_step", &self.last_used_step)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for AccessKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessKey")

@@ -175,4 +175,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Gives the lease up early (a clean shutdown); a no-op when `holder` does not hold it.
     async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+
+    // ---- MFA devices (one TOTP device per principal)
+    /// Enrols `device`, replacing the principal's earlier one (and its used-step
+    /// guard); `audit` commits with it. `NotFound` when the principal does not exist.
+    async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()>;
+    async fn get_mfa_device(&self, principal_id: Uuid) -> Result<Option<MfaDevice>>;
+    /// Records that a code of `step` was used: true when `step` is newer than the
+    /// last one used (the code is good), false when it is not or there is no
+    /// device. Atomic across servers, so a code is accepted once.
+    async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool>;
 }

@@ -586,3 +586,47 @@ async fn verification_pages_through_long_chains() {
     );
     assert_names(&problems_after(&path).await, &format!("record #{edited}"));
 }
+
+#[tokio::test]
+async fn v7_database_upgrades_to_v8_with_mfa_devices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    {
+        let raw = rusqlite::Connection::open(&path).expect("raw open");
+        for sql in [
+            include_str!("../migrations/sqlite/0001_init.sql"),
+            include_str!("../migrations/sqlite/0002_version_metadata.sql"),
+            include_str!("../migrations/sqlite/0003_lean_audit_indexes.sql"),
+            include_str!("../migrations/sqlite/0005_audit_count.sql"),
+            include_str!("../migrations/sqlite/0007_job_leases.sql"),
+        ] {
+            raw.execute_batch(sql).expect("v7 schema");
+        }
+        raw.execute_batch(
+            "INSERT INTO settings (key, value) VALUES ('schema_version', '7');
+             INSERT INTO principals (id, name, arn, tags, created_at)
+               VALUES ('6f1c2a34-0000-4000-8000-000000000002', 'old', 'arn:aws:iam::000000000000:user/old', '[]', 0);",
+        )
+        .expect("v7 rows");
+    }
+    let store = SqliteStore::open(&path).expect("open upgrades");
+    assert_eq!(
+        store.get_setting("schema_version").await.expect("get"),
+        Some("8".to_string())
+    );
+    let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000002").expect("uuid");
+    let audit = keyward_store::conformance::audited();
+    store
+        .put_mfa_device(
+            keyward_store::MfaDevice {
+                principal_id: id,
+                sealed_secret: b"sealed".to_vec(),
+                last_used_step: None,
+                created_at: time::OffsetDateTime::now_utc(),
+            },
+            audit,
+        )
+        .await
+        .expect("a device for a principal from v7");
+    assert!(store.use_mfa_step(id, 1).await.expect("use"));
+}

@@ -52,6 +52,16 @@ pub enum Command {
     Audit(AuditCmd),
     /// Print a bearer token for the native API (for curl and scripts).
     Token,
+    /// Multi-factor authentication (TOTP) for the calling principal.
+    #[command(subcommand)]
+    Mfa(MfaCmd),
+    /// Trade a TOTP code for a short-lived MFA session credential.
+    ///
+    /// Prints AccessKeyId, SecretAccessKey, SessionToken and Expiration (--json),
+    /// or export lines for KEYWARD_* and AWS_* (AWS_SESSION_TOKEN) to paste into a
+    /// shell. Requests made with the session carry aws:MultiFactorAuthPresent and
+    /// aws:MultiFactorAuthAge, which policies can require.
+    Login(LoginArgs),
     /// Scan files or git history for leaked secrets.
     Scan(keyward_scan::cli::ScanArgs),
     /// Run a command with the app's declared variables resolved and checked (keyward.toml).
@@ -93,6 +103,11 @@ pub struct DevArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8200")]
     pub listen: SocketAddr,
+    /// Serve HTTPS with a development certificate made (once) in DATA_DIR/tls/ by
+    /// a throwaway CA; the exports printed point KEYWARD_CACERT and AWS_CA_BUNDLE
+    /// at that CA so the CLI and the AWS SDKs trust it.
+    #[arg(long)]
+    pub tls: bool,
     #[command(flatten)]
     pub tuning: ServeTuning,
 }
@@ -192,6 +207,31 @@ pub struct LsArgs {
     /// Include secrets scheduled for deletion.
     #[arg(long)]
     pub include_deleted: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCmd {
+    /// Enrol a TOTP device for the calling principal: shows the secret (base32),
+    /// the otpauth:// URI and a QR code for an authenticator app, once. Replacing
+    /// an enrolled device needs an MFA session (`keyward login --mfa CODE`).
+    Enable {
+        /// Print {"secret", "otpauth_uri"} as JSON (no QR code).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The 6-digit code the authenticator app shows now.
+    #[arg(long, value_name = "CODE")]
+    pub mfa: String,
+    /// Session lifetime in seconds, 1 to 43200.
+    #[arg(long, alias = "duration", default_value_t = 3600, value_name = "SECS")]
+    pub duration_seconds: i64,
+    /// Print the credential as JSON (AWS STS field names).
     #[arg(long)]
     pub json: bool,
 }

@@ -5,6 +5,7 @@
 mod cli;
 mod cmd;
 mod datadir;
+mod devcert;
 mod output;
 mod serve_config;
 

@@ -12,9 +12,15 @@ pub fn hint_for(e: &anyhow::Error) -> Option<&'static str> {
         ClientError::Transport(_) => {
             Some("start a server with `keyward dev`, or point KEYWARD_ADDR at one")
         }
+        ClientError::Api { code, .. } if code == "expired_token" => {
+            Some("the MFA session has ended: start a new one with `keyward login --mfa CODE`")
+        }
         ClientError::Unauthenticated { .. } => {
             Some("check KEYWARD_ACCESS_KEY_ID / KEYWARD_SECRET_ACCESS_KEY (and the client's clock)")
         }
+        ClientError::AccessDenied { message } if message.contains("MFA code") => Some(
+            "codes change every 30 s and each works once: enter the one your authenticator app shows now",
+        ),
         ClientError::AccessDenied { .. } => Some(
             "attach a policy that allows this action: `keyward policy put` + `keyward principal attach`",
         ),
@@ -31,6 +37,7 @@ pub fn exit_code_for(e: &anyhow::Error) -> i32 {
     match e.downcast_ref::<ClientError>() {
         Some(ClientError::SecretNotFound { .. }) => 1,
         Some(ClientError::AccessDenied { .. } | ClientError::Unauthenticated { .. }) => 3,
+        Some(ClientError::Api { code, .. }) if code == "expired_token" => 3,
         _ => 2,
     }
 }

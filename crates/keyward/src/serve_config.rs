@@ -160,6 +160,55 @@ layered!(SecretsManagerSettings {
     record_last_accessed
 });
 
+/// TLS in transit (`[tls]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.
+    /// Reloaded without a restart when the file changes or on SIGHUP.
+    #[arg(long = "tls-cert", env = "KEYWARD_TLS_CERT", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long = "tls-key", env = "KEYWARD_TLS_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other than loopback. Secrets and
+    /// credentials then cross the network in clear text: only for a listener
+    /// behind a TLS-terminating proxy on a trusted network.
+    #[arg(
+        long = "insecure-no-tls",
+        env = "KEYWARD_INSECURE_NO_TLS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0,
+        default_missing_value = "true"
+    )]
+    pub insecure_no_tls: Option<bool>,
+}
+layered!(TlsSettings {
+    cert,
+    key,
+    insecure_no_tls
+});
+
+impl TlsSettings {
+    /// The certificate and key to serve, if both are set (one without the other
+    /// is an error naming the missing one).
+    pub fn files(&self) -> Result<Option<keyward_server::tls::TlsFiles>> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Ok(Some(keyward_server::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            })),
+            (None, None) => Ok(None),
+            (Some(_), None) => anyhow::bail!(
+                "a TLS certificate is set but no key: pass --tls-key, set KEYWARD_TLS_KEY, or set `key` under [tls] in the server config file"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "a TLS key is set but no certificate: pass --tls-cert, set KEYWARD_TLS_CERT, or set `cert` under [tls] in the server config file"
+            ),
+        }
+    }
+}
+
 /// How the server runs, shared by `serve` and `dev` (flags) and the file (sections).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +228,9 @@ pub struct ServeTuning {
     #[command(flatten)]
     #[serde(default)]
     pub secretsmanager: SecretsManagerSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub tls: TlsSettings,
 }
 
 impl ServeTuning {
@@ -189,6 +241,7 @@ impl ServeTuning {
             cache: self.cache.over(under.cache),
             audit: self.audit.over(under.audit),
             secretsmanager: self.secretsmanager.over(under.secretsmanager),
+            tls: self.tls.over(under.tls),
         }
     }
 
@@ -253,6 +306,8 @@ pub struct ServerFile {
     pub audit: AuditSettings,
     #[serde(default)]
     pub secretsmanager: SecretsManagerSettings,
+    #[serde(default)]
+    pub tls: TlsSettings,
 }
 
 impl ServerFile {
@@ -297,6 +352,7 @@ pub fn resolve(
         cache: file.cache,
         audit: file.audit,
         secretsmanager: file.secretsmanager,
+        tls: file.tls,
     };
     let data_dir = data_dir.or(file.data_dir).context(
         "no data directory: pass --data-dir, set KEYWARD_DATA_DIR, or set data_dir in the server config file",
@@ -377,6 +433,31 @@ mod tests {
         )
         .expect("resolve");
         assert_eq!(r.data_dir, PathBuf::from("/from/flag"));
+    }
+
+    #[test]
+    fn tls_files_layer_and_a_half_pair_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[tls]\nkey = \"/from/file.key\"\n").expect("write");
+        let flags = ServeTuning {
+            tls: TlsSettings {
+                cert: Some("/from/flag.pem".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = resolve(Some(&path), Some("/d".into()), None, None, flags).expect("resolve");
+        let files = r.tuning.tls.files().expect("a pair").expect("TLS on");
+        assert_eq!(files.cert, PathBuf::from("/from/flag.pem"));
+        assert_eq!(files.key, PathBuf::from("/from/file.key"));
+        let half = TlsSettings {
+            cert: Some("/c.pem".into()),
+            ..Default::default()
+        };
+        let e = half.files().expect_err("no key").to_string();
+        assert!(e.contains("--tls-key"), "{e}");
+        assert!(TlsSettings::default().files().expect("fine").is_none());
     }
 
     #[test]

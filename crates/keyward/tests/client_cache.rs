@@ -16,6 +16,7 @@ fn cache_is_invalidated_by_the_change_stream() {
         addr: srv.addr.clone(),
         access_key_id: srv.access_key_id.clone(),
         secret_access_key: srv.secret_access_key.clone().into(),
+        session_token: None,
     })
     .expect("client");
     let cache = Arc::new(CachedClient::new(client, DEFAULT_TTL));
@@ -56,6 +57,7 @@ fn cache_serves_the_last_good_value_while_the_server_is_down_and_env_fallback_co
         addr: srv.addr.clone(),
         access_key_id: srv.access_key_id.clone(),
         secret_access_key: srv.secret_access_key.clone().into(),
+        session_token: None,
     };
     // TTL zero: every read goes to the server while it is up.
     let stale_ok = CachedClient::new(Client::new(creds.clone()).expect("client"), Duration::ZERO)

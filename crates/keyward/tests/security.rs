@@ -23,12 +23,16 @@ mod fail_closed;
 mod fingerprints;
 #[path = "security/limits.rs"]
 mod limits;
+#[path = "security/mfa.rs"]
+mod mfa;
 #[path = "security/replication.rs"]
 mod replication;
 #[path = "security/smaller.rs"]
 mod smaller;
 #[path = "security/store_integrity.rs"]
 mod store_integrity;
+#[path = "security/tls.rs"]
+mod tls;
 #[path = "security/unseal.rs"]
 mod unseal;
 
@@ -56,6 +60,7 @@ pub fn aws_server_with(args: &[&str]) -> TestServer {
         ServeOpts {
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
+            tls_ca: None,
         },
     )
 }

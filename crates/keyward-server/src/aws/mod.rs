@@ -68,6 +68,7 @@ impl AwsCtx<'_> {
     pub fn extras<'s>(&'s self, secret: Option<&'s keyward_store::Secret>) -> AuthzExtras<'s> {
         AuthzExtras {
             source_ip: self.meta.source_ip.as_deref(),
+            secure_transport: self.meta.secure_transport,
             region: Some(&self.region),
             user_agent: self.meta.user_agent.as_deref(),
             resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
@@ -180,12 +181,19 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
         let head = RequestParts::from_http(&parts, &[]);
         let parsed = keyward_sigv4::parse_request(&head, &policy).map_err(sig_err)?;
         audit.unverified_key(&parsed.access_key_id);
-        if parts.headers.contains_key("x-amz-security-token") {
-            return Err(ApiError::BadCredentials(
-                "The security token included in the request is invalid.".into(),
-            ));
-        }
-        let entry = st.lookup_key(&parsed.access_key_id).await?;
+        // With a session token, the key is an MFA session credential (what
+        // `keyward login --mfa` hands out), checked against its token.
+        let entry = match parts.headers.get(crate::mfa::SESSION_TOKEN_HEADER) {
+            Some(t) => {
+                let t = t.to_str().map_err(|_| {
+                    ApiError::BadCredentials(
+                        "The security token included in the request is invalid.".into(),
+                    )
+                })?;
+                st.lookup_session(&parsed.access_key_id, t).await?
+            }
+            None => st.lookup_key(&parsed.access_key_id).await?,
+        };
         let body = axum::body::to_bytes(Body::new(body), st.cfg.max_body_bytes)
             .await
             .map_err(|_| ApiError::Aws {

@@ -49,6 +49,7 @@ pub fn router() -> Router<Arc<AppState>> {
 fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
     AuthzExtras {
         source_ip: meta.source_ip.as_deref(),
+        secure_transport: meta.secure_transport,
         user_agent: meta.user_agent.as_deref(),
         ..Default::default()
     }

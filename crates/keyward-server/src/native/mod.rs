@@ -3,6 +3,7 @@
 
 mod batch;
 mod identities;
+mod mfa;
 mod openapi;
 mod scan;
 mod secrets;
@@ -22,6 +23,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(sys::router())
         .merge(secrets::router())
         .merge(identities::router())
+        .merge(mfa::router())
         .merge(scan::router())
         .merge(batch::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))

@@ -3,7 +3,7 @@
 //! types, so it describes what the code does. Each operation carries the IAM
 //! action it is authorized as in `x-keyward-action`.
 
-use super::{batch, identities, scan, secrets, sys};
+use super::{batch, identities, mfa, scan, secrets, sys};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         identities::delete_policy, identities::attach, identities::detach,
         identities::list_audit, identities::verify_audit,
         scan::fingerprints,
+        mfa::enable, mfa::session,
     ),
     modifiers(&BearerAuth)
 )]

@@ -64,7 +64,7 @@ pub(super) async fn fingerprints(
         let req: FingerprintRequest = if bytes.is_empty() { FingerprintRequest::default() } else { parse_json(&bytes)? };
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let region = st.cfg.default_region.clone();
-        let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), region: Some(&region), user_agent: meta.user_agent.as_deref(), ..Default::default() };
+        let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), secure_transport: meta.secure_transport, region: Some(&region), user_agent: meta.user_agent.as_deref(), ..Default::default() };
         st.authorize(&caller, "secretsmanager:ListSecrets", "*", &extras)?;
         let secrets = st
             .store

@@ -220,6 +220,7 @@ impl AppState {
         audit.resource(arn.clone());
         let extras = AuthzExtras {
             source_ip: meta.source_ip.as_deref(),
+            secure_transport: meta.secure_transport,
             region: Some(region),
             user_agent: meta.user_agent.as_deref(),
             resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
@@ -275,6 +276,7 @@ pub(super) async fn create(
                 &would_be,
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
+                    secure_transport: meta.secure_transport,
                     region: Some(&region),
                     ..Default::default()
                 },
@@ -347,6 +349,7 @@ pub(super) async fn put(
             audit.resource(would_be.clone());
             st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
                 source_ip: meta.source_ip.as_deref(),
+                secure_transport: meta.secure_transport,
                 region: Some(&region),
                 ..Default::default()
             })?;
@@ -465,6 +468,7 @@ pub(super) async fn list(
                 "*",
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
+                    secure_transport: meta.secure_transport,
                     ..Default::default()
                 },
             )?;

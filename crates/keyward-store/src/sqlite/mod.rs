@@ -12,6 +12,7 @@
 mod audit;
 mod identity;
 mod lease;
+mod mfa;
 mod secrets;
 mod writer;
 
@@ -29,12 +30,13 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
+const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_mfa_devices.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -348,6 +350,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 7 {
         tx.execute_batch(MIGRATION_0007)?;
+    }
+    if current < 8 {
+        tx.execute_batch(MIGRATION_0008)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
@@ -757,6 +762,20 @@ impl Store for SqliteStore {
     async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
         let (job, holder) = (job.to_owned(), holder.to_owned());
         self.write(move |tx| lease::release(tx, &job, &holder))
+            .await
+    }
+
+    async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()> {
+        self.write_audited(audit, move |tx| mfa::put(tx, &device))
+            .await
+    }
+
+    async fn get_mfa_device(&self, principal_id: Uuid) -> Result<Option<MfaDevice>> {
+        self.read(move |tx| mfa::get(tx, principal_id)).await
+    }
+
+    async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool> {
+        self.write(move |tx| mfa::use_step(tx, principal_id, step))
             .await
     }
 }

@@ -3,6 +3,7 @@
 mod admin;
 pub mod app;
 pub mod files;
+mod mfa;
 mod secrets;
 mod server;
 
@@ -26,6 +27,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Policy(c) => admin::policy(c),
         Command::Audit(c) => admin::audit(c),
         Command::Token => admin::token(),
+        Command::Mfa(c) => mfa::mfa(c),
+        Command::Login(a) => mfa::login(a),
         Command::Scan(a) => scan(&a),
         Command::Run(a) => app::run(a),
         Command::Check(a) => app::check(a),

@@ -195,6 +195,25 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// Plain HTTP beyond loopback puts secrets and credentials on the network in
+/// clear text: refused unless asked for by name, and then said loudly.
+fn check_transport(listen: std::net::SocketAddr, tls: bool, insecure_no_tls: bool) -> Result<()> {
+    if tls || listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if !insecure_no_tls {
+        bail!(
+            "refusing to serve plain HTTP on {listen}, which is not a loopback address: secrets and credentials would cross the network unencrypted\n  hint: pass --tls-cert FILE --tls-key FILE (or [tls] cert/key in the server config file); if a TLS-terminating proxy on a trusted network sits in front, pass --insecure-no-tls"
+        );
+    }
+    let banner = "*".repeat(78);
+    eprintln!(
+        "{banner}\n* WARNING: --insecure-no-tls: serving PLAIN HTTP on {listen}.\n* Secret values, bearer tokens and signed requests cross the network UNENCRYPTED.\n* Only do this behind a TLS-terminating proxy on a trusted network.\n{banner}"
+    );
+    tracing::warn!(%listen, "serving plain HTTP beyond loopback (--insecure-no-tls)");
+    Ok(())
+}
+
 pub fn serve(a: ServeArgs) -> Result<i32> {
     let r = crate::serve_config::resolve(
         a.config.as_deref(),
@@ -203,14 +222,29 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         a.root_key_file,
         a.tuning,
     )?;
+    let tls_files = r.tuning.tls.files()?;
+    check_transport(
+        r.listen,
+        tls_files.is_some(),
+        r.tuning.tls.insecure_no_tls.unwrap_or(false),
+    )?;
+    let tls = tls_files
+        .map(keyward_server::tls::ReloadingCert::open)
+        .transpose()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\n  hint: --tls-cert wants a PEM certificate chain (leaf first) and --tls-key its PEM private key"
+            )
+        })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let cfg = r.tuning.server_config();
     runtime()?.block_on(async {
         let (state, listener) =
             start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, sealed = state.is_sealed(), "keyward listening");
-        eprintln!("keyward listening on http://{addr}");
-        keyward_server::serve(state, listener, shutdown_signal()).await?;
+        tracing::info!(%addr, sealed = state.is_sealed(), tls = tls.is_some(), "keyward listening");
+        eprintln!("keyward listening on {scheme}://{addr}");
+        keyward_server::serve(state, listener, tls, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
@@ -259,7 +293,17 @@ pub fn dev(a: DevArgs) -> Result<i32> {
     )?;
     let id = creds["access_key_id"].as_str().unwrap_or_default();
     let secret = creds["secret_access_key"].as_str().unwrap_or_default();
-    let addr = format!("http://{}", a.listen);
+    let mut tuning = a.tuning;
+    let dev_ca = if a.tls {
+        let dc = crate::devcert::ensure(&a.data_dir, a.listen.ip())?;
+        tuning.tls.cert = Some(dc.files.cert);
+        tuning.tls.key = Some(dc.files.key);
+        Some(std::fs::canonicalize(&dc.ca).unwrap_or(dc.ca))
+    } else {
+        None
+    };
+    let scheme = if dev_ca.is_some() { "https" } else { "http" };
+    let addr = format!("{scheme}://{}", a.listen);
     println!("# keyward dev server: paste these into your shell");
     println!("export KEYWARD_ADDR={addr}");
     println!("export KEYWARD_ACCESS_KEY_ID={id}");
@@ -268,6 +312,16 @@ pub fn dev(a: DevArgs) -> Result<i32> {
     println!("export AWS_ACCESS_KEY_ID={id}");
     println!("export AWS_SECRET_ACCESS_KEY='{secret}'");
     println!("export AWS_REGION=us-east-1");
+    println!("export AWS_DEFAULT_REGION=us-east-1");
+    if let Some(ca) = &dev_ca {
+        let ca = shell_word(&ca.display().to_string());
+        println!("export KEYWARD_CACERT={ca}");
+        println!("export AWS_CA_BUNDLE={ca}");
+    }
+    // Shells and test harnesses read these through a pipe: hand them over now,
+    // not when the server exits.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
     // `serve` binds again at once (SO_REUSEADDR); a listener with no connection
     // leaves nothing behind.
     drop(probe);
@@ -276,8 +330,20 @@ pub fn dev(a: DevArgs) -> Result<i32> {
         data_dir: Some(a.data_dir),
         listen: Some(a.listen),
         root_key_file: None,
-        tuning: a.tuning,
+        tuning,
     })
+}
+
+/// `s` as one shell word: as is when plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:,@".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Verifies the audit chain straight from the database, without a server.

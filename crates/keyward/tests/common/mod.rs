@@ -78,6 +78,10 @@ pub struct ServeOpts {
     pub args: Vec<String>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// The server serves HTTPS (its `args` name the certificate) under a
+    /// certificate this CA (PEM file) signed: the harness's client and the CLI
+    /// trust it and use https:// addresses.
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// How a native API request authenticates.
@@ -145,6 +149,9 @@ impl TestServer {
 
     pub fn start_with(init: InitOpts, serve: ServeOpts) -> Self {
         let mut s = Self::init_only(init);
+        if let Some(ca) = &serve.tls_ca {
+            s.use_tls(ca);
+        }
         s.serve_opts = serve;
         s.spawn();
         s.wait_healthy();
@@ -223,6 +230,19 @@ impl TestServer {
         }
     }
 
+    /// Talks HTTPS to the server from now on, trusting the CA certificate `ca`.
+    pub fn use_tls(&mut self, ca: &Path) {
+        let pem = std::fs::read(ca).expect("read the CA certificate");
+        self.addr = format!("https://127.0.0.1:{}", self.port);
+        self.http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(0)
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("a PEM CA"))
+            .build()
+            .expect("http client");
+        self.serve_opts.tls_ca = Some(ca.to_path_buf());
+    }
+
     /// The `keyward serve` command for this server (not yet spawned), output
     /// appended to the captured log files.
     pub fn serve_command(&self) -> Command {
@@ -248,6 +268,11 @@ impl TestServer {
             .stdout(Stdio::from(open(&self.stdout_path)))
             .stderr(Stdio::from(open(&self.stderr_path)));
         c
+    }
+
+    /// The running server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
     }
 
     /// Spawns the server process (does not wait for it).
@@ -356,6 +381,9 @@ impl TestServer {
             .env("KEYWARD_ACCESS_KEY_ID", id)
             .env("KEYWARD_SECRET_ACCESS_KEY", secret)
             .stdin(Stdio::null());
+        if let Some(ca) = &self.serve_opts.tls_ca {
+            c.env("KEYWARD_CACERT", ca);
+        }
         c
     }
 
@@ -517,6 +545,11 @@ pub fn bare_command() -> Command {
         "KEYWARD_PASSPHRASE",
         "KEYWARD_DATA_DIR",
         "KEYWARD_LISTEN",
+        "KEYWARD_CACERT",
+        "KEYWARD_SESSION_TOKEN",
+        "KEYWARD_TLS_CERT",
+        "KEYWARD_TLS_KEY",
+        "KEYWARD_INSECURE_NO_TLS",
         "KEYWARD_LOG",
         "KEYWARD_LOG_FORMAT",
         "KEYWARD_SERVER_CONFIG",

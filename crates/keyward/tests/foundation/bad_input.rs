@@ -20,6 +20,7 @@ fn bad_input_is_rejected_clearly() {
         ServeOpts {
             args: vec!["--max-body-bytes".into(), "4096".into()],
             env: vec![],
+            tls_ca: None,
         },
     );
     srv.put_secret("bad/existing", "existing-value");

@@ -44,6 +44,7 @@ fn secret_values_never_leak() {
         ServeOpts {
             args: vec!["--audit-mirror".into(), mirror.display().to_string()],
             env: vec![],
+            tls_ca: None,
         },
     );
     // Everything a client was told, to grep later.

@@ -14,6 +14,7 @@ fn wrong_root_key_is_refused_at_start() {
     srv.serve_opts = ServeOpts {
         args: vec![],
         env: vec![("KEYWARD_ROOT_KEY".into(), OTHER_KEY.into())],
+        tls_ca: None,
     };
     assert_ne!(srv.root_key(), OTHER_KEY);
     srv.spawn();

@@ -58,6 +58,7 @@ fn environment_beats_the_file_and_flags_beat_both() {
         ServeOpts {
             args: vec!["--config".into(), path.clone()],
             env: vec![("KEYWARD_MAX_BODY_BYTES".into(), "8192".into())],
+            tls_ca: None,
         },
     );
     srv.put(&TestServer::secret_path("cfg/env"), &big_body())
@@ -74,6 +75,7 @@ fn environment_beats_the_file_and_flags_beat_both() {
                 "2048".into(),
             ],
             env: vec![("KEYWARD_MAX_BODY_BYTES".into(), "8192".into())],
+            tls_ca: None,
         },
     );
     let r = srv.put(&TestServer::secret_path("cfg/flag"), &big_body());

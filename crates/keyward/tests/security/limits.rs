@@ -13,6 +13,7 @@ fn server(args: &[&str]) -> TestServer {
         ServeOpts {
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
+            tls_ca: None,
         },
     )
 }
