@@ -14,6 +14,10 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// How long the writer gathers newly read secrets before writing them together.
+/// The date shows in DescribeSecret/ListSecrets after this, as AWS's own
+/// LastAccessedDate is not updated within the read either.
+const GATHER: std::time::Duration = std::time::Duration::from_secs(5);
 /// Most secrets remembered per day: past this, further secrets wait for the next
 /// day rather than grow memory without bound.
 const MAX_PER_DAY: usize = 1_000_000;
@@ -91,6 +95,9 @@ impl AccessRecorder {
         tokio::spawn(async move {
             loop {
                 me.wake.notified().await;
+                // Gather the reads of the next few seconds into the same write: one
+                // transaction for a burst of newly read secrets, not one each.
+                tokio::time::sleep(GATHER).await;
                 let batch = me.take();
                 if batch.is_empty() {
                     continue;
