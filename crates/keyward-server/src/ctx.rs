@@ -160,9 +160,7 @@ impl AppState {
             key: keys.audit_key.clone(),
             event: audit.success_event(),
         };
-        let out = write(record)
-            .await
-            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+        let out = write(record).await.map_err(ApiError::from)?;
         audit.committed = true;
         self.feed.committed();
         Ok(out)

@@ -141,12 +141,6 @@ impl ApiError {
             _ => Outcome::Invalid,
         }
     }
-
-    /// [`From<StoreError>`]; the request id argument is no longer needed (the
-    /// request's tracing span carries it, and `finish` puts it in the answer).
-    pub fn from_store(e: StoreError, _request_id: &str) -> Self {
-        Self::from(e)
-    }
 }
 
 impl From<StoreError> for ApiError {

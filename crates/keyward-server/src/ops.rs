@@ -62,9 +62,8 @@ impl AppState {
         namespace: Namespace,
         region: &str,
         id: &str,
-        request_id: &str,
     ) -> Result<Option<Secret>, ApiError> {
-        let st = |e| ApiError::from_store(e, request_id);
+        let st = ApiError::from;
         if id.starts_with("arn:") {
             if let Some(s) = self.store.get_secret_by_arn(id).await.map_err(st)? {
                 return Ok(Some(s));
@@ -208,7 +207,7 @@ impl AppState {
                 .store
                 .get_version(secret.id, &VersionSelector::Id(id.clone()))
                 .await
-                .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?,
+                .map_err(ApiError::from)?,
             None => None,
         };
         self.publish(&secret, "put", first_version_id);
@@ -230,8 +229,7 @@ impl AppState {
         audit.version(version_id.clone());
         let mut nv = self.new_version(secret.id, version_id, value, stages, caller)?;
         if replay {
-            self.adopt_stored_mac(secret, &mut nv, value, &audit.event.request_id)
-                .await?;
+            self.adopt_stored_mac(secret, &mut nv, value).await?;
         }
         let out = self
             .write(audit, async |w| {
@@ -254,13 +252,12 @@ impl AppState {
         secret: &Secret,
         nv: &mut NewVersion,
         value: &Value,
-        request_id: &str,
     ) -> Result<(), ApiError> {
         let existing = self
             .store
             .get_version(secret.id, &VersionSelector::Id(nv.version_id.clone()))
             .await
-            .map_err(|e| ApiError::from_store(e, request_id))?;
+            .map_err(ApiError::from)?;
         if let Some(existing) = existing
             && !keyward_crypto::constant_time_eq(&existing.value_mac, &nv.value_mac)
             && self.same_value(secret, &existing, value)?
@@ -281,7 +278,7 @@ impl AppState {
             .store
             .get_version(secret.id, selector)
             .await
-            .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?
+            .map_err(ApiError::from)?
             .ok_or_else(|| {
                 ApiError::NotFound(match selector {
                     VersionSelector::Id(id) => {

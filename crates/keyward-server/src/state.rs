@@ -161,7 +161,7 @@ impl AppState {
         let keyring = crate::keyring::load_or_create(self.store.as_ref(), root)
             .await
             .map_err(|e| match e {
-                crate::keyring::KeyringLoadError::Store(e) => ApiError::from_store(e, "unseal"),
+                crate::keyring::KeyringLoadError::Store(e) => ApiError::from(e),
                 crate::keyring::KeyringLoadError::Keyring(e) => ApiError::Integrity(format!(
                     "{e}; the root key matched this data directory, so restore the keyring setting from a backup"
                 )),

@@ -92,11 +92,6 @@ impl AwsCtx<'_> {
     pub fn request_id(&self) -> &str {
         &self.meta.request_id
     }
-
-    /// Maps a store error with this request's id.
-    pub fn store_err(&self, e: keyward_store::StoreError) -> ApiError {
-        ApiError::from_store(e, &self.meta.request_id)
-    }
 }
 
 /// HTTP status AWS uses for each error on the JSON protocol.

@@ -163,11 +163,7 @@ pub(super) async fn list_principals(
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "iam:ListUsers", "*", &extras(&meta))?;
-            let ps = st
-                .store
-                .list_principals()
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let ps = st.store.list_principals().await.map_err(ApiError::from)?;
             let mut principals = Vec::with_capacity(ps.len());
             for p in ps {
                 principals.push(principal_info(&st, p).await?);
@@ -208,7 +204,7 @@ pub(super) async fn get_principal(
                 .store
                 .get_principal(&name)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
             Ok(Json(principal_info(&st, p).await?))
         },
@@ -286,7 +282,7 @@ pub(super) async fn new_key(
                 .store
                 .get_principal(&name)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
             let keys = st.keys()?;
             let key = generate_access_key();
@@ -329,12 +325,7 @@ pub(super) async fn delete_key(
         &headers,
         "iam:DeleteAccessKey",
         async |caller, audit| {
-            let Some(key) = st
-                .store
-                .get_access_key(&id)
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
-            else {
+            let Some(key) = st.store.get_access_key(&id).await.map_err(ApiError::from)? else {
                 // Authorize against any principal first, so that a caller who may not
                 // delete keys cannot tell unknown key ids from existing ones.
                 let any = st.principal_arn("*");
@@ -346,7 +337,7 @@ pub(super) async fn delete_key(
                 .store
                 .get_principal_by_id(key.principal_id)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("access key not found: {id}")))?;
             audit.resource(p.arn.clone());
             st.authorize(&caller, "iam:DeleteAccessKey", &p.arn, &extras(&meta))?;
@@ -382,11 +373,7 @@ pub(super) async fn list_policies(
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "iam:ListPolicies", "*", &extras(&meta))?;
-            let ps = st
-                .store
-                .list_policies()
-                .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            let ps = st.store.list_policies().await.map_err(ApiError::from)?;
             Ok(Json(PolicyList {
                 policies: ps
                     .iter()
@@ -432,7 +419,7 @@ pub(super) async fn get_policy(
                 .store
                 .get_policy(&name)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("policy not found: {name}")))?;
             let doc: serde_json::Value = serde_json::from_str(&p.document)
                 .unwrap_or(serde_json::Value::String(p.document.clone()));
@@ -649,7 +636,7 @@ pub(super) async fn list_audit(
         };
         // A secret filter may be a name: resolve it to its ARN.
         let resource = match &q.secret {
-            Some(s) if !s.starts_with("arn:") => match st.find_secret(keyward_store::Namespace::Secrets, &st.cfg.default_region, s, &meta.request_id).await? {
+            Some(s) if !s.starts_with("arn:") => match st.find_secret(keyward_store::Namespace::Secrets, &st.cfg.default_region, s).await? {
                 Some(sec) => Some(sec.arn),
                 None => Some(st.would_be_arn(keyward_store::Namespace::Secrets, &st.cfg.default_region, s)),
             },
@@ -659,7 +646,7 @@ pub(super) async fn list_audit(
         let records = st.store.list_audit(&AuditQuery {
             resource, principal, outcome, since, after_seq: q.after_seq,
             limit: Some(q.limit.unwrap_or(100).min(10_000)), descending: q.after_seq.is_none(),
-        }).await.map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+        }).await.map_err(ApiError::from)?;
         Ok(Json(AuditRecords { records: serde_json::to_value(records).map_err(|_| ApiError::Internal { request_id: String::new() })? }))
     })
     .await
@@ -691,7 +678,7 @@ pub(super) async fn verify_audit(
             let keys = st.keys()?;
             let report = keyward_store::audit::verify_stored(st.store.as_ref(), &keys.audit_key)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+                .map_err(ApiError::from)?;
             Ok(Json(report))
         },
     )

@@ -43,7 +43,7 @@ pub(super) async fn enable(
     audited(&st, &meta, &headers, "iam:EnableMFADevice", async |caller, audit| {
         let p = &caller.principal;
         audit.resource(p.arn.clone());
-        let existing = st.store.get_mfa_device(p.id).await.map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+        let existing = st.store.get_mfa_device(p.id).await.map_err(ApiError::from)?;
         if existing.is_some() && caller.mfa_authenticated_at.is_none() {
             return Err(ApiError::AccessDenied(format!(
                 "{} already has an MFA device; replacing it needs an MFA session: run `keyward login --mfa CODE` and retry with the session credentials",

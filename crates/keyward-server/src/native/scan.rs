@@ -77,7 +77,7 @@ pub(super) async fn fingerprints(
                 limit: None,
             })
             .await
-            .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+            .map_err(ApiError::from)?;
         let key = keyward_crypto::random_bytes(32);
         let mut out = Vec::new();
         let mut skipped = 0usize;
@@ -97,7 +97,7 @@ pub(super) async fn fingerprints(
                 .store
                 .get_version(secret.id, &VersionSelector::Stage(crate::ops::AWSCURRENT.into()))
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                .map_err(ApiError::from)?
             else {
                 continue;
             };

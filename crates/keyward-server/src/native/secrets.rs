@@ -137,9 +137,7 @@ impl AppState {
     ) -> Result<Secret, ApiError> {
         validate_secret_name(name)?;
         let region = self.cfg.default_region.clone();
-        let found = self
-            .find_secret(Namespace::Secrets, &region, name, &meta.request_id)
-            .await?;
+        let found = self.find_secret(Namespace::Secrets, &region, name).await?;
         self.authorize_native(caller, audit, meta, name, action, found)
     }
 
@@ -166,7 +164,7 @@ impl AppState {
                 .store
                 .get_secret_and_version(Namespace::Secrets, &region, name, selector)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+                .map_err(ApiError::from)?;
             let (secret, version) = match found {
                 Some((s, v)) => (Some(s), v),
                 None => (None, None),
@@ -341,7 +339,7 @@ pub(super) async fn put(
         check_token(&b.client_request_token)?;
         let value = body_value(&b)?.ok_or_else(|| ApiError::InvalidParameter("`value` or `value_base64` is required".into()))?;
         let region = st.cfg.default_region.clone();
-        let existing = st.find_secret(Namespace::Secrets, &region, &name, &meta.request_id).await?;
+        let existing = st.find_secret(Namespace::Secrets, &region, &name).await?;
         let Some(secret) = existing else {
             // `keyward put` of a new name creates it: authorize as CreateSecret.
             audit.action("secretsmanager:CreateSecret");
@@ -508,7 +506,7 @@ pub(super) async fn list(
                     limit: Some(limit + 1),
                 })
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+                .map_err(ApiError::from)?;
             let next = if rows.len() > limit {
                 rows.truncate(limit);
                 rows.last()
@@ -574,7 +572,7 @@ pub(super) async fn history(
                 .store
                 .list_versions(secret.id)
                 .await
-                .map_err(|e| ApiError::from_store(e, &meta.request_id))?;
+                .map_err(ApiError::from)?;
             Ok(Json(History {
                 name: secret.name,
                 arn: secret.arn,

@@ -142,7 +142,7 @@ pub(super) async fn unseal(
                     .store
                     .get_setting("passphrase_salt")
                     .await
-                    .map_err(|e| ApiError::from_store(e, &meta.request_id))?
+                    .map_err(ApiError::from)?
                     .ok_or_else(|| {
                         ApiError::InvalidRequest(
                             "this data directory was not initialised with a passphrase".into(),

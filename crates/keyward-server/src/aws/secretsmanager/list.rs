@@ -103,7 +103,7 @@ pub async fn matching(
             limit: None,
         })
         .await
-        .map_err(|e| ctx.store_err(e))?;
+        .map_err(ApiError::from)?;
     all.retain(|s| include_deleted || s.deleted_at.is_none());
     all.retain(|s| filters.iter().all(|f| filter_matches(s, f)));
     all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.name.cmp(&b.name)));

@@ -281,7 +281,7 @@ impl AwsCtx<'_> {
     ) -> Result<Option<Secret>, ApiError> {
         let found = self
             .st
-            .find_secret(Namespace::Secrets, &self.region, id, self.request_id())
+            .find_secret(Namespace::Secrets, &self.region, id)
             .await?
             .filter(|s| s.region == self.region && s.namespace == Namespace::Secrets);
         let named = self.would_be_secret_arn(id);
@@ -314,7 +314,7 @@ impl AwsCtx<'_> {
             .store
             .list_versions(secret.id)
             .await
-            .map_err(|e| self.store_err(e))
+            .map_err(ApiError::from)
     }
 }
 

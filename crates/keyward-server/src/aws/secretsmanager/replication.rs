@@ -113,7 +113,7 @@ pub async fn plan_replicas(
             .store
             .get_secret(Namespace::Secrets, region, name)
             .await
-            .map_err(|e| ctx.store_err(e))?;
+            .map_err(ApiError::from)?;
         let (ours, clash) = match existing {
             Some(s) if s.metadata.get("PrimaryArn").and_then(Value::as_str) == Some(arn) => {
                 (Some(s), None)
@@ -214,7 +214,7 @@ async fn write_replica(
         .store
         .list_versions(primary.id)
         .await
-        .map_err(|e| ApiError::from_store(e, &audit.event.request_id))?;
+        .map_err(ApiError::from)?;
     let id = Uuid::new_v4();
     let mut copies = Vec::new();
     for v in versions.iter().filter(|v| !v.stages.is_empty()) {
@@ -405,7 +405,7 @@ pub async fn remove_regions(
             .store
             .get_secret_by_arn(&arn)
             .await
-            .map_err(|e| ctx.store_err(e))?
+            .map_err(ApiError::from)?
         {
             authorize_in(ctx, region, "secretsmanager:DeleteSecret", &r.arn, Some(&r))?;
             doomed.push(r);
@@ -445,7 +445,7 @@ pub async fn stop_replication(
         .store
         .get_secret_by_arn(primary_arn)
         .await
-        .map_err(|e| ctx.store_err(e))?
+        .map_err(ApiError::from)?
     {
         let mut statuses = replicas(&primary);
         statuses.retain(|s| s.get("Region").and_then(Value::as_str) != Some(&secret.region));

@@ -54,7 +54,7 @@ async fn replayed(
         .store
         .get_version(secret.id, &VersionSelector::Id(token.to_string()))
         .await
-        .map_err(|e| ctx.store_err(e))?;
+        .map_err(ApiError::from)?;
     match (existing, value) {
         (Some(v), Some(value)) if same_value(ctx, secret, &v, value)? => Ok(Some(v)),
         (Some(_), _) => Err(token_in_use(token, secret)),

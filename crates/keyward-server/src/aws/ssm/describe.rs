@@ -42,7 +42,7 @@ pub async fn describe_parameters(
             limit: None,
         })
         .await
-        .map_err(|e| ctx.store_err(e))?;
+        .map_err(ApiError::from)?;
     let mut out = Vec::new();
     let mut skipped = 0usize;
     let mut more = false;

@@ -143,7 +143,7 @@ pub async fn lookup(ctx: &AwsCtx<'_>, key: &str) -> Result<Option<Secret>, ApiEr
         .store
         .get_secret(Namespace::Parameters, &ctx.region, key)
         .await
-        .map_err(|e| ctx.store_err(e))
+        .map_err(ApiError::from)
 }
 
 pub fn not_found(name: &str) -> ApiError {
@@ -165,14 +165,14 @@ pub async fn current_version(ctx: &AwsCtx<'_>, secret: &Secret) -> Result<Versio
     if let Some(v) = store
         .get_version(secret.id, &VersionSelector::Stage(AWSCURRENT.into()))
         .await
-        .map_err(|e| ctx.store_err(e))?
+        .map_err(ApiError::from)?
     {
         return Ok(v);
     }
     store
         .list_versions(secret.id)
         .await
-        .map_err(|e| ctx.store_err(e))?
+        .map_err(ApiError::from)?
         .pop()
         .ok_or_else(|| {
             tracing::error!(parameter = %secret.name, "parameter has no versions");
@@ -201,7 +201,7 @@ pub async fn select_version(
         .store
         .get_version(secret.id, &sel)
         .await
-        .map_err(|e| ctx.store_err(e))?
+        .map_err(ApiError::from)?
         .ok_or_else(|| {
             let what = match selector {
                 Some(Selector::Version(n)) => n.to_string(),

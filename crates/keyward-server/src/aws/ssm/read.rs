@@ -161,7 +161,7 @@ pub async fn get_parameters_by_path(
             limit: None,
         })
         .await
-        .map_err(|e| ctx.store_err(e))?;
+        .map_err(ApiError::from)?;
     let label_filter = filters.iter().find(|f| f.key == "Label");
     let others: Vec<filters::Filter> = filters
         .iter()
@@ -184,7 +184,7 @@ pub async fn get_parameters_by_path(
                         .store
                         .get_version(s.id, &VersionSelector::Stage(l.clone()))
                         .await
-                        .map_err(|e| ctx.store_err(e))?;
+                        .map_err(ApiError::from)?;
                     if found.is_some() {
                         break;
                     }
@@ -278,7 +278,7 @@ pub async fn get_parameter_history(
         .store
         .list_versions(secret.id)
         .await
-        .map_err(|e| ctx.store_err(e))?;
+        .map_err(ApiError::from)?;
     let page: Vec<Value> = versions
         .iter()
         .skip(offset)
@@ -328,7 +328,7 @@ async fn sm_reference(
     ctx.authorize(action, &ref_arn, None)?;
     let secret = ctx
         .st
-        .find_secret(Namespace::Secrets, &ctx.region, sname, ctx.request_id())
+        .find_secret(Namespace::Secrets, &ctx.region, sname)
         .await?;
     let sm_arn = secret
         .as_ref()
@@ -344,17 +344,17 @@ async fn sm_reference(
         None => store
             .get_version(secret.id, &VersionSelector::Stage(AWSCURRENT.into()))
             .await
-            .map_err(|e| ctx.store_err(e))?,
+            .map_err(ApiError::from)?,
         Some(s) => match store
             .get_version(secret.id, &VersionSelector::Id(s.into()))
             .await
-            .map_err(|e| ctx.store_err(e))?
+            .map_err(ApiError::from)?
         {
             Some(v) => Some(v),
             None => store
                 .get_version(secret.id, &VersionSelector::Stage(s.into()))
                 .await
-                .map_err(|e| ctx.store_err(e))?,
+                .map_err(ApiError::from)?,
         },
     }
     .ok_or_else(|| super::version_not_found(full, sel.unwrap_or(AWSCURRENT)))?;
@@ -371,7 +371,7 @@ async fn sm_reference(
     for v in store
         .list_versions(secret.id)
         .await
-        .map_err(|e| ctx.store_err(e))?
+        .map_err(ApiError::from)?
     {
         if !v.stages.is_empty() {
             stages.insert(v.version_id.clone(), json!(v.stages));

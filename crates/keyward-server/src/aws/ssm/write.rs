@@ -242,7 +242,7 @@ pub async fn put_parameter(
                 .store
                 .list_versions(secret.id)
                 .await
-                .map_err(|e| ctx.store_err(e))?;
+                .map_err(ApiError::from)?;
             let prev = match versions.last() {
                 Some(v) => version_meta(&secret, v),
                 None => version_meta(&secret, &current_version(ctx, &secret).await?),
@@ -315,7 +315,7 @@ async fn prune(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<(
         .store
         .list_versions(secret.id)
         .await
-        .map_err(|e| ctx.store_err(e))?;
+        .map_err(ApiError::from)?;
     if all.len() <= MAX_VERSIONS {
         return Ok(());
     }
@@ -433,7 +433,7 @@ async fn labelled_target(
             .store
             .get_version(secret.id, &VersionSelector::Id(n.to_string()))
             .await
-            .map_err(|e| ctx.store_err(e))?
+            .map_err(ApiError::from)?
             .ok_or_else(|| version_not_found(name, &n.to_string()))?,
     };
     audit.version(target.version_id.clone());
