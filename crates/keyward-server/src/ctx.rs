@@ -192,6 +192,11 @@ impl AppState {
             // Errors are made deep in the call tree without the request at hand;
             // the id they report is the one the audit record and header carry.
             request_id.clone_from(&audit.event.request_id);
+            tracing::error!(
+                request_id = %request_id,
+                action = %audit.event.action,
+                "internal error; its cause is logged just before"
+            );
         }
         match &result {
             Ok(_) => audit.event.outcome = Outcome::Success,
