@@ -7,7 +7,6 @@ use crate::format::Leaf;
 use crate::value::Recipients;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 /// Bytes of a MAC key.
 pub const MAC_KEY_LEN: usize = 32;
@@ -54,7 +53,7 @@ pub fn compute(key: &[u8], recipients: &Recipients, leaves: &[Leaf]) -> Result<S
 pub fn verify(key: &[u8], recipients: &Recipients, leaves: &[Leaf], stored: &str) -> Result<()> {
     let want = compute(key, recipients, leaves)?;
     let stored = stored.trim();
-    if want.len() == stored.len() && bool::from(want.as_bytes().ct_eq(stored.as_bytes())) {
+    if keyward_crypto::constant_time_eq(want.as_bytes(), stored.as_bytes()) {
         Ok(())
     } else {
         Err(FilesError::MacMismatch)

@@ -8,7 +8,6 @@ use crate::format::Format;
 use crate::value::{Decrypter, Recipients};
 use keyward_crypto::SecretString;
 use std::collections::{BTreeSet, HashMap};
-use subtle::ConstantTimeEq;
 
 /// The merged file, and the keys left in conflict (ours kept for those).
 #[derive(Debug)]
@@ -29,7 +28,10 @@ fn same(a: Option<&(SecretString, bool)>, b: Option<&(SecretString, bool)>) -> b
         (Some(x), Some(y)) => {
             x.1 == y.1
                 && x.0.expose().len() == y.0.expose().len()
-                && bool::from(x.0.expose().as_bytes().ct_eq(y.0.expose().as_bytes()))
+                && keyward_crypto::constant_time_eq(
+                    x.0.expose().as_bytes(),
+                    y.0.expose().as_bytes(),
+                )
         }
         _ => false,
     }
