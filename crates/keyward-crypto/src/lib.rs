@@ -2,7 +2,7 @@
 //! (root key -> purpose keys via HKDF), envelope encryption of secret values
 //! (a fresh data key per version, wrapped by the key-encryption key, XChaCha20-Poly1305
 //! with associated data binding ciphertext to its record), passphrase KDF (Argon2id),
-//! MACs for the audit chain, random generation, and the redacting secret types.
+//! MACs for the audit chain and outgoing webhooks, random generation, and the redacting secret types.
 //! The [`Keyring`] sits between the root key and the data keys, so a root key can
 //! be replaced by re-wrapping a few keys. Known-answer vectors in `tests/vectors/`
 //! freeze the stored formats.
@@ -17,6 +17,7 @@ mod keyring;
 mod keys;
 mod random;
 mod secret;
+pub mod webhook;
 
 pub use envelope::{
     EnvelopeError, EnvelopeHeader, KeyId, Sealed, envelope_header, open, open_v2, seal, seal_v2,
@@ -30,3 +31,4 @@ pub use keys::{
 };
 pub use random::{fill_random, random_alphanumeric, random_bytes, random_from_alphabet};
 pub use secret::{SecretBytes, SecretString};
+pub use webhook::{SIGNATURE_HEADER, WebhookSignatureError, sign_webhook, verify_webhook};
