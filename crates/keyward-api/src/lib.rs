@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod files;
 pub mod identities;
 pub mod secrets;
 pub mod sys;

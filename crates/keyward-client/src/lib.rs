@@ -6,6 +6,7 @@
 mod cache;
 mod changes;
 mod error;
+mod files;
 mod keyring;
 mod source;
 

@@ -145,11 +145,13 @@ fn open_verified(
                 recipients: recipients.as_strs().join(", "),
             });
         }
-        Err(_) => {
+        Err(FilesError::Encrypt(_)) => {
             return Err(FilesError::Meta(
                 "the MAC key's ciphertext is corrupt".into(),
             ));
         }
+        // E.g. a server recipient that refused: its own message says why.
+        Err(e) => return Err(e),
     };
     if key.expose().len() != mac::MAC_KEY_LEN {
         return Err(FilesError::Meta("the MAC key has the wrong length".into()));
@@ -161,6 +163,14 @@ fn open_verified(
 /// Verifies the MAC and decrypts every value.
 pub fn open(text: &str, format: Format, keys: &dyn Decrypter) -> Result<Opened> {
     let (doc, recipients, mac_key, wrapped_key) = open_verified(text, format, keys)?;
+    // Values that do not decode are reported by the loop below, naming their path.
+    let bins: Vec<Vec<u8>> = doc
+        .leaves()
+        .iter()
+        .filter(|l| l.is_string)
+        .filter_map(|l| decode_value("", l.value.expose()).ok())
+        .collect();
+    keys.prepare(&bins.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
     let plain = par_map(doc.leaves(), |l: &Leaf| -> Result<SecretString> {
         if !l.is_string {
             return Ok(l.value.clone());

@@ -83,11 +83,17 @@ impl Recipients {
     }
 }
 
-/// Something that can open age files: local identities, or (later) a server
-/// that holds the private key and decrypts under its policies.
+/// Something that can open age files: local identities, or a server that holds
+/// the private key and decrypts under its policies.
 pub trait Decrypter: Send + Sync {
     /// Opens one binary age file. `Ok(None)` when none of its keys matches.
     fn decrypt_age(&self, age_file: &[u8]) -> Result<Option<SecretBytes>>;
+
+    /// Announces the age files about to be opened, so a decrypter that asks a
+    /// server can ask once per file instead of once per value. Local keys need nothing.
+    fn prepare(&self, _age_files: &[&[u8]]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Age identities read from identity files (`AGE-SECRET-KEY-1...` lines).

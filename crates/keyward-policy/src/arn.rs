@@ -18,6 +18,13 @@ pub fn principal_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:user/{name}")
 }
 
+/// `arn:aws:keyward:REGION:ACCOUNT:file-recipient/NAME`: a server recipient for
+/// encrypted files (an age identity the server holds; policies grant
+/// `keyward:DecryptFile` on it).
+pub fn file_recipient_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:keyward:{region}:{account}:file-recipient/{name}")
+}
+
 /// Whether `region` has the shape of an AWS region name: a 2–4 letter area, one
 /// to three lowercase words, and a number (`us-east-1`, `us-gov-west-1`,
 /// `us-isob-east-1`, `eusc-de-east-1`). Regions partition keyward's data, so a

@@ -16,6 +16,7 @@ mod aws;
 mod changes;
 mod ctx;
 pub mod error;
+pub mod file_recipients;
 pub mod identities;
 pub mod jobs;
 pub mod keyring;

@@ -401,4 +401,17 @@ impl Store for ReadCachedStore {
     async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool> {
         self.inner.use_mfa_step(principal_id, step).await
     }
+    async fn create_file_recipient(
+        &self,
+        recipient: FileRecipient,
+        audit: AuditedWrite,
+    ) -> Result<()> {
+        self.inner.create_file_recipient(recipient, audit).await
+    }
+    async fn get_file_recipient(&self, name: &str) -> Result<Option<FileRecipient>> {
+        self.inner.get_file_recipient(name).await
+    }
+    async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>> {
+        self.inner.list_file_recipients().await
+    }
 }

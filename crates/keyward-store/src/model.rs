@@ -237,6 +237,26 @@ pub struct MfaDevice {
     pub created_at: OffsetDateTime,
 }
 
+/// A server recipient for encrypted files: an age X25519 identity the server holds.
+#[derive(Clone, PartialEq)]
+pub struct FileRecipient {
+    pub name: String,
+    /// The public `age1...` recipient files are encrypted to.
+    pub recipient: String,
+    /// The `AGE-SECRET-KEY-1...` identity, sealed with the name as associated data.
+    pub sealed_identity: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for FileRecipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRecipient")
+            .field("name", &self.name)
+            .field("recipient", &self.recipient)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for MfaDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MfaDevice")

@@ -185,4 +185,16 @@ pub trait Store: Send + Sync + 'static {
     /// last one used (the code is good), false when it is not or there is no
     /// device. Atomic across servers, so a code is accepted once.
     async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool>;
+
+    // ---- server recipients for encrypted files (age identities held by the server)
+    /// Creates `recipient`; `AlreadyExists` when the name (or its public key) is taken.
+    /// A recipient is never replaced: files encrypted to it would become unreadable.
+    async fn create_file_recipient(
+        &self,
+        recipient: FileRecipient,
+        audit: AuditedWrite,
+    ) -> Result<()>;
+    async fn get_file_recipient(&self, name: &str) -> Result<Option<FileRecipient>>;
+    /// Every recipient, by name.
+    async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>>;
 }

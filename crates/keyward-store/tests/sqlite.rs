@@ -588,7 +588,7 @@ async fn verification_pages_through_long_chains() {
 }
 
 #[tokio::test]
-async fn v7_database_upgrades_to_v8_with_mfa_devices() {
+async fn v7_database_upgrades_with_mfa_devices() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("keyward.db");
     {
@@ -612,7 +612,7 @@ async fn v7_database_upgrades_to_v8_with_mfa_devices() {
     let store = SqliteStore::open(&path).expect("open upgrades");
     assert_eq!(
         store.get_setting("schema_version").await.expect("get"),
-        Some("8".to_string())
+        Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
     );
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000002").expect("uuid");
     let audit = keyward_store::conformance::audited();

@@ -55,6 +55,12 @@ pub enum Command {
     /// Multi-factor authentication (TOTP) for the calling principal.
     #[command(subcommand)]
     Mfa(MfaCmd),
+    /// Server recipients for encrypted files: age keys the server holds and never
+    /// gives out. Encrypt to `server:NAME`; decrypt with `--server-recipient NAME`
+    /// (the server opens values for callers its policies allow, `keyward:DecryptFile`
+    /// on the recipient's ARN, and audits every decryption).
+    #[command(subcommand)]
+    FileRecipient(FileRecipientCmd),
     /// Trade a TOTP code for a short-lived MFA session credential.
     ///
     /// Prints AccessKeyId, SecretAccessKey, SessionToken and Expiration (--json),
@@ -209,6 +215,31 @@ pub struct LsArgs {
     pub include_deleted: bool,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FileRecipientCmd {
+    /// Create a server recipient and print its public key (age1...).
+    Create {
+        /// 1–64 letters, digits, `-`, `_` or `.` (e.g. `team`, `prod-deploy`).
+        name: String,
+        /// Print {"name", "arn", "recipient", "created_at"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one server recipient's public key.
+    Get {
+        name: String,
+        /// Print {"name", "arn", "recipient", "created_at"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the server recipients.
+    Ls {
+        /// Print [{"name", "arn", "recipient", "created_at"}] as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,8 @@
 //! `keyward` binary, with Debian's `age` as the independent implementation, real
 //! git repositories for the merge driver, and `script` for a terminal.
 
+mod common;
+
 #[path = "files/harness.rs"]
 mod harness;
 
@@ -16,3 +18,6 @@ mod rekey;
 
 #[path = "files/scan.rs"]
 mod scan;
+
+#[path = "files/server_recipient.rs"]
+mod server_recipient;

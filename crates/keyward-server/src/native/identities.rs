@@ -46,7 +46,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/audit/verify", get(verify_audit))
 }
 
-fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
+pub(super) fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
     AuthzExtras {
         source_ip: meta.source_ip.as_deref(),
         secure_transport: meta.secure_transport,

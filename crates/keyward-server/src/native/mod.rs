@@ -2,6 +2,7 @@
 //! an AWS action name so one policy governs native and AWS access alike.
 
 mod batch;
+mod files;
 mod identities;
 mod mfa;
 mod openapi;
@@ -26,6 +27,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(mfa::router())
         .merge(scan::router())
         .merge(batch::router())
+        .merge(files::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -10,6 +10,7 @@
 //! reads use a deferred read transaction (one consistent snapshot).
 
 mod audit;
+mod file_recipients;
 mod identity;
 mod lease;
 mod mfa;
@@ -30,13 +31,14 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 12;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_mfa_devices.sql");
+const MIGRATION_0012: &str = include_str!("../../migrations/sqlite/0012_file_recipients.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -353,6 +355,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 8 {
         tx.execute_batch(MIGRATION_0008)?;
+    }
+    if current < 12 {
+        tx.execute_batch(MIGRATION_0012)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
@@ -777,5 +782,23 @@ impl Store for SqliteStore {
     async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool> {
         self.write(move |tx| mfa::use_step(tx, principal_id, step))
             .await
+    }
+
+    async fn create_file_recipient(
+        &self,
+        recipient: FileRecipient,
+        audit: AuditedWrite,
+    ) -> Result<()> {
+        self.write_audited(audit, move |tx| file_recipients::create(tx, &recipient))
+            .await
+    }
+
+    async fn get_file_recipient(&self, name: &str) -> Result<Option<FileRecipient>> {
+        let name = name.to_owned();
+        self.read(move |tx| file_recipients::get(tx, &name)).await
+    }
+
+    async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>> {
+        self.read(file_recipients::list).await
     }
 }

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Audit(c) => admin::audit(c),
         Command::Token => admin::token(),
         Command::Mfa(c) => mfa::mfa(c),
+        Command::FileRecipient(c) => files::file_recipient(c),
         Command::Login(a) => mfa::login(a),
         Command::Scan(a) => scan(&a),
         Command::Run(a) => app::run(a),

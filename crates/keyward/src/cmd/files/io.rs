@@ -1,8 +1,9 @@
 //! Reading and writing files, finding identities and recipients.
 
 use super::IdentityArgs;
+use super::server::{Keys, ServerRecipient, resolve_recipients};
 use anyhow::{Context, Result, anyhow, bail};
-use keyward_files::{Format, Identities, Opened, Recipients};
+use keyward_files::{Decrypter, Format, Identities, Opened, Recipients};
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -19,16 +20,36 @@ pub fn default_identity_path() -> Option<PathBuf> {
     Some(base.join("keyward").join("age.key"))
 }
 
-/// --identity, else $KEYWARD_AGE_IDENTITY_FILE, else the default file.
-pub fn load_identities(args: &IdentityArgs) -> Result<Identities> {
+/// --identity, else $KEYWARD_AGE_IDENTITY_FILE, else the default file; plus the
+/// server recipient when one is named.
+pub fn load_identities(args: &IdentityArgs) -> Result<Keys> {
+    let server = args
+        .server_recipient
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            ServerRecipient::connect(
+                n.strip_prefix(super::server::SERVER_PREFIX).unwrap_or(n),
+                None,
+            )
+        })
+        .transpose()?;
+    let local = local_identities(args, server.is_some())?;
+    Ok(Keys { local, server })
+}
+
+/// The local identity files; `None` when there are none and a server recipient
+/// can decrypt instead (`optional`).
+fn local_identities(args: &IdentityArgs, optional: bool) -> Result<Option<Identities>> {
     let mut paths = args.identity.clone();
     if paths.is_empty() {
         match std::env::var_os(IDENTITY_ENV).filter(|v| !v.is_empty()) {
             Some(p) => paths.push(PathBuf::from(p)),
             None => match default_identity_path().filter(|p| p.exists()) {
                 Some(p) => paths.push(p),
+                None if optional => return Ok(None),
                 None => bail!(
-                    "no age identity: pass --identity KEYFILE, set {IDENTITY_ENV}, or create one with `keyward keygen`"
+                    "no age identity: pass --identity KEYFILE, set {IDENTITY_ENV}, create one with `keyward keygen`, or decrypt through the server with --server-recipient NAME"
                 ),
             },
         }
@@ -43,13 +64,14 @@ pub fn load_identities(args: &IdentityArgs) -> Result<Identities> {
             None => all = Some(ids),
         }
     }
-    all.ok_or_else(|| anyhow!("no identity file given"))
+    all.map(Some)
+        .ok_or_else(|| anyhow!("no identity file given"))
 }
 
 /// --recipient, else the nearest .keyward-recipients at or above `file`'s directory.
 pub fn find_recipients(given: &[String], file: &Path) -> Result<Recipients> {
     if !given.is_empty() {
-        return Ok(Recipients::parse(given)?);
+        return Ok(Recipients::parse(resolve_recipients(given)?)?);
     }
     let start = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let mut dir = start.parent();
@@ -58,10 +80,14 @@ pub fn find_recipients(given: &[String], file: &Path) -> Result<Recipients> {
         if candidate.is_file() {
             let text = std::fs::read_to_string(&candidate)
                 .with_context(|| format!("cannot read {}", candidate.display()))?;
-            let list = text
+            let list: Vec<String> = text
                 .lines()
                 .map(|l| l.split('#').next().unwrap_or("").trim())
-                .filter(|l| !l.is_empty());
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let list =
+                resolve_recipients(&list).with_context(|| format!("in {}", candidate.display()))?;
             return Recipients::parse(list).with_context(|| format!("in {}", candidate.display()));
         }
         dir = d.parent();
@@ -122,7 +148,7 @@ pub fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<()> {
 }
 
 /// Opens an encrypted file; errors name the file.
-pub fn open_file(path: &Path, format: Format, ids: &Identities) -> Result<Opened> {
+pub fn open_file(path: &Path, format: Format, ids: &dyn Decrypter) -> Result<Opened> {
     let text = read_text(path)?;
     keyward_files::open(&text, format, ids).with_context(|| format!("{}", path.display()))
 }

@@ -7,12 +7,14 @@ mod commands;
 mod git;
 mod io;
 mod rekey;
+mod server;
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 pub use commands::run;
 pub use io::open_for_run;
+pub use server::file_recipient;
 
 /// Flattened into the top-level command list.
 #[derive(Debug, Subcommand)]
@@ -44,13 +46,17 @@ path and stored value, in order) is written as `# keyward:mac=` (JSON: `_keyward
 comments and blank lines are outside it.
 
 Recipients: --recipient (repeat), else the nearest .keyward-recipients file (one
-age1... per line, # comments) in the file's directory or above.
+age1... per line, # comments) in the file's directory or above. `server:NAME`
+names a server recipient (`keyward file-recipient create NAME`): its private key
+never leaves the keyward server, which decrypts for the callers its policies
+allow (`decrypt --server-recipient NAME`) and audits every decryption.
 
 Examples:
   keyward keygen --out ~/.config/keyward/age.key
   keyward encrypt .env.production --recipient age1...
   keyward encrypt config/secrets.yaml --out config/secrets.enc.yaml
-  keyward encrypt --install-git .env.production   # merge driver + diff textconv";
+  keyward encrypt --install-git .env.production   # merge driver + diff textconv
+  keyward encrypt .env.production --recipient server:team --recipient age1...";
 
 /// Where identities come from.
 #[derive(Debug, Clone, Args)]
@@ -59,6 +65,11 @@ pub struct IdentityArgs {
     /// $KEYWARD_AGE_IDENTITY_FILE, else ~/.config/keyward/age.key.
     #[arg(long, short = 'i', value_name = "KEYFILE")]
     pub identity: Vec<PathBuf>,
+    /// Also decrypt through this server recipient (`keyward file-recipient create`):
+    /// the server opens what was encrypted to it, under its policies, and audits it.
+    /// Needs KEYWARD_ADDR and credentials.
+    #[arg(long, value_name = "NAME", env = "KEYWARD_AGE_SERVER_RECIPIENT")]
+    pub server_recipient: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -79,7 +90,7 @@ pub struct EncryptArgs {
     /// The plaintext file; encrypted in place unless --out is given.
     #[arg(required_unless_present = "install_git")]
     pub file: Option<PathBuf>,
-    /// An age recipient (age1...); repeat for several.
+    /// An age recipient (age1...), or `server:NAME` for a server recipient; repeat for several.
     #[arg(long, short = 'r', value_name = "RECIPIENT")]
     pub recipient: Vec<String>,
     /// Write the encrypted file here instead of replacing FILE.
@@ -146,10 +157,10 @@ Examples:
 pub struct RekeyArgs {
     /// Files or directories to search for encrypted files (default: .).
     pub paths: Vec<PathBuf>,
-    /// Add this recipient to every file; repeat for several.
+    /// Add this recipient (age1... or server:NAME) to every file; repeat for several.
     #[arg(long, value_name = "RECIPIENT")]
     pub add_recipient: Vec<String>,
-    /// Remove this recipient from every file; repeat for several.
+    /// Remove this recipient (age1... or server:NAME) from every file; repeat for several.
     #[arg(long, value_name = "RECIPIENT")]
     pub remove_recipient: Vec<String>,
     /// Show what would change; write nothing.

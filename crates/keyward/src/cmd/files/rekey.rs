@@ -65,12 +65,16 @@ pub fn rekey(a: RekeyArgs) -> Result<i32> {
     let add = if a.add_recipient.is_empty() {
         Vec::new()
     } else {
-        Recipients::parse(&a.add_recipient)?.as_strs().to_vec()
+        Recipients::parse(super::server::resolve_recipients(&a.add_recipient)?)?
+            .as_strs()
+            .to_vec()
     };
     let remove = if a.remove_recipient.is_empty() {
         Vec::new()
     } else {
-        Recipients::parse(&a.remove_recipient)?.as_strs().to_vec()
+        Recipients::parse(super::server::resolve_recipients(&a.remove_recipient)?)?
+            .as_strs()
+            .to_vec()
     };
     let ids = load_identities(&a.ids)?;
     let paths = if a.paths.is_empty() {
@@ -116,7 +120,7 @@ pub fn rekey(a: RekeyArgs) -> Result<i32> {
 
 fn rekey_one(
     f: &Path,
-    ids: &keyward_files::Identities,
+    ids: &dyn keyward_files::Decrypter,
     add: &[String],
     remove: &[String],
     dry_run: bool,
