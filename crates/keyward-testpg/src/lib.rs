@@ -38,12 +38,24 @@ pub struct TestCluster {
     port: u16,
     superuser_password: String,
     run_as_postgres: bool,
+    tls: bool,
 }
 
 impl TestCluster {
     /// Creates and starts a cluster. Panics (the test fails) when PostgreSQL is not
     /// installed or will not start, naming the cause and the log.
     pub fn start() -> TestCluster {
+        Self::start_inner(false)
+    }
+
+    /// A cluster that accepts TCP logins only over TLS (`hostssl`), except the
+    /// superuser's (so setup can run without TLS), with a certificate for
+    /// `localhost`/`127.0.0.1` issued by a throwaway CA at [`Self::ca_path`].
+    pub fn start_with_tls() -> TestCluster {
+        Self::start_inner(true)
+    }
+
+    fn start_inner(tls: bool) -> TestCluster {
         let bindir = find_bindir();
         let run_as_postgres = rustix::process::geteuid().is_root();
         let dir = tempfile::Builder::new()
@@ -53,6 +65,9 @@ impl TestCluster {
         let superuser_password = random_password();
         let pwfile = dir.path().join("superuser.pw");
         std::fs::write(&pwfile, format!("{superuser_password}\n")).expect("write the pwfile");
+        if tls {
+            write_tls_files(dir.path());
+        }
         if run_as_postgres {
             must(
                 Command::new("chown")
@@ -68,6 +83,7 @@ impl TestCluster {
             port: 0,
             superuser_password,
             run_as_postgres,
+            tls,
         };
         let data = cluster.data_dir();
         let initdb = cluster.pg_command("initdb", |c| {
@@ -79,6 +95,17 @@ impl TestCluster {
         });
         must(initdb, "initdb");
         std::fs::remove_file(&pwfile).ok();
+        if tls {
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                format!(
+                    "local all all trust\n\
+                     hostnossl all {SUPERUSER} {HOST}/32 scram-sha-256\n\
+                     hostssl all all {HOST}/32 scram-sha-256\n"
+                ),
+            )
+            .expect("write pg_hba.conf");
+        }
 
         // The port is picked by binding :0 and released before the server binds it;
         // another process may take it in between, so a failed start is tried again.
@@ -107,6 +134,11 @@ impl TestCluster {
 
     pub fn superuser_password(&self) -> &str {
         &self.superuser_password
+    }
+
+    /// The CA certificate (PEM) of a [`Self::start_with_tls`] cluster.
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// The server's log file: every statement (`log_statement=all`), errors, logins.
@@ -220,11 +252,17 @@ impl TestCluster {
         let log = self.log_path();
         // Settings are passed on the command line so the cluster's files stay
         // initdb's defaults; the socket goes into our directory, not /var/run.
-        let options = format!(
-            "-p {} -c listen_addresses={HOST} -k {} -c log_statement=all -c fsync=off",
+        let mut options = format!(
+            "-p {} -c listen_addresses={HOST} -k {} -c log_statement=all -c log_connections=on -c fsync=off",
             self.port,
             self.dir.path().display()
         );
+        if self.tls {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key",
+                self.dir.path().display()
+            ));
+        }
         let out = self
             .pg_command("pg_ctl", |c| {
                 c.arg("-D")
@@ -330,6 +368,33 @@ fn find_bindir() -> PathBuf {
         Some((_, bin)) => bin,
         None => panic!("PostgreSQL's initdb/pg_ctl were not found; {INSTALL_HINT}"),
     }
+}
+
+/// A throwaway CA and a server certificate for `localhost` and `127.0.0.1`.
+fn write_tls_files(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let generate = || -> Result<(String, String, String), rcgen::Error> {
+        let mut ca = CertificateParams::new(Vec::<String>::new())?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.distinguished_name
+            .push(DnType::CommonName, "keyward test PostgreSQL CA");
+        let ca_key = KeyPair::generate()?;
+        let ca_cert = ca.self_signed(&ca_key)?;
+        let issuer = Issuer::new(ca, ca_key);
+        let server = CertificateParams::new(vec!["localhost".to_owned(), HOST.to_owned()])?;
+        let server_key = KeyPair::generate()?;
+        let server_cert = server.signed_by(&server_key, &issuer)?;
+        Ok((ca_cert.pem(), server_cert.pem(), server_key.serialize_pem()))
+    };
+    let (ca, cert, key) = generate().expect("generate test certificates");
+    std::fs::write(dir.join("ca.pem"), ca).expect("write ca.pem");
+    std::fs::write(dir.join("server.pem"), cert).expect("write server.pem");
+    let key_path = dir.join("server.key");
+    std::fs::write(&key_path, key).expect("write server.key");
+    // PostgreSQL refuses a key file others can read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))
+        .expect("chmod server.key");
 }
 
 fn free_loopback_port() -> u16 {

@@ -6,16 +6,19 @@
 //! Passwords reach the server only as SCRAM-SHA-256 verifiers computed here
 //! (`ALTER ROLE ... PASSWORD 'SCRAM-SHA-256$...'`), so neither the server nor its
 //! statement log ever sees a cleartext password. Role names are always quoted
-//! (PostgreSQL's `quote_ident` semantics).
+//! (PostgreSQL's `quote_ident` semantics). Connections to other hosts than loopback
+//! use TLS with certificate and host-name verification unless the secret says
+//! `"ssl": false`.
 
 mod alternating;
 mod secret;
 mod single_user;
+mod tls;
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use keyward_crypto::generator::{PasswordPolicy, generate_password};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, NoTls};
 
 pub use alternating::AlternatingUsers;
@@ -51,12 +54,9 @@ struct LoginFailure {
     auth_rejected: bool,
 }
 
-/// Connects with the secret's credentials and runs `SELECT 1`.
+/// Connects with the secret's credentials and runs `SELECT 1`: over verified TLS
+/// unless the secret says `"ssl": false` or the host is loopback (see [`tls`]).
 async fn login(secret: &DbSecret) -> Result<Client, LoginFailure> {
-    check_tls(secret).map_err(|e| LoginFailure {
-        cause: e.to_string(),
-        auth_rejected: false,
-    })?;
     let mut config = tokio_postgres::Config::new();
     config
         .host(&secret.host)
@@ -66,46 +66,26 @@ async fn login(secret: &DbSecret) -> Result<Client, LoginFailure> {
         .password(secret.password.expose())
         .application_name("keyward-rotate")
         .connect_timeout(CONNECT_TIMEOUT);
-    let (client, connection) = config.connect(NoTls).await.map_err(failure)?;
-    tokio::spawn(async move {
-        // The connection ends when the client is dropped; an error here is the
-        // server going away, which the next query reports.
-        let _ = connection.await;
-    });
+    let client = if tls::wanted(secret) {
+        // Require: never fall back to plaintext when the server declines TLS.
+        config.ssl_mode(SslMode::Require);
+        let connector = tls::connector(secret).map_err(|e| LoginFailure {
+            cause: e.to_string(),
+            auth_rejected: false,
+        })?;
+        let (client, connection) = config.connect(connector).await.map_err(failure)?;
+        tokio::spawn(connection);
+        client
+    } else {
+        config.ssl_mode(SslMode::Disable);
+        let (client, connection) = config.connect(NoTls).await.map_err(failure)?;
+        tokio::spawn(connection);
+        client
+    };
+    // The connection task ends when the client is dropped; a failure there is the
+    // server going away, which the next query reports.
     client.simple_query("SELECT 1").await.map_err(failure)?;
     Ok(client)
-}
-
-/// TLS to PostgreSQL is not implemented yet, so a secret that asks for it is
-/// refused rather than connected in plaintext; so is a remote host that does not
-/// say, because a password must not cross a network in the clear by default.
-fn check_tls(secret: &DbSecret) -> Result<(), RotateError> {
-    match secret.tls {
-        Tls::Disabled => Ok(()),
-        Tls::Required => Err(RotateError::Config(format!(
-            "the secret for {} asks for TLS (`ssl`/`sslmode`), which keyward's PostgreSQL \
-             rotators do not support yet; rotate it from a loopback connection or set \"ssl\": false \
-             if plaintext to this host is acceptable",
-            secret.describe()
-        ))),
-        Tls::Unspecified if is_local(&secret.host) => Ok(()),
-        Tls::Unspecified => Err(RotateError::Config(format!(
-            "{} is not a loopback host and the secret does not say whether to use TLS; \
-             keyward's PostgreSQL rotators connect without TLS, so add \"ssl\": false to the \
-             secret to accept that",
-            secret.describe()
-        ))),
-    }
-}
-
-fn is_local(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.starts_with('/')
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn failure(e: tokio_postgres::Error) -> LoginFailure {
@@ -121,10 +101,22 @@ fn failure(e: tokio_postgres::Error) -> LoginFailure {
 /// A PostgreSQL error for a message: the server's own words and SQLSTATE when it
 /// answered, the client's otherwise. Neither contains the password we sent.
 fn describe_error(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
     }
+    // The client's own errors keep their cause (a TLS handshake's certificate
+    // problem, a refused connection) in the source chain.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// PostgreSQL's `quote_ident`, always quoting: the name is used exactly as stored.
@@ -196,7 +188,11 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_hosts_go_without_a_tls_decision() {
+    fn tls_unless_loopback_or_switched_off() {
+        let secret = |host: &str, extra: &str| {
+            let json = format!(r#"{{"host":"{host}","username":"a","password":"p"{extra}}}"#);
+            DbSecret::parse(&SecretString::new(json), "the secret").unwrap()
+        };
         for host in [
             "127.0.0.1",
             "localhost",
@@ -204,10 +200,15 @@ mod tests {
             "[::1]",
             "/var/run/postgresql",
         ] {
-            assert!(is_local(host), "{host}");
+            assert!(!tls::wanted(&secret(host, "")), "{host}");
+            assert!(tls::wanted(&secret(host, r#","ssl":true"#)), "{host}");
         }
         for host in ["db.example.com", "10.0.0.5", "127.example.com"] {
-            assert!(!is_local(host), "{host}");
+            assert!(tls::wanted(&secret(host, "")), "{host}");
+            assert!(
+                !tls::wanted(&secret(host, r#","sslmode":"disable""#)),
+                "{host}"
+            );
         }
     }
 

@@ -36,7 +36,7 @@ const SEED_KEYS: Keys = Keys {
 /// read it, or libpq's `sslmode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tls {
-    /// Nothing asked: plaintext is acceptable only to a loopback host.
+    /// Nothing asked: plaintext to a loopback host, TLS to any other.
     Unspecified,
     /// `"ssl": false` or `sslmode` `disable`/`allow`/`prefer`: plaintext, as asked.
     Disabled,
@@ -55,6 +55,9 @@ pub struct DbSecret {
     pub username: String,
     pub password: SecretString,
     pub tls: Tls,
+    /// libpq's `sslrootcert`: a PEM file of the CA certificates to trust instead of
+    /// the public roots.
+    pub sslrootcert: Option<String>,
 }
 
 impl DbSecret {
@@ -109,6 +112,11 @@ impl DbSecret {
             Some(_) => return Err(config(format!("{what}: `port` must be a number"))),
         };
         let tls = tls_setting(&fields, what)?;
+        let sslrootcert = match fields.get("sslrootcert") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(path)) => Some(path.clone()),
+            Some(_) => return Err(config(format!("{what}: `sslrootcert` must be a file path"))),
+        };
         Ok(DbSecret {
             fields,
             keys,
@@ -118,6 +126,7 @@ impl DbSecret {
             username,
             password,
             tls,
+            sslrootcert,
         })
     }
 
@@ -158,6 +167,7 @@ impl fmt::Debug for DbSecret {
             .field("username", &self.username)
             .field("password", &self.password)
             .field("tls", &self.tls)
+            .field("sslrootcert", &self.sslrootcert)
             .finish_non_exhaustive()
     }
 }
