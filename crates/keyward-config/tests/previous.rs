@@ -176,3 +176,12 @@ previous_as = "not a name"
     assert!(text.contains("[vars.OTHER] already supplies"), "{text}");
     assert!(text.contains("`not a name`"), "{text}");
 }
+
+#[test]
+fn docs_name_the_previous_version_variable() {
+    let md = keyward_config::docs_markdown(&config());
+    assert!(
+        md.contains("- **Previous version:** also exported as `SECRET_KEY_FALLBACKS`, a JSON list"),
+        "{md}"
+    );
+}

@@ -322,3 +322,21 @@ async fn test_step_fails_when_the_pending_password_was_never_set() {
     assert!(matches!(err, RotateError::Test(_)), "{err:?}");
     assert!(!err.to_string().contains(&field(&pending, "password")));
 }
+
+#[tokio::test]
+async fn alternating_accepts_a_master_secret_with_only_username_and_password() {
+    let (cluster, app_password) = cluster_with_app_role("app").await;
+    let master = SecretString::new(
+        serde_json::json!({"username": "postgres", "password": cluster.superuser_password()})
+            .to_string(),
+    );
+    let mut secret = Versions::new(cluster.secret_json("app", &app_password, "shop"));
+
+    secret
+        .rotate(&AlternatingUsers::default(), Some(&master))
+        .await
+        .unwrap();
+
+    assert_eq!(field(&secret.current, "username"), "app_clone");
+    assert!(logs_in(&cluster, &secret.current).await);
+}

@@ -2,7 +2,7 @@
 //! role only through `hostssl`: the certificate is verified against the secret's
 //! `sslrootcert`, and a server the rotator cannot authenticate never gets a login.
 
-use keyward_rotate::postgres::SingleUser;
+use keyward_rotate::postgres::{AlternatingUsers, SingleUser};
 use keyward_rotate::{RotateError, Rotator, SecretString, StepContext};
 use keyward_testpg::{TestCluster, random_password};
 use serde_json::json;
@@ -98,4 +98,33 @@ async fn an_unreadable_sslrootcert_is_a_configuration_error() {
 
     let err = rotator.test(&ctx, &pending).await.unwrap_err();
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+}
+
+#[tokio::test]
+async fn alternating_reaches_the_server_the_way_the_secret_does() {
+    let cluster = TestCluster::start_with_tls();
+    let password = random_password();
+    cluster.create_login_role("app", &password).await;
+    let ca = cluster.ca_path().display().to_string();
+    let current = secret(&cluster, &password, json!({"sslrootcert": ca}));
+    // The master secret says nothing about TLS: it inherits the secret's.
+    let master = SecretString::new(
+        json!({"username": "postgres", "password": cluster.superuser_password()}).to_string(),
+    );
+    let rotator = AlternatingUsers::default();
+    let mut ctx = ctx(&current);
+    ctx.master = Some(&master);
+
+    let pending = rotator.create(&ctx).await.unwrap();
+    rotator.set(&ctx, &pending).await.unwrap();
+    rotator.test(&ctx, &pending).await.unwrap();
+
+    let log = cluster.statement_log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("connection authorized: user=postgres")
+                && l.contains("application_name=keyward-rotate")
+                && l.contains("SSL enabled")),
+        "the master logged in over TLS: {log}"
+    );
 }

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use keyward_crypto::generator::PasswordPolicy;
 
 use super::{
-    DbSecret, alter_password_sql, default_password_policy, describe_error, login, new_password,
-    quote_ident, scram_literal, test_login,
+    DbSecret, Tls, alter_password_sql, default_password_policy, describe_error, login,
+    new_password, quote_ident, scram_literal, test_login,
 };
 use crate::{RotateError, Rotator, SecretString, StepContext};
 
@@ -146,7 +146,17 @@ impl AlternatingUsers {
                  `keyward rotation set {name} --master-secret NAME` or a `masterarn` field"
             ))
         })?;
-        let mut master = DbSecret::parse(value, &format!("the master secret of {name}"))?;
+        // A master secret holding only `username` and `password` (as RDS makes them)
+        // is for the secret's own server.
+        let value = match serde_json::from_str::<serde_json::Value>(value.expose()) {
+            Ok(serde_json::Value::Object(mut fields)) if !fields.contains_key("host") => {
+                fields.insert("host".into(), current.host.clone().into());
+                fields.insert("port".into(), current.port.into());
+                SecretString::new(serde_json::Value::Object(fields).to_string())
+            }
+            _ => value.clone(),
+        };
+        let mut master = DbSecret::parse(&value, &format!("the master secret of {name}"))?;
         if !master.same_server(current) {
             return Err(RotateError::Config(format!(
                 "{KIND}: secret {name} is for {}:{} but its master secret is for {}:{}",
@@ -154,6 +164,13 @@ impl AlternatingUsers {
             )));
         }
         master.dbname = current.dbname.clone();
+        // Same server, same way to reach it, unless the master secret says otherwise.
+        if master.tls == Tls::Unspecified {
+            master.tls = current.tls;
+        }
+        if master.sslrootcert.is_none() {
+            master.sslrootcert.clone_from(&current.sslrootcert);
+        }
         Ok(master)
     }
 
