@@ -4,7 +4,9 @@
 # (pinned in tests/python/requirements.txt),
 # and runs tests/python/test_django_seed.py, which starts `keyward serve`, runs
 # `django-admin startproject mysite`, points settings.py at the environment and
-# drives `keyward run ... -- python manage.py check --deploy`.
+# drives `keyward run ... -- python manage.py check --deploy`; and
+# tests/python/test_django_rollover.py, which rotates SECRET_KEY under `keyward run`
+# and checks a session cookie through SECRET_KEY_FALLBACKS (`previous_as`).
 #
 #   KEYWARD_PY_VENV  venv to create/reuse (default ~/.cache/keyward-venv)
 #   KEYWARD_BIN      keyward binary to test (default: cargo build, then target/debug)
@@ -25,4 +27,5 @@ export KEYWARD_BIN
 . "$ROOT/scripts/lib/test-venv.sh"
 ensure_test_venv "$VENV"
 
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/python/test_django_seed.py" "$@"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/python/test_django_seed.py" \
+    "$ROOT/tests/python/test_django_rollover.py" "$@"

@@ -117,6 +117,11 @@ pub fn docs_markdown(config: &Config) -> String {
             }
         ));
         md.push_str(&format!("- **Source:** {}\n", source_text(name, spec)));
+        if let Some(alias) = &spec.previous_as {
+            md.push_str(&format!(
+                "- **Previous version:** also exported as `{alias}`, a JSON list holding the store's previous value (`[]` when there is none), for verifying what was signed before a rotation\n"
+            ));
+        }
         if spec.dev_default.is_some() {
             md.push_str(&format!(
                 "- **Development default:** yes, used only in {}\n",

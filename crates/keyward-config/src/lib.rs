@@ -19,6 +19,7 @@ mod dupes;
 /// so `keyward_config::generator` keeps working.
 pub use keyward_crypto::generator;
 mod model;
+mod previous;
 mod problem;
 pub mod redact;
 mod resolve;
@@ -31,6 +32,7 @@ pub use keyward_crypto::SecretString;
 pub use model::{
     Config, ConfigError, ConfigIssue, DEFAULT_DEV_ENVIRONMENTS, RuleName, VarSpec, VarType,
 };
+pub use previous::{fallback_values, previous_list};
 pub use problem::{Problem, ProblemKind, Severity};
 pub use resolve::{
     DotenvFile, FileReader, LookupError, OsFiles, Provenance, Resolved, Sources, StoreLookup,

@@ -73,6 +73,10 @@ pub struct VarSpec {
     pub rules: Vec<RuleName>,
     /// `keyward gen` format used in docs and fix-it messages (default: from rules).
     pub generate: Option<String>,
+    /// Also export the store's previous version (`AWSPREVIOUS`) under this name, as a
+    /// JSON list (`["<previous>"]`, or `[]` when there is none), the shape Django's
+    /// `SECRET_KEY_FALLBACKS` takes: rotating the key then logs nobody out.
+    pub previous_as: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -374,6 +378,11 @@ impl Config {
                 bad(format!(
                     "`env` must be another variable name, not `{alias}`"
                 ));
+            }
+            if let Some(p) = &spec.previous_as {
+                for m in crate::previous::check_spec(self, name, spec, p) {
+                    bad(m);
+                }
             }
             if let Some(p) = &spec.pattern
                 && let Err(e) = Regex::new(p)

@@ -31,6 +31,14 @@ use std::fmt;
 pub trait StoreLookup {
     /// The value stored at `path`, `Ok(None)` if there is none.
     fn get(&self, path: &str) -> Result<Option<SecretString>, LookupError>;
+
+    /// The version before the current one (`AWSPREVIOUS`), `Ok(None)` if there is
+    /// none. Only `previous_as` variables ask; a store that cannot tell says so.
+    fn get_previous(&self, path: &str) -> Result<Option<SecretString>, LookupError> {
+        Err(LookupError::Other(format!(
+            "this store cannot read the previous version of {path}"
+        )))
+    }
 }
 
 /// Why the store could not answer. Messages must not contain secret values.
@@ -173,6 +181,12 @@ pub enum Provenance {
     Dotenv { file: String, var: String },
     /// The declared `dev_default`.
     DevDefault,
+    /// A `previous_as` list: the store's previous version of `path` (`field` inside
+    /// it if declared), or none when the current value did not come from the store.
+    StorePrevious {
+        path: Option<String>,
+        field: Option<String>,
+    },
 }
 
 impl fmt::Display for Provenance {
@@ -188,6 +202,19 @@ impl fmt::Display for Provenance {
             Self::Store { path, field: None } => write!(f, "store {path}"),
             Self::Dotenv { file, var } => write!(f, "{file} ({var})"),
             Self::DevDefault => f.write_str("dev_default in keyward.toml"),
+            Self::StorePrevious {
+                path: Some(path),
+                field,
+            } => {
+                write!(f, "store {path}, previous version (AWSPREVIOUS)")?;
+                match field {
+                    Some(k) => write!(f, ", field {k}"),
+                    None => Ok(()),
+                }
+            }
+            Self::StorePrevious { path: None, .. } => {
+                f.write_str("no previous version (the current value is not from the store)")
+            }
         }
     }
 }
@@ -196,7 +223,8 @@ impl fmt::Display for Provenance {
 #[derive(Debug, Clone, Default)]
 pub struct Resolved {
     pub env: String,
-    /// Declared variables that have a value, by name.
+    /// Declared variables that have a value, by name, and their `previous_as`
+    /// companions.
     pub values: BTreeMap<String, SecretString>,
     /// Where each value came from.
     pub provenance: BTreeMap<String, Provenance>,
@@ -280,6 +308,12 @@ pub fn resolve(
             env,
             value.expose(),
         ));
+        if let Some((alias, list, from)) =
+            crate::previous::companion(name, spec, env, &prov, sources, &mut problems)
+        {
+            out.values.insert(alias.clone(), list);
+            out.provenance.insert(alias, from);
+        }
         out.values.insert(name.clone(), value);
         out.provenance.insert(name.clone(), prov);
     }
@@ -470,7 +504,10 @@ fn resolve_one(
 }
 
 /// Picks `field` from a stored JSON object. `Err` says what is wrong (no value).
-fn extract_field(secret: &SecretString, field: &str) -> Result<Option<SecretString>, String> {
+pub(crate) fn extract_field(
+    secret: &SecretString,
+    field: &str,
+) -> Result<Option<SecretString>, String> {
     let json: serde_json::Value =
         serde_json::from_str(secret.expose()).map_err(|_| "is not JSON".to_owned())?;
     let obj = json

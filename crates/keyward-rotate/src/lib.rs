@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+pub mod postgres;
+
 use async_trait::async_trait;
 pub use keyward_crypto::SecretString;
 

@@ -18,3 +18,6 @@ mod transfer;
 
 #[path = "app_side/live.rs"]
 mod live;
+
+#[path = "app_side/rollover.rs"]
+mod rollover;

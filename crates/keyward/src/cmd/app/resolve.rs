@@ -108,7 +108,7 @@ impl StoreClient {
         if let Some(snap) = &self.snapshot {
             return Ok(snap
                 .iter()
-                .filter(|(k, _)| k.starts_with(prefix))
+                .filter(|(k, _)| k.starts_with(prefix) && !k.contains('#'))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect());
         }
@@ -148,6 +148,32 @@ impl StoreLookup for StoreClient {
             Err(e) => Err(self.map_err(e)),
         }
     }
+
+    fn get_previous(&self, path: &str) -> Result<Option<SecretString>, LookupError> {
+        let key = previous_key(path);
+        if let Some(snap) = &self.snapshot {
+            return Ok(snap.get(&key).cloned());
+        }
+        match self.live()?.get_secret(path, None, Some("AWSPREVIOUS")) {
+            Ok(v) => {
+                let text = v.text().map_err(|_| {
+                    LookupError::Other(
+                        "the previous version is binary; environment variables need text".into(),
+                    )
+                })?;
+                self.seen.borrow_mut().insert(key, text.clone());
+                Ok(Some(text))
+            }
+            Err(ClientError::SecretNotFound { .. }) => Ok(None),
+            Err(e) => Err(self.map_err(e)),
+        }
+    }
+}
+
+/// Where the offline snapshot keeps a path's previous version. Secret names cannot
+/// contain `#`, so the key never collides with a secret's own.
+fn previous_key(path: &str) -> String {
+    format!("{path}#AWSPREVIOUS")
 }
 
 /// Names of the live secrets under `prefix` (recursive, every page).
@@ -300,6 +326,15 @@ pub fn injection_from(config: &Config, r: &Resolved) -> Injection {
             (declared || placed) && v.expose().chars().count() >= 4
         })
         .map(|(_, v)| v.clone())
+        .chain(
+            // previous_as lists: redact the previous values themselves.
+            r.provenance
+                .iter()
+                .filter(|(_, p)| matches!(p, Provenance::StorePrevious { .. }))
+                .filter_map(|(name, _)| r.values.get(name))
+                .flat_map(keyward_config::fallback_values)
+                .filter(|v| v.expose().chars().count() >= 4),
+        )
         .collect();
     Injection {
         values: r.values.clone(),
