@@ -251,9 +251,10 @@ impl TestCluster {
         let data = self.data_dir();
         let log = self.log_path();
         // Settings are passed on the command line so the cluster's files stay
-        // initdb's defaults; the socket goes into our directory, not /var/run.
+        // initdb's defaults; the socket goes into our directory, not /var/run. Small
+        // shared buffers and no fsync: a test starts many clusters at once.
         let mut options = format!(
-            "-p {} -c listen_addresses={HOST} -k {} -c log_statement=all -c log_connections=on -c fsync=off",
+            "-p {} -c listen_addresses={HOST} -k {} -c log_statement=all -c log_connections=on -c fsync=off -c shared_buffers=16MB",
             self.port,
             self.dir.path().display()
         );

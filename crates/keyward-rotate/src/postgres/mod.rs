@@ -21,7 +21,7 @@ use keyward_crypto::generator::{PasswordPolicy, generate_password};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, NoTls};
 
-pub use alternating::AlternatingUsers;
+pub use alternating::{AlternatingUsers, CLONE_SUFFIX, alternate_role};
 pub use secret::{DbSecret, Tls};
 pub use single_user::SingleUser;
 
