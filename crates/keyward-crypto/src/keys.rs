@@ -143,6 +143,11 @@ impl RootKey {
         Self(k)
     }
 
+    /// The raw key, for splitting into shares (the caller zeroizes it).
+    pub(crate) fn to_bytes(&self) -> [u8; KEY_LEN] {
+        self.0
+    }
+
     /// Hex text for a key file. The caller must write it with mode 0600.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
