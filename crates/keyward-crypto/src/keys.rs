@@ -208,6 +208,26 @@ impl AuditKey {
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         mac(&self.0, parts)
     }
+
+    /// The passphrase (64 hex characters, so no stretching is needed) a backup
+    /// encrypted "to the root key" is sealed with. Derived from the audit key
+    /// because the keyring keeps that key across root-key rotations: a running
+    /// server has it without holding the root key, and the backup's own wrapped
+    /// keyring gives it back to whoever holds the root key of its time.
+    pub fn backup_passphrase(&self) -> crate::SecretString {
+        let mut k = hkdf(&self.0, "keyward/backup-encryption");
+        let text = hex::encode(k);
+        k.zeroize();
+        crate::SecretString::new(text)
+    }
+
+    /// MAC of a backup's manifest, with its own subkey of the audit key.
+    pub fn backup_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut k = hkdf(&self.0, "keyward/backup-mac");
+        let out = mac(&k, parts);
+        k.zeroize();
+        out
+    }
 }
 
 impl SessionKey {
