@@ -165,6 +165,35 @@ pub fn write_backup(
     Ok(manifest)
 }
 
+/// Snapshots the live database `db` (a private temporary copy, removed after)
+/// and writes its backup to `out`.
+pub fn backup_live(
+    db: &Path,
+    audit_key: &AuditKey,
+    target: &Target,
+    out: &mut dyn Write,
+    progress: Progress,
+) -> Result<Manifest> {
+    let dir = tempfile::Builder::new()
+        .prefix("keyward-backup")
+        .tempdir()?;
+    let image = dir.path().join(DB_FILE);
+    snapshot_db(db, &image)?;
+    write_backup(&image, audit_key, target, out, progress)
+}
+
+/// The audit key of a database image's keyring, unwrapped with `root` (for a
+/// backup made without a running server).
+pub fn audit_key_of(db: &Path, root: &RootKey) -> Result<AuditKey> {
+    let facts = facts_of(db)?;
+    Keyring::from_stored(&facts.keyring, root)
+        .map(|r| r.audit_key().clone())
+        .map_err(|e| BackupError::WrongKey {
+            needed: facts.key_id,
+            why: e.to_string(),
+        })
+}
+
 fn age_secret(audit_key: &AuditKey) -> age::secrecy::SecretString {
     age::secrecy::SecretString::from(audit_key.backup_passphrase().expose().to_string())
 }

@@ -244,7 +244,7 @@ pub fn split_root_key(
     let raw = vsss_rs::Gf256::split_bytes_with_participant_ids_iter(
         usize::from(threshold),
         usize::from(shares),
-        &*secret,
+        secret.as_slice(),
         OsRandom,
         ids,
     )

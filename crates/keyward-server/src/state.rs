@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub auth_limits: crate::auth_limit::AuthLimits,
     /// Record the day each secret was last read (`LastAccessedDate`).
     pub record_last_accessed: bool,
+    /// The SQLite database file, when the store is one: online backups snapshot it.
+    pub db_path: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
             http: crate::listener::HttpLimits::default(),
             auth_limits: Default::default(),
             record_last_accessed: true,
+            db_path: None,
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct AppState {
     pub access: Arc<crate::access::AccessRecorder>,
     /// Wrong MFA codes per principal (logins lock out past a few).
     pub(crate) wrong_mfa_codes: crate::mfa::WrongCodes,
+    /// Unseal shares given so far while sealed.
+    pub unseal_shares: crate::unseal_shares::ShareCollector,
 }
 
 impl std::fmt::Debug for AppState {
@@ -133,6 +138,7 @@ impl AppState {
             unseal_guard: Default::default(),
             auth_limiter,
             wrong_mfa_codes: Default::default(),
+            unseal_shares: Default::default(),
         })
     }
 
@@ -140,6 +146,7 @@ impl AppState {
     /// A store without a check value was never initialised (or was damaged): it is
     /// refused, never adopted with whatever key arrives first.
     pub async fn unseal(&self, root: &RootKey) -> Result<(), ApiError> {
+        crate::recovery::settle_interrupted_rotation(self.store.as_ref(), root).await?;
         let check = self
             .store
             .get_setting("root_key_check")
