@@ -189,6 +189,8 @@ impl AppState {
     /// Writes the unseal attempts made while sealed to the audit chain (there was
     /// no audit key to chain them with before).
     pub async fn flush_unseal_attempts(&self) {
+        // Still sealed: the attempts stay buffered for the unseal that comes.
+        let Ok(keys) = self.keys() else { return };
         let (events, dropped) = self.unseal_guard.drain();
         if dropped > 0 {
             tracing::warn!(
@@ -196,7 +198,6 @@ impl AppState {
                 "more unseal attempts were made while sealed than the buffer keeps; the oldest are only in the log"
             );
         }
-        let Ok(keys) = self.keys() else { return };
         for event in events {
             if let Err(e) = keys.audit.record(event).await {
                 tracing::error!(error = %e, "could not audit an unseal attempt");

@@ -195,34 +195,37 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
             }
         }
         OperatorCmd::RotateRootKey { new_key_file, json } => {
-            if let Some(p) = &new_key_file
-                && p.exists()
-            {
-                bail!(
-                    "{} already exists; name a new file for the new root key",
-                    p.display()
-                );
-            }
-            let body = json!({"return_key": new_key_file.is_some()});
-            let v = super::client()?.call(
+            // The new key is made and saved here, before the server switches to
+            // it: a lost answer cannot leave the only copy in a dead process.
+            let body = match &new_key_file {
+                Some(p) => {
+                    let key = keyward_crypto::RootKey::generate();
+                    crate::datadir::write_private(p, format!("{}\n", key.to_hex()).as_bytes())
+                        .with_context(|| format!("{} must not exist yet", p.display()))?;
+                    json!({"new_root_key": key.to_hex()})
+                }
+                None => json!({}),
+            };
+            let v = match super::client()?.call(
                 Method::POST,
                 "/v1/sys/rotate-root-key",
                 &[],
                 Some(&body),
                 "root key",
-            )?;
-            if let Some(p) = &new_key_file {
-                let key = v["root_key"]
-                    .as_str()
-                    .context("the server did not return the new root key")?;
-                crate::datadir::write_private(p, format!("{key}\n").as_bytes())?;
-            }
-            let mut shown = v.clone();
-            if let Some(o) = shown.as_object_mut() {
-                o.remove("root_key");
-            }
+            ) {
+                Ok(v) => v,
+                Err(e) => {
+                    if let Some(p) = &new_key_file {
+                        eprintln!(
+                            "the new key was saved to {} first; if the rotation did not happen the old key still works and that file can be deleted",
+                            p.display()
+                        );
+                    }
+                    return Err(e.into());
+                }
+            };
             if json {
-                print_json(&shown);
+                print_json(&v);
             } else {
                 println!(
                     "root key rotated: now {}",
@@ -230,7 +233,7 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
                 );
                 if let Some(p) = &new_key_file {
                     println!(
-                        "new root key written to {}; the old key no longer unseals this server",
+                        "new root key in {}; the old key no longer unseals this data directory (keep it for older backups)",
                         p.display()
                     );
                 }
