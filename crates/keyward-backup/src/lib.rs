@@ -25,9 +25,11 @@
 //! the manifest binds the header and the image's SHA-256, and its MAC (a subkey of
 //! the audit key) shows the backup was made by a holder of this keyring.
 
+mod export;
 mod format;
 mod snapshot;
 
+pub use export::{SecretExport, VersionExport};
 pub use format::{Counts, Encryption, HeadInfo, Header, Manifest};
 pub use snapshot::{facts_of, snapshot_db};
 
@@ -378,6 +380,17 @@ impl Opened {
         self.dir.path().join(DB_FILE)
     }
 
+    /// A copy of the image to open a store on (opening one writes: WAL,
+    /// migrations), so the image itself stays as restored.
+    pub(crate) fn scratch_copy(&self, name: &str) -> Result<PathBuf> {
+        let copy = self.dir.path().join(name);
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(self.dir.path().join(format!("{name}{suffix}")));
+        }
+        std::fs::copy(self.image(), &copy)?;
+        Ok(copy)
+    }
+
     pub fn audit_key(&self) -> Option<&AuditKey> {
         self.audit_key.as_ref()
     }
@@ -402,9 +415,7 @@ impl Opened {
                 why: "the MAC and the audit chain can only be checked with the root key".into(),
             });
         };
-        // Opening a store writes (WAL, migrations): check a copy.
-        let copy = self.dir.path().join("verify.db");
-        std::fs::copy(self.image(), &copy)?;
+        let copy = self.scratch_copy("verify.db")?;
         let store = keyward_store::sqlite::SqliteStore::open_existing(&copy)
             .map_err(|e| BackupError::Integrity(format!("the database image: {e}")))?;
         let report = keyward_store::audit::verify_stored(&store, key)

@@ -15,9 +15,91 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub const ACTION_CREATE_BACKUP: &str = "keyward:CreateBackup";
+pub const ACTION_RESTORE_SECRET: &str = "keyward:RestoreSecret";
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/sys/backup", post(create))
+    Router::new()
+        .route("/v1/sys/backup", post(create))
+        .route("/v1/sys/restore-secret", post(restore_secret))
+}
+
+/// Restores one secret's history from a backup (the CLI decrypts the backup and
+/// sends the secret with its values still sealed). Each value is opened with this
+/// server's keyring, so a backup of another keyring is refused, and re-sealed
+/// for the restored record. The secret (any current one of that name included)
+/// is replaced whole, in one transaction, and audited.
+async fn restore_secret(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body: Result<keyward_backup::SecretExport, ApiError> = read_json(&st, body).await;
+    audited(&st, &meta, &headers, ACTION_RESTORE_SECRET, async |caller, audit| {
+        let export = body?;
+        audit.resource(export.arn.clone());
+        st.authorize(&caller, ACTION_RESTORE_SECRET, &export.arn, &Default::default())?;
+        let id = uuid::Uuid::new_v4();
+        let mut versions = Vec::with_capacity(export.versions.len());
+        for v in &export.versions {
+            let sealed = hex::decode(&v.sealed).map_err(|_| {
+                ApiError::InvalidParameter(format!("version {}: sealed is not hex", v.version_id))
+            })?;
+            let plain = st
+                .keys()?
+                .keyring
+                .open(&sealed, &crate::ops::value_aad(export.id, &v.version_id))
+                .map_err(|e| {
+                    ApiError::InvalidParameter(format!(
+                        "version {} of {} does not open with this server's keyring ({e}): restore the backup into its own data directory instead",
+                        v.version_id, export.name
+                    ))
+                })?;
+            let value = crate::ops::Value {
+                kind: v.kind,
+                bytes: keyward_crypto::SecretBytes::new(plain.to_vec()),
+            };
+            let (sealed, value_mac) = st.seal_value(id, &v.version_id, &value)?;
+            versions.push(keyward_store::NewVersion {
+                version_id: v.version_id.clone(),
+                kind: v.kind,
+                sealed,
+                value_mac,
+                created_by: v.created_by.clone(),
+                stages: v.stages.clone(),
+                metadata: v.metadata.clone(),
+            });
+        }
+        let replacing = st
+            .store
+            .get_secret(keyward_store::Namespace::Secrets, &export.region, &export.name)
+            .await?
+            .map(|s| s.id);
+        let secret = keyward_store::NewSecret {
+            id,
+            namespace: keyward_store::Namespace::Secrets,
+            region: export.region.clone(),
+            name: export.name.clone(),
+            arn: export.arn.clone(),
+            description: export.description.clone(),
+            kms_key_id: export.kms_key_id.clone(),
+            tags: export.tags.clone(),
+            metadata: export.metadata.clone(),
+        };
+        let written = st
+            .write(audit, async |w| {
+                st.store.replace_secret(replacing, secret, versions, w).await
+            })
+            .await?;
+        st.publish(&written, "put", None);
+        tracing::warn!(secret = %written.name, "secret restored from a backup");
+        Ok(axum::Json(serde_json::json!({
+            "name": written.name,
+            "arn": written.arn,
+            "versions": export.versions.len(),
+        })))
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]

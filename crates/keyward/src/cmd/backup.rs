@@ -48,16 +48,26 @@ pub enum BackupCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Restore a backup into a new data directory (--data-dir), after verifying it.
+    /// Restore a backup into a new data directory (--data-dir), or one secret's
+    /// history into the running server (--secret), after verifying it.
     ///
-    /// The restored directory takes its key material the way `serve` does: the
+    /// A restored directory takes its key material the way `serve` does: the
     /// root key of the backup's time (file or environment), or unsealing with
-    /// that key's shares.
+    /// that key's shares. --secret replaces the server's secret of that name
+    /// with the backup's versions and labels (keyward:RestoreSecret, audited);
+    /// the server must hold the backup's keyring (the same data directory's
+    /// lineage).
     Restore {
         file: PathBuf,
         /// A new or empty data directory to restore into.
+        #[arg(long, required_unless_present = "secret", conflicts_with = "secret")]
+        data_dir: Option<PathBuf>,
+        /// Restore only this secret, into the server at KEYWARD_ADDR.
         #[arg(long)]
-        data_dir: PathBuf,
+        secret: Option<String>,
+        /// The secret's region (default: the backup's default region).
+        #[arg(long, requires = "secret")]
+        region: Option<String>,
         #[command(flatten)]
         keys: KeyArgs,
         #[arg(long)]
@@ -187,10 +197,16 @@ pub fn run(c: BackupCmd) -> Result<i32> {
         BackupCmd::Restore {
             file,
             data_dir,
+            secret,
+            region,
             keys,
             json,
         } => {
             let opened = open(&file, &keys, None)?;
+            if let Some(name) = secret {
+                return restore_secret(&opened, &name, region.as_deref(), json);
+            }
+            let data_dir = data_dir.context("--data-dir or --secret is required")?;
             let verified = if opened.audit_key().is_some() {
                 Some(runtime()?.block_on(opened.verify())?)
             } else {
@@ -223,6 +239,29 @@ pub fn run(c: BackupCmd) -> Result<i32> {
         }
         BackupCmd::Ls { dirs, json } => ls(&dirs, json),
     }
+}
+
+fn restore_secret(opened: &Opened, name: &str, region: Option<&str>, as_json: bool) -> Result<i32> {
+    let rt = runtime()?;
+    // The whole backup is checked first: nothing from a damaged one is restored.
+    rt.block_on(opened.verify())?;
+    let export = rt.block_on(opened.export_secret(name, region))?;
+    let v = super::client()?.call(
+        reqwest::Method::POST,
+        "/v1/sys/restore-secret",
+        &[],
+        Some(&serde_json::to_value(&export)?),
+        name,
+    )?;
+    if as_json {
+        print_json(&v);
+    } else {
+        println!(
+            "restored {} with {} versions from the backup of {}",
+            name, v["versions"], opened.manifest.created_at
+        );
+    }
+    Ok(0)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

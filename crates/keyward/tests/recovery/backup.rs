@@ -294,3 +294,80 @@ fn verify_refuses_flipped_bytes_and_truncations_and_offline_backups_work() {
     ]));
     assert!(err.contains("not empty"), "{err}");
 }
+
+#[test]
+fn one_secret_restores_into_the_running_server() {
+    let s = TestServer::start();
+    s.put_secret("app/single", "first");
+    s.put_secret("app/single", "second");
+    s.put_secret("app/other", "untouched");
+    let work = tempfile::tempdir().expect("tempdir");
+    let file = work.path().join("b.kwbackup");
+    let f = file.display().to_string();
+    s.cli_ok(&["operator", "backup", "create", "--out", &f]);
+    let before = versions(&s, "app/single");
+
+    // Changed after the backup, then deleted for good.
+    s.put_secret("app/single", "third");
+    s.put_secret("app/other", "changed");
+    s.cli_ok(&["rm", "app/single", "--force"]);
+    s.get(&TestServer::secret_path("app/single")).expect(404);
+
+    let k = s.data_dir.join("root.key").display().to_string();
+    s.cli_ok(&[
+        "operator",
+        "backup",
+        "restore",
+        &f,
+        "--secret",
+        "app/single",
+        "--root-key-file",
+        &k,
+    ]);
+    assert_eq!(
+        versions(&s, "app/single"),
+        before,
+        "the backup's history is back"
+    );
+    assert_eq!(
+        s.get(&TestServer::secret_path("app/other"))
+            .expect(200)
+            .json["value"],
+        json!("changed"),
+        "other secrets are left alone"
+    );
+    // Restoring over an existing secret replaces its history with the backup's.
+    s.put_secret("app/single", "after-restore");
+    s.cli_ok(&[
+        "operator",
+        "backup",
+        "restore",
+        &f,
+        "--secret",
+        "app/single",
+        "--root-key-file",
+        &k,
+    ]);
+    assert_eq!(versions(&s, "app/single"), before);
+    let restores = s
+        .audit("")
+        .into_iter()
+        .filter(|r| {
+            r["action"] == json!("keyward:RestoreSecret") && r["outcome"] == json!("success")
+        })
+        .count();
+    assert_eq!(restores, 2);
+    s.cli_ok(&["audit", "verify"]);
+    // A name the backup does not hold is named.
+    let err = assert_failed(&s.cli(&[
+        "operator",
+        "backup",
+        "restore",
+        &f,
+        "--secret",
+        "app/nope",
+        "--root-key-file",
+        &k,
+    ]));
+    assert!(err.contains("no secret \"app/nope\""), "{err}");
+}
