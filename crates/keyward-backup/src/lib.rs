@@ -27,6 +27,7 @@
 
 mod export;
 mod format;
+pub mod schedule;
 mod snapshot;
 
 pub use export::{SecretExport, VersionExport};
@@ -231,6 +232,9 @@ fn copy_with_progress(
 pub struct Unlock {
     pub root_keys: Vec<RootKey>,
     pub identities: Vec<Box<dyn age::Identity>>,
+    /// The keyring's audit key itself (a running server has it, not the root
+    /// key): opens and checks a backup to the root key made from that keyring.
+    pub audit_key: Option<AuditKey>,
 }
 
 impl std::fmt::Debug for Unlock {
@@ -283,9 +287,9 @@ impl Opened {
         let header_line = read_line(&mut r, "header")?;
         let header: Header = serde_json::from_str(&header_line)
             .map_err(|e| BackupError::Integrity(format!("unreadable header: {e}")))?;
-        let mut audit_key = None;
+        let mut audit_key = unlock.audit_key.clone();
         let mut why = String::from("no root key was given");
-        for root in &unlock.root_keys {
+        for root in unlock.root_keys.iter().filter(|_| audit_key.is_none()) {
             match Keyring::from_stored(&header.keyring, root) {
                 Ok(ring) => {
                     audit_key = Some(ring.audit_key().clone());

@@ -74,6 +74,7 @@ fn unlock(root: &RootKey) -> Unlock {
     Unlock {
         root_keys: vec![RootKey::from_text(&root.to_hex()).expect("key")],
         identities: vec![],
+        audit_key: None,
     }
 }
 
@@ -162,12 +163,14 @@ async fn the_wrong_root_key_is_named_and_an_age_recipient_opens_its_backup() {
     let only_id = Unlock {
         root_keys: vec![],
         identities: vec![Box::new(id.clone())],
+        audit_key: None,
     };
     let opened = Opened::open(&file, &only_id, &|_, _| {}).expect("identity opens");
     assert!(opened.verify().await.is_err(), "verify needs the root key");
     let both = Unlock {
         root_keys: vec![root],
         identities: vec![Box::new(id)],
+        audit_key: None,
     };
     Opened::open(&file, &both, &|_, _| {})
         .expect("opens")

@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub record_last_accessed: bool,
     /// The SQLite database file, when the store is one: online backups snapshot it.
     pub db_path: Option<std::path::PathBuf>,
+    /// Scheduled snapshots: how often, and where (see `jobs::Snapshots`).
+    pub snapshots: Option<(Duration, Arc<keyward_backup::schedule::Schedule>)>,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +49,7 @@ impl Default for ServerConfig {
             auth_limits: Default::default(),
             record_last_accessed: true,
             db_path: None,
+            snapshots: None,
         }
     }
 }

@@ -136,6 +136,7 @@ impl KeyArgs {
         Ok(Unlock {
             root_keys: self.root_keys(dir)?,
             identities,
+            audit_key: None,
         })
     }
 }

@@ -282,7 +282,10 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
             )
         })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let cfg = r.tuning.server_config();
+    let mut cfg = r.tuning.server_config();
+    if let Some((every, schedule)) = r.backup.schedule()? {
+        cfg.snapshots = Some((every, std::sync::Arc::new(schedule)));
+    }
     runtime()?.block_on(async {
         let (state, listener) =
             start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;
