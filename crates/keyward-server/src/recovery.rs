@@ -175,3 +175,77 @@ pub async fn current_key_id(store: &dyn Store) -> Result<Option<String>, ApiErro
         .await?
         .map(|c| root_key_id(&c)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_crypto::Keyring;
+    use keyward_store::sqlite::SqliteStore;
+
+    /// A store as a rotation left it when the process died right after writing
+    /// the new keyring: the record, the new keyring, the old check value.
+    async fn interrupted(old: &RootKey, new: &RootKey) -> (SqliteStore, Keyring) {
+        let store = SqliteStore::open_in_memory().expect("store");
+        let ring = Keyring::bootstrap(old);
+        let before = Settings {
+            check: old.check_value(),
+            keyring: ring.to_stored(old),
+            shares: None,
+        };
+        write(&store, &before).await.expect("initial settings");
+        let after = Settings {
+            check: new.check_value(),
+            keyring: ring.to_stored(new),
+            shares: None,
+        };
+        let pending = serde_json::to_string(&Pending {
+            old: before,
+            new: after.clone(),
+        })
+        .expect("json");
+        store
+            .set_setting(ROTATION_SETTING, &pending)
+            .await
+            .expect("record");
+        store
+            .set_setting(KEYRING_SETTING, &after.keyring)
+            .await
+            .expect("new keyring");
+        (store, ring)
+    }
+
+    async fn opens_with(store: &SqliteStore, root: &RootKey) -> bool {
+        let check = store.get_setting(CHECK_SETTING).await.expect("get");
+        let ring = store.get_setting(KEYRING_SETTING).await.expect("get");
+        check.is_some_and(|c| root.matches_check(&c))
+            && ring.is_some_and(|r| Keyring::from_stored(&r, root).is_ok())
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_rotation_rolls_back_with_the_old_key_and_forward_with_the_new() {
+        let (old, new) = (RootKey::generate(), RootKey::generate());
+        let (store, _) = interrupted(&old, &new).await;
+        assert!(!opens_with(&store, &old).await && !opens_with(&store, &new).await);
+        // A stranger's key settles nothing.
+        settle_interrupted_rotation(&store, &RootKey::generate())
+            .await
+            .expect("no-op");
+        assert!(!opens_with(&store, &old).await);
+        settle_interrupted_rotation(&store, &old)
+            .await
+            .expect("back");
+        assert!(opens_with(&store, &old).await, "the old key works again");
+        assert!(!opens_with(&store, &new).await);
+        assert_eq!(
+            store.get_setting(ROTATION_SETTING).await.expect("get"),
+            Some(String::new())
+        );
+
+        let (store, _) = interrupted(&old, &new).await;
+        settle_interrupted_rotation(&store, &new)
+            .await
+            .expect("forward");
+        assert!(opens_with(&store, &new).await, "the new key works");
+        assert!(!opens_with(&store, &old).await);
+    }
+}
