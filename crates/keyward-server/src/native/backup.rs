@@ -28,7 +28,16 @@ pub fn router() -> Router<Arc<AppState>> {
 /// server's keyring, so a backup of another keyring is refused, and re-sealed
 /// for the restored record. The secret (any current one of that name included)
 /// is replaced whole, in one transaction, and audited.
-async fn restore_secret(
+#[utoipa::path(
+    post,
+    path = "/v1/sys/restore-secret",
+    tag = "sys",
+    summary = "Restore one secret's history from a backup",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:RestoreSecret")))
+)]
+pub(super) async fn restore_secret(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -112,7 +121,16 @@ struct CreateBody {
 
 /// The backup file's bytes. The manifest's counts go in a header so the caller
 /// can show them without decrypting.
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/v1/sys/backup",
+    tag = "sys",
+    summary = "An encrypted backup of everything, from a consistent snapshot",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:CreateBackup")))
+)]
+pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,

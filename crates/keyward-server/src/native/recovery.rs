@@ -58,7 +58,16 @@ struct RotateBody {
     new_root_key: Option<SecretString>,
 }
 
-async fn rotate(
+#[utoipa::path(
+    post,
+    path = "/v1/sys/rotate-root-key",
+    tag = "sys",
+    summary = "Re-wrap the keyring under a new root key, online (new shares for a split key)",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:RotateRootKey")))
+)]
+pub(super) async fn rotate(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -111,7 +120,16 @@ struct RekeyBody {
 /// New shares need the root key, which a running server does not keep: the key
 /// is replaced by a fresh one, split as asked (a rotation; the old shares stop
 /// working).
-async fn rekey(
+#[utoipa::path(
+    post,
+    path = "/v1/sys/rekey-shares",
+    tag = "sys",
+    summary = "Issue new unseal shares (of a fresh root key)",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:RekeyShares")))
+)]
+pub(super) async fn rekey(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -156,7 +174,20 @@ fn default_break_glass_name() -> String {
 /// the root key) makes a new administrator key. Throttled like unseal; unseals a
 /// sealed server on the way; every use is audited as `keyward:BreakGlass`,
 /// refused ones too.
-async fn break_glass(State(st): State<Arc<AppState>>, meta: RequestMeta, body: Body) -> Response {
+#[utoipa::path(
+    post,
+    path = "/v1/sys/break-glass",
+    tag = "sys",
+    summary = "Emergency admin access with a threshold of unseal shares (throttled, audited)",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(()),
+    extensions(("x-keyward-action" = json!("keyward:BreakGlass")))
+)]
+pub(super) async fn break_glass(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    body: Body,
+) -> Response {
     let mut audit = Audit::new(&meta, ACTION_BREAK_GLASS, "native");
     let attempt = match st.unseal_guard.begin() {
         Ok(a) => a,
