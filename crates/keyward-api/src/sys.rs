@@ -16,12 +16,25 @@ pub struct Health {
 }
 
 /// Seal state (`seal-status`, and the answer to seal and unseal).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct SealStatus {
     pub sealed: bool,
+    /// For a root key split into unseal shares: how many shares unseal it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u8>,
+    /// For a root key split into unseal shares: how many were issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<u8>,
+    /// While sealed with shares: how many valid shares have arrived so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    /// The public id (8 hex) of the root key the shares belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
-/// Body of `POST /v1/sys/unseal`: the root key (hex) or the passphrase.
+/// Body of `POST /v1/sys/unseal`: the root key (hex), the passphrase, or one
+/// unseal share (`kws1-...`; the server unseals once enough have arrived).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unseal {
@@ -31,4 +44,10 @@ pub struct Unseal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub passphrase: Option<SecretString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub share: Option<SecretString>,
+    /// Forget the shares given so far (start over).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
 }

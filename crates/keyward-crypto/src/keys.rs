@@ -143,6 +143,11 @@ impl RootKey {
         Self(k)
     }
 
+    /// The raw key, for splitting into shares (the caller zeroizes it).
+    pub(crate) fn to_bytes(&self) -> [u8; KEY_LEN] {
+        self.0
+    }
+
     /// Hex text for a key file. The caller must write it with mode 0600.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
@@ -202,6 +207,26 @@ impl AuditKey {
     /// MAC over length-prefixed parts.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         mac(&self.0, parts)
+    }
+
+    /// The passphrase (64 hex characters, so no stretching is needed) a backup
+    /// encrypted "to the root key" is sealed with. Derived from the audit key
+    /// because the keyring keeps that key across root-key rotations: a running
+    /// server has it without holding the root key, and the backup's own wrapped
+    /// keyring gives it back to whoever holds the root key of its time.
+    pub fn backup_passphrase(&self) -> crate::SecretString {
+        let mut k = hkdf(&self.0, "keyward/backup-encryption");
+        let text = hex::encode(k);
+        k.zeroize();
+        crate::SecretString::new(text)
+    }
+
+    /// MAC of a backup's manifest, with its own subkey of the audit key.
+    pub fn backup_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut k = hkdf(&self.0, "keyward/backup-mac");
+        let out = mac(&k, parts);
+        k.zeroize();
+        out
     }
 }
 

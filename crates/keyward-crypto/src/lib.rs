@@ -4,7 +4,8 @@
 //! with associated data binding ciphertext to its record), passphrase KDF (Argon2id),
 //! MACs for the audit chain and outgoing webhooks, random generation, and the redacting secret types.
 //! The [`Keyring`] sits between the root key and the data keys, so a root key can
-//! be replaced by re-wrapping a few keys. Known-answer vectors in `tests/vectors/`
+//! be replaced by re-wrapping a few keys. The root key can be split into unseal
+//! shares ([`shamir`], Shamir's scheme over GF(2^8)). Known-answer vectors in `tests/vectors/`
 //! freeze the stored formats.
 //!
 //! It must not do I/O, async, or logging: callers decide where bytes go. Nothing in
@@ -17,6 +18,7 @@ mod keyring;
 mod keys;
 mod random;
 mod secret;
+pub mod shamir;
 pub mod webhook;
 
 pub use envelope::{

@@ -26,11 +26,13 @@ pub mod mfa;
 pub mod names;
 mod native;
 mod ops;
+pub mod recovery;
 mod request_id;
 pub mod scrub;
 mod state;
 pub mod tls;
 pub mod unseal_guard;
+pub mod unseal_shares;
 
 pub use audit_feed::AuditMirror;
 pub use state::{AppState, ServerConfig};

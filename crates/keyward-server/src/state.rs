@@ -30,6 +30,10 @@ pub struct ServerConfig {
     pub auth_limits: crate::auth_limit::AuthLimits,
     /// Record the day each secret was last read (`LastAccessedDate`).
     pub record_last_accessed: bool,
+    /// The SQLite database file, when the store is one: online backups snapshot it.
+    pub db_path: Option<std::path::PathBuf>,
+    /// Scheduled snapshots: how often, and where (see `jobs::Snapshots`).
+    pub snapshots: Option<(Duration, Arc<keyward_backup::schedule::Schedule>)>,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +48,8 @@ impl Default for ServerConfig {
             http: crate::listener::HttpLimits::default(),
             auth_limits: Default::default(),
             record_last_accessed: true,
+            db_path: None,
+            snapshots: None,
         }
     }
 }
@@ -101,6 +107,8 @@ pub struct AppState {
     pub access: Arc<crate::access::AccessRecorder>,
     /// Wrong MFA codes per principal (logins lock out past a few).
     pub(crate) wrong_mfa_codes: crate::mfa::WrongCodes,
+    /// Unseal shares given so far while sealed.
+    pub unseal_shares: crate::unseal_shares::ShareCollector,
 }
 
 impl std::fmt::Debug for AppState {
@@ -133,6 +141,7 @@ impl AppState {
             unseal_guard: Default::default(),
             auth_limiter,
             wrong_mfa_codes: Default::default(),
+            unseal_shares: Default::default(),
         })
     }
 
@@ -140,6 +149,7 @@ impl AppState {
     /// A store without a check value was never initialised (or was damaged): it is
     /// refused, never adopted with whatever key arrives first.
     pub async fn unseal(&self, root: &RootKey) -> Result<(), ApiError> {
+        crate::recovery::settle_interrupted_rotation(self.store.as_ref(), root).await?;
         let check = self
             .store
             .get_setting("root_key_check")
@@ -182,6 +192,8 @@ impl AppState {
     /// Writes the unseal attempts made while sealed to the audit chain (there was
     /// no audit key to chain them with before).
     pub async fn flush_unseal_attempts(&self) {
+        // Still sealed: the attempts stay buffered for the unseal that comes.
+        let Ok(keys) = self.keys() else { return };
         let (events, dropped) = self.unseal_guard.drain();
         if dropped > 0 {
             tracing::warn!(
@@ -189,7 +201,6 @@ impl AppState {
                 "more unseal attempts were made while sealed than the buffer keeps; the oldest are only in the log"
             );
         }
-        let Ok(keys) = self.keys() else { return };
         for event in events {
             if let Err(e) = keys.audit.record(event).await {
                 tracing::error!(error = %e, "could not audit an unseal attempt");

@@ -94,6 +94,9 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// Seal and unseal, recovery, root-key rotation, backups.
+    #[command(subcommand)]
+    Operator(crate::cmd::operator::OperatorCmd),
     /// Write man pages into a directory.
     Man {
         /// Output directory.
@@ -142,8 +145,17 @@ pub struct InitArgs {
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
     /// Derive the root key from KEYWARD_PASSPHRASE (Argon2id) instead of writing a key file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "key_shares")]
     pub passphrase: bool,
+    /// Split a new root key into N unseal shares (Shamir) instead of writing a key
+    /// file. The shares are printed once (`unseal_shares` with --json); give one to
+    /// each key holder. The server then starts sealed until --key-threshold of
+    /// them arrive through `keyward operator unseal SHARE`.
+    #[arg(long, value_name = "N", requires = "key_threshold", value_parser = clap::value_parser!(u8).range(2..=255))]
+    pub key_shares: Option<u8>,
+    /// How many of the --key-shares unseal the server (2 to N).
+    #[arg(long, value_name = "K", requires = "key_shares", value_parser = clap::value_parser!(u8).range(2..=255))]
+    pub key_threshold: Option<u8>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! in `cmd/`; this file only sets up logging and process hardening and reports
 //! errors with a hint of what to do next.
 
+mod backup_config;
 mod cli;
 mod cmd;
 mod datadir;

@@ -308,6 +308,8 @@ pub struct ServerFile {
     pub secretsmanager: SecretsManagerSettings,
     #[serde(default)]
     pub tls: TlsSettings,
+    #[serde(default)]
+    pub backup: crate::backup_config::BackupSettings,
 }
 
 impl ServerFile {
@@ -330,6 +332,7 @@ pub struct Resolved {
     pub listen: SocketAddr,
     pub root_key_file: Option<PathBuf>,
     pub tuning: ServeTuning,
+    pub backup: crate::backup_config::BackupSettings,
 }
 
 /// The default listen address.
@@ -364,6 +367,7 @@ pub fn resolve(
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default address")),
         root_key_file: root_key_file.or(file.root_key_file),
         tuning: tuning.over(from_file),
+        backup: file.backup,
     })
 }
 

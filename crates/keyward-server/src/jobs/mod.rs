@@ -14,6 +14,7 @@
 
 mod auth_summaries;
 mod purge;
+mod snapshots;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -24,6 +25,7 @@ use time::OffsetDateTime;
 
 pub use auth_summaries::AuthFailureSummaries;
 pub use purge::PurgeExpired;
+pub use snapshots::Snapshots;
 
 /// Where a job may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,10 +136,18 @@ impl Scheduler {
 
 /// The jobs every server runs.
 pub fn standard(st: &AppState) -> Vec<Arc<dyn Job>> {
-    vec![
+    let mut jobs: Vec<Arc<dyn Job>> = vec![
         Arc::new(PurgeExpired),
         Arc::new(AuthFailureSummaries::new(st.cfg.auth_limits.window)),
-    ]
+    ];
+    if let (Some((every, schedule)), Some(db)) = (&st.cfg.snapshots, &st.cfg.db_path) {
+        jobs.push(Arc::new(Snapshots {
+            every: *every,
+            schedule: schedule.clone(),
+            db: db.clone(),
+        }));
+    }
+    jobs
 }
 
 #[cfg(test)]

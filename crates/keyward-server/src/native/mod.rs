@@ -1,11 +1,13 @@
 //! The native JSON API under `/v1/`. Bearer-token authenticated; every route maps to
 //! an AWS action name so one policy governs native and AWS access alike.
 
+mod backup;
 mod batch;
 mod files;
 mod identities;
 mod mfa;
 mod openapi;
+mod recovery;
 mod scan;
 mod secrets;
 mod sys;
@@ -22,6 +24,8 @@ use std::sync::Arc;
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .merge(sys::router())
+        .merge(recovery::router())
+        .merge(backup::router())
         .merge(secrets::router())
         .merge(identities::router())
         .merge(mfa::router())

@@ -67,9 +67,27 @@ pub(super) async fn health(State(st): State<Arc<AppState>>) -> Response {
     responses((status = 200, description = "Success", body = keyward_api::sys::SealStatus), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(())
 )]
-pub(super) async fn seal_status(State(st): State<Arc<AppState>>) -> Json<SealStatus> {
-    Json(SealStatus {
-        sealed: st.is_sealed(),
+pub(super) async fn seal_status(State(st): State<Arc<AppState>>) -> Response {
+    match seal_status_now(&st).await {
+        Ok(s) => Json(s).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The seal state with, for a root key split into shares, the threshold and the
+/// progress of an unseal under way.
+async fn seal_status_now(st: &AppState) -> Result<SealStatus, ApiError> {
+    let sealed = st.is_sealed();
+    let set = crate::unseal_shares::load_set(st.store.as_ref()).await?;
+    Ok(SealStatus {
+        sealed,
+        threshold: set.as_ref().map(|s| s.threshold),
+        shares: set.as_ref().map(|s| s.shares),
+        progress: set
+            .as_ref()
+            .filter(|_| sealed)
+            .map(|_| st.unseal_shares.progress()),
+        key_id: set.map(|s| s.key_id),
     })
 }
 
@@ -91,9 +109,8 @@ pub(super) async fn unseal(
     meta: RequestMeta,
     body: Body,
 ) -> Response {
-    let unsealed = || Json(SealStatus { sealed: false }).into_response();
     if !st.is_sealed() {
-        return unsealed();
+        return Json(SealStatus::default()).into_response();
     }
     let mut event = crate::ctx::Audit::new(&meta, "keyward:Unseal", "native").event;
     let source = meta.source_ip.clone().unwrap_or_default();
@@ -137,6 +154,27 @@ pub(super) async fn unseal(
     let result: Result<(), ApiError> = async {
         let root = match request {
             UnsealWith::RootKey(root) => root,
+            UnsealWith::Reset => {
+                st.unseal_shares.reset();
+                return Ok(());
+            }
+            UnsealWith::Share(share) => {
+                let set = crate::unseal_shares::load_set(st.store.as_ref())
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::InvalidRequest(
+                            "this data directory's root key was not split into unseal shares; unseal with the root key or passphrase".into(),
+                        )
+                    })?;
+                match st
+                    .unseal_shares
+                    .add(&set, share)
+                    .map_err(crate::unseal_shares::share_error)?
+                {
+                    crate::unseal_shares::Progress::Need { .. } => return Ok(()),
+                    crate::unseal_shares::Progress::Complete(root) => root,
+                }
+            }
             UnsealWith::Passphrase(p) => {
                 let salt = st
                     .store
@@ -166,6 +204,7 @@ pub(super) async fn unseal(
     }
     .await;
     match &result {
+        Ok(()) if st.is_sealed() => tracing::warn!(source, "unseal share accepted"),
         Ok(()) => tracing::warn!(source, "unsealed"),
         Err(e) => {
             tracing::warn!(source, error = %e, "unseal attempt failed");
@@ -178,7 +217,10 @@ pub(super) async fn unseal(
         Ok(()) => {
             // The attempt itself (and any before it) was buffered; chain them now.
             st.flush_unseal_attempts().await;
-            unsealed()
+            match seal_status_now(&st).await {
+                Ok(s) => Json(s).into_response(),
+                Err(e) => e.into_response(),
+            }
         }
         Err(e) => e.into_response(),
     }
@@ -188,17 +230,25 @@ pub(super) async fn unseal(
 enum UnsealWith {
     RootKey(keyward_crypto::RootKey),
     Passphrase(keyward_crypto::SecretString),
+    /// One Shamir share (checked for typos already).
+    Share(keyward_crypto::shamir::Share),
+    /// Forget the shares given so far.
+    Reset,
 }
 
 async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError> {
     let b: Unseal = read_json(st, body).await?;
-    match (b.root_key, b.passphrase) {
-        (Some(k), None) => keyward_crypto::RootKey::from_text(k.expose())
+    match (b.root_key, b.passphrase, b.share, b.reset) {
+        (Some(k), None, None, false) => keyward_crypto::RootKey::from_text(k.expose())
             .map(UnsealWith::RootKey)
             .map_err(|e| ApiError::InvalidParameter(format!("root_key: {e}"))),
-        (None, Some(p)) => Ok(UnsealWith::Passphrase(p)),
+        (None, Some(p), None, false) => Ok(UnsealWith::Passphrase(p)),
+        (None, None, Some(s), false) => keyward_crypto::shamir::Share::parse(s.expose())
+            .map(UnsealWith::Share)
+            .map_err(crate::unseal_shares::share_error),
+        (None, None, None, true) => Ok(UnsealWith::Reset),
         _ => Err(ApiError::InvalidParameter(
-            "send exactly one of `root_key` or `passphrase`".into(),
+            "send exactly one of `root_key`, `passphrase`, `share` or `reset`".into(),
         )),
     }
 }
@@ -226,7 +276,10 @@ pub(super) async fn seal(
         async |caller, audit| {
             audit.resource("*");
             st.authorize(&caller, "keyward:Seal", "*", &Default::default())?;
-            Ok(Json(SealStatus { sealed: true }))
+            Ok(Json(SealStatus {
+                sealed: true,
+                ..Default::default()
+            }))
         },
     )
     .await;

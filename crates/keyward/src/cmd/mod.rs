@@ -2,8 +2,10 @@
 
 mod admin;
 pub mod app;
+mod backup;
 pub mod files;
 mod mfa;
+pub mod operator;
 mod secrets;
 mod server;
 
@@ -40,6 +42,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Export(a) => app::export(a),
         Command::Doctor(a) => app::doctor(a),
         Command::Files(c) => files::run(c),
+        Command::Operator(c) => operator::run(c),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

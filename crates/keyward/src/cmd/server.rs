@@ -52,6 +52,8 @@ struct InitOutcome {
     access_key_id: String,
     secret_access_key: SecretString,
     key_source: String,
+    /// The unseal shares, when the root key was split (shown once).
+    unseal_shares: Vec<SecretString>,
 }
 
 async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
@@ -78,7 +80,15 @@ async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
         _ => None,
     };
     let mut salt_hex = None;
-    let (root, key_source) = if a.passphrase {
+    let mut split = None;
+    let (root, key_source) = if let (Some(n), Some(k)) = (a.key_shares, a.key_threshold) {
+        // A fresh key that never touches the disk: only its shares leave this process.
+        let root = RootKey::generate();
+        let (shares, set) = keyward_crypto::shamir::split_root_key(&root, k, n)
+            .map_err(|e| anyhow::anyhow!("--key-shares {n} --key-threshold {k}: {e}"))?;
+        split = Some((shares, set));
+        (root, format!("{n} unseal shares, {k} needed"))
+    } else if a.passphrase {
         let pass = std::env::var("KEYWARD_PASSPHRASE").ok().filter(|p| p.len() >= 12).context(
             "--passphrase needs KEYWARD_PASSPHRASE set to a passphrase of at least 12 characters",
         )?;
@@ -108,12 +118,23 @@ async fn initialise(a: &InitArgs) -> Result<InitOutcome> {
     if let Some(s) = &salt_hex {
         store.set_setting("passphrase_salt", s).await?;
     }
+    let mut unseal_shares = Vec::new();
+    if let Some((shares, set)) = &split {
+        keyward_server::unseal_shares::store_set(&store, set)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot record the unseal shares: {e}"))?;
+        unseal_shares = shares
+            .iter()
+            .map(|s| SecretString::new(s.to_text().to_string()))
+            .collect();
+    }
     let keyring = keyward_server::keyring::load_or_create(&store, &root).await?;
     let key = bootstrap_admin(&store, &keyring, &a.account_id, &a.admin_name, given).await?;
     Ok(InitOutcome {
         access_key_id: key.access_key_id,
         secret_access_key: key.secret_access_key,
         key_source,
+        unseal_shares,
     })
 }
 
@@ -123,14 +144,24 @@ pub fn init(a: InitArgs) -> Result<i32> {
     }
     let out = runtime()?.block_on(initialise(&a))?;
     if a.json {
-        crate::output::print_json(&json!({
+        let mut v = json!({
             "data_dir": a.data_dir,
             "access_key_id": out.access_key_id,
             "secret_access_key": out.secret_access_key,
             "account_id": a.account_id,
             "region": a.region,
             "root_key": out.key_source,
-        }));
+        });
+        if a.key_shares.is_some() {
+            v["unseal_shares"] = json!(
+                out.unseal_shares
+                    .iter()
+                    .map(SecretString::expose)
+                    .collect::<Vec<_>>()
+            );
+            v["unseal_threshold"] = json!(a.key_threshold);
+        }
+        crate::output::print_json(&v);
     } else {
         println!(
             "initialised {} (root key: {})",
@@ -143,6 +174,19 @@ pub fn init(a: InitArgs) -> Result<i32> {
             out.secret_access_key.expose()
         );
         println!("these credentials are shown only now; store them in a password manager");
+        if let Some(k) = a.key_threshold {
+            println!();
+            println!(
+                "unseal shares ({k} of {} unseal the server; give each to a different key holder):",
+                out.unseal_shares.len()
+            );
+            for s in &out.unseal_shares {
+                println!("  {}", s.expose());
+            }
+            println!(
+                "the shares are shown only now; the server starts sealed: unseal it with `keyward operator unseal SHARE`, once per key holder"
+            );
+        }
     }
     Ok(0)
 }
@@ -154,6 +198,7 @@ async fn start(
     mut cfg: ServerConfig,
 ) -> Result<(Arc<AppState>, tokio::net::TcpListener)> {
     let store = open_store(dir)?;
+    cfg.db_path = Some(db_path(dir));
     if let Some(acct) = store.get_setting("account_id").await? {
         cfg.account_id = acct;
     }
@@ -237,7 +282,10 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
             )
         })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let cfg = r.tuning.server_config();
+    let mut cfg = r.tuning.server_config();
+    if let Some((every, schedule)) = r.backup.schedule()? {
+        cfg.snapshots = Some((every, std::sync::Arc::new(schedule)));
+    }
     runtime()?.block_on(async {
         let (state, listener) =
             start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;
@@ -272,6 +320,8 @@ pub fn dev(a: DevArgs) -> Result<i32> {
             account_id: "000000000000".into(),
             region: "us-east-1".into(),
             passphrase: false,
+            key_shares: None,
+            key_threshold: None,
         };
         let out = runtime()?.block_on(initialise(&init_args))?;
         // Dev only: keep the admin credentials beside the data (0600) so a restart

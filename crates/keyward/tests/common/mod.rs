@@ -160,6 +160,12 @@ impl TestServer {
 
     /// Initialises a data directory without starting the server.
     pub fn init_only(init: InitOpts) -> Self {
+        Self::init_only_with_args(init, &[])
+    }
+
+    /// [`TestServer::init_only`] with more `keyward init` arguments (e.g.
+    /// `--key-shares 5 --key-threshold 3`).
+    pub fn init_only_with_args(init: InitOpts, extra: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("tempdir");
         let logs = tempfile::tempdir().expect("tempdir");
         let data_dir = data.path().join("data");
@@ -183,6 +189,7 @@ impl TestServer {
         if let Some(r) = &init.region {
             args.extend(["--region".into(), r.clone()]);
         }
+        args.extend(extra.iter().map(|a| a.to_string()));
         let out = bare_command()
             .args(&args)
             .output()

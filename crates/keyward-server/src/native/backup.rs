@@ -1,0 +1,199 @@
+//! `POST /v1/sys/backup`: an encrypted backup of the running server's data,
+//! made from a consistent snapshot while requests keep being served.
+
+use super::{audited, read_json};
+use crate::ctx::RequestMeta;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use http::HeaderMap;
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub const ACTION_CREATE_BACKUP: &str = "keyward:CreateBackup";
+pub const ACTION_RESTORE_SECRET: &str = "keyward:RestoreSecret";
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/sys/backup", post(create))
+        .route("/v1/sys/restore-secret", post(restore_secret))
+}
+
+/// Restores one secret's history from a backup (the CLI decrypts the backup and
+/// sends the secret with its values still sealed). Each value is opened with this
+/// server's keyring, so a backup of another keyring is refused, and re-sealed
+/// for the restored record. The secret (any current one of that name included)
+/// is replaced whole, in one transaction, and audited.
+#[utoipa::path(
+    post,
+    path = "/v1/sys/restore-secret",
+    tag = "sys",
+    summary = "Restore one secret's history from a backup",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:RestoreSecret")))
+)]
+pub(super) async fn restore_secret(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body: Result<keyward_backup::SecretExport, ApiError> = read_json(&st, body).await;
+    audited(&st, &meta, &headers, ACTION_RESTORE_SECRET, async |caller, audit| {
+        let export = body?;
+        audit.resource(export.arn.clone());
+        st.authorize(&caller, ACTION_RESTORE_SECRET, &export.arn, &Default::default())?;
+        let id = uuid::Uuid::new_v4();
+        let mut versions = Vec::with_capacity(export.versions.len());
+        for v in &export.versions {
+            let sealed = hex::decode(&v.sealed).map_err(|_| {
+                ApiError::InvalidParameter(format!("version {}: sealed is not hex", v.version_id))
+            })?;
+            let plain = st
+                .keys()?
+                .keyring
+                .open(&sealed, &crate::ops::value_aad(export.id, &v.version_id))
+                .map_err(|e| {
+                    ApiError::InvalidParameter(format!(
+                        "version {} of {} does not open with this server's keyring ({e}): restore the backup into its own data directory instead",
+                        v.version_id, export.name
+                    ))
+                })?;
+            let value = crate::ops::Value {
+                kind: v.kind,
+                bytes: keyward_crypto::SecretBytes::new(plain.to_vec()),
+            };
+            let (sealed, value_mac) = st.seal_value(id, &v.version_id, &value)?;
+            versions.push(keyward_store::NewVersion {
+                version_id: v.version_id.clone(),
+                kind: v.kind,
+                sealed,
+                value_mac,
+                created_by: v.created_by.clone(),
+                stages: v.stages.clone(),
+                metadata: v.metadata.clone(),
+            });
+        }
+        let replacing = st
+            .store
+            .get_secret(keyward_store::Namespace::Secrets, &export.region, &export.name)
+            .await?
+            .map(|s| s.id);
+        let secret = keyward_store::NewSecret {
+            id,
+            namespace: keyward_store::Namespace::Secrets,
+            region: export.region.clone(),
+            name: export.name.clone(),
+            arn: export.arn.clone(),
+            description: export.description.clone(),
+            kms_key_id: export.kms_key_id.clone(),
+            tags: export.tags.clone(),
+            metadata: export.metadata.clone(),
+        };
+        let written = st
+            .write(audit, async |w| {
+                st.store.replace_secret(replacing, secret, versions, w).await
+            })
+            .await?;
+        st.publish(&written, "put", None);
+        tracing::warn!(secret = %written.name, "secret restored from a backup");
+        Ok(axum::Json(serde_json::json!({
+            "name": written.name,
+            "arn": written.arn,
+            "versions": export.versions.len(),
+        })))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    /// age X25519 recipients (`age1...`); none: encrypted to the root key.
+    #[serde(default)]
+    recipients: Vec<String>,
+}
+
+/// The backup file's bytes. The manifest's counts go in a header so the caller
+/// can show them without decrypting.
+#[utoipa::path(
+    post,
+    path = "/v1/sys/backup",
+    tag = "sys",
+    summary = "An encrypted backup of everything, from a consistent snapshot",
+    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:CreateBackup")))
+)]
+pub(super) async fn create(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body: Result<CreateBody, ApiError> = read_json(&st, body).await;
+    audited(
+        &st,
+        &meta,
+        &headers,
+        ACTION_CREATE_BACKUP,
+        async |caller, audit| {
+            audit.resource("*");
+            st.authorize(&caller, ACTION_CREATE_BACKUP, "*", &Default::default())?;
+            let body = body?;
+            let db = st.cfg.db_path.clone().ok_or_else(|| {
+                ApiError::NotSupported(
+                    "online backups need a SQLite data directory; this server's store is not one"
+                        .into(),
+                )
+            })?;
+            let target = if body.recipients.is_empty() {
+                keyward_backup::Target::RootKey
+            } else {
+                keyward_backup::parse_recipients(&body.recipients)
+                    .map_err(|e| ApiError::InvalidParameter(e.to_string()))?
+            };
+            let audit_key = st.keys()?.audit_key.clone();
+            let request_id = meta.request_id.clone();
+            let (bytes, manifest) = tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                keyward_backup::backup_live(&db, &audit_key, &target, &mut out, &|_, _| {})
+                    .map(|m| (out, m))
+            })
+            .await
+            .map_err(|_| ApiError::Internal {
+                request_id: request_id.clone(),
+            })?
+            .map_err(|e| {
+                tracing::error!(error = %e, "backup failed");
+                ApiError::Internal { request_id }
+            })?;
+            tracing::info!(
+                secrets = manifest.counts.secrets,
+                audit_records = manifest.counts.audit_records,
+                bytes = bytes.len(),
+                "backup created"
+            );
+            let counts = serde_json::to_string(&manifest.counts).unwrap_or_default();
+            Ok((
+                [
+                    (
+                        http::header::CONTENT_TYPE,
+                        "application/octet-stream".to_string(),
+                    ),
+                    (
+                        http::HeaderName::from_static("x-keyward-backup-counts"),
+                        counts,
+                    ),
+                ],
+                bytes,
+            ))
+        },
+    )
+    .await
+}
