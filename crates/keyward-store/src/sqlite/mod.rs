@@ -13,6 +13,7 @@ mod audit;
 mod identity;
 mod lease;
 mod mfa;
+mod rotation;
 mod secrets;
 mod writer;
 
@@ -30,13 +31,14 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_mfa_devices.sql");
+const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rotation.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -353,6 +355,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 8 {
         tx.execute_batch(MIGRATION_0008)?;
+    }
+    if current < 9 {
+        tx.execute_batch(MIGRATION_0009)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
@@ -763,6 +768,34 @@ impl Store for SqliteStore {
         let (job, holder) = (job.to_owned(), holder.to_owned());
         self.write(move |tx| lease::release(tx, &job, &holder))
             .await
+    }
+
+    async fn get_rotation(&self, secret_id: Uuid) -> Result<Option<crate::Rotation>> {
+        self.read(move |tx| rotation::get(tx, secret_id)).await
+    }
+
+    async fn list_rotations(&self) -> Result<Vec<crate::Rotation>> {
+        self.read(rotation::list).await
+    }
+
+    async fn put_rotation(&self, rot: crate::Rotation, audit: AuditedWrite) -> Result<()> {
+        self.write_audited(audit, move |tx| rotation::put(tx, &rot))
+            .await
+    }
+
+    async fn claim_rotation(
+        &self,
+        secret_id: Uuid,
+        token: &str,
+        at: OffsetDateTime,
+        placeholder: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Option<String>> {
+        let token = token.to_owned();
+        self.write_audited(audit, move |tx| {
+            rotation::claim(tx, secret_id, &token, at, placeholder)
+        })
+        .await
     }
 
     async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()> {
