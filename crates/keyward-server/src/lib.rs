@@ -26,6 +26,7 @@ pub mod names;
 mod native;
 mod ops;
 mod request_id;
+pub mod rotation;
 pub mod scrub;
 mod state;
 pub mod tls;

@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub auth_limits: crate::auth_limit::AuthLimits,
     /// Record the day each secret was last read (`LastAccessedDate`).
     pub record_last_accessed: bool,
+    /// The `[rotation]` section: Lambda ARN mapping, schedule limits, retries.
+    pub rotation: crate::rotation::RotationSettings,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
             http: crate::listener::HttpLimits::default(),
             auth_limits: Default::default(),
             record_last_accessed: true,
+            rotation: Default::default(),
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct AppState {
     pub access: Arc<crate::access::AccessRecorder>,
     /// Wrong MFA codes per principal (logins lock out past a few).
     pub(crate) wrong_mfa_codes: crate::mfa::WrongCodes,
+    /// Secrets whose rotation a task of this server is driving now.
+    pub(crate) rotations_running: Mutex<std::collections::HashSet<uuid::Uuid>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -133,6 +138,7 @@ impl AppState {
             unseal_guard: Default::default(),
             auth_limiter,
             wrong_mfa_codes: Default::default(),
+            rotations_running: Default::default(),
         })
     }
 

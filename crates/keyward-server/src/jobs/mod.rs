@@ -137,6 +137,9 @@ pub fn standard(st: &AppState) -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(PurgeExpired),
         Arc::new(AuthFailureSummaries::new(st.cfg.auth_limits.window)),
+        Arc::new(crate::rotation::RotationJob::new(
+            st.cfg.rotation.check_every,
+        )),
     ]
 }
 

@@ -5,6 +5,7 @@ mod batch;
 mod identities;
 mod mfa;
 mod openapi;
+mod rotation;
 mod scan;
 mod secrets;
 mod sys;
@@ -26,6 +27,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(mfa::router())
         .merge(scan::router())
         .merge(batch::router())
+        .merge(rotation::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -4,6 +4,7 @@ mod admin;
 pub mod app;
 pub mod files;
 mod mfa;
+pub mod rotation;
 mod secrets;
 mod server;
 
@@ -29,6 +30,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Token => admin::token(),
         Command::Mfa(c) => mfa::mfa(c),
         Command::Login(a) => mfa::login(a),
+        Command::Rotation(c) => rotation::rotation(c),
+        Command::Rotate(a) => rotation::rotate(a),
         Command::Scan(a) => scan(&a),
         Command::Run(a) => app::run(a),
         Command::Check(a) => app::check(a),

@@ -237,7 +237,16 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
             )
         })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let cfg = r.tuning.server_config();
+    let mut cfg = r.tuning.server_config();
+    let host = match r.listen.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip => ip,
+    };
+    let endpoint = format!(
+        "{scheme}://{}",
+        std::net::SocketAddr::new(host, r.listen.port())
+    );
+    r.rotation.apply(&mut cfg, endpoint)?;
     runtime()?.block_on(async {
         let (state, listener) =
             start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;
