@@ -32,8 +32,9 @@ pub trait ExternalRotator: Send + Sync + fmt::Debug {
 
 /// The `command` rotator: runs `program` once per step with `SecretId`,
 /// `ClientRequestToken` and `Step` in its environment (a Lambda's event), plus the
-/// context's environment. Its output is discarded, never logged: a rotation
-/// program may print values. A step that runs longer than `timeout` is killed.
+/// context's environment; nothing else of the server's environment but `PATH`,
+/// `LANG` and `TZ`. Its output is discarded, never logged: a rotation program may
+/// print values. A step that runs longer than `timeout` is killed.
 #[derive(Debug)]
 pub struct Command {
     pub program: std::path::PathBuf,
@@ -48,7 +49,18 @@ impl ExternalRotator for Command {
 
     async fn step(&self, step: Step, ctx: &ExternalContext<'_>) -> Result<(), RotateError> {
         let mut cmd = tokio::process::Command::new(&self.program);
-        cmd.env("SecretId", ctx.secret_arn)
+        // Nothing of the server's own environment (its root key may be there):
+        // only what finds programs and what the rotation is given.
+        cmd.env_clear();
+        for keep in ["PATH", "LANG", "TZ", "SYSTEMROOT"] {
+            if let Some(v) = std::env::var_os(keep) {
+                cmd.env(keep, v);
+            }
+        }
+        cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("SecretId", ctx.secret_arn)
             .env("ClientRequestToken", ctx.token)
             .env("Step", step.as_str())
             .stdin(std::process::Stdio::null())

@@ -16,7 +16,8 @@ pub struct Rotation {
 /// What to rotate with and when.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RotationConfig {
-    /// Whether the schedule runs (`RotationEnabled`).
+    /// `RotationEnabled`: on from RotateSecret or `rotation set`, off after
+    /// CancelRotateSecret. The schedule runs only when on and rules exist.
     pub enabled: bool,
     /// The rotator's name (`generated`, `command`, ...); `None` when only a
     /// `RotationLambdaARN` is configured.

@@ -120,7 +120,7 @@ pub(super) async fn set(
                 )));
             }
             rot.config = RotationConfig {
-                enabled: req.schedule.is_some(),
+                enabled: true,
                 rotator: Some(req.rotator),
                 lambda_arn: rot.config.lambda_arn.take(),
                 after_days: None,

@@ -212,7 +212,7 @@ fn print_status(v: &Value) {
         if v["enabled"] == json!(true) {
             ""
         } else {
-            " (not scheduled)"
+            " (rotation disabled)"
         }
     );
     println!("  last rotated:  {}", s(&v["last_rotated"]));

@@ -168,8 +168,8 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         ));
     }
     let now = OffsetDateTime::now_utc();
-    rot.config.enabled =
-        rot.config.after_days.is_some() || rot.config.schedule_expression.is_some();
+    // As on AWS: RotateSecret turns rotation on; the schedule runs when rules exist.
+    rot.config.enabled = true;
     rot.state.next_rotation_at = rotation::next_run(
         ctx.st,
         &rot.config,
