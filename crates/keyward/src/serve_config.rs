@@ -470,6 +470,8 @@ mod tests {
     fn the_documented_example_parses() {
         let f = ServerFile::parse(EXAMPLE).expect("the example in docs/ parses");
         assert_eq!(f.auth.failure_burst, Some(300));
+        assert_eq!(f.rotation.lambdas.len(), 1);
+        assert_eq!(f.rotation.test_minimum_rate, None, "never on by default");
     }
 
     #[test]
