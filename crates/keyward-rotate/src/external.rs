@@ -168,3 +168,155 @@ impl ExternalRotator for Webhook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-request HTTP receiver on loopback: answers `status`, hands back
+    /// the request's signature header and body.
+    async fn receiver(status: u16) -> (String, tokio::task::JoinHandle<(String, Vec<u8>)>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/rotate", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head_end, length) = loop {
+                let n = sock.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                    break (i + 4, len);
+                }
+            };
+            while buf.len() < head_end + length {
+                let n = sock.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let signature = head
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("keyward-signature: ")
+                        .or_else(|| l.strip_prefix("Keyward-Signature: "))
+                })
+                .unwrap_or_default()
+                .to_string();
+            let answer =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            sock.write_all(answer.as_bytes()).await.unwrap();
+            (signature, buf[head_end..head_end + length].to_vec())
+        });
+        (url, task)
+    }
+
+    fn ctx() -> ExternalContext<'static> {
+        ExternalContext {
+            secret_arn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:svc-AbCdEf",
+            secret_name: "svc",
+            token: "tok-1",
+            env: &[],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_webhook_step_is_a_signed_post_the_receiver_can_verify() {
+        let (url, task) = receiver(204).await;
+        let hook = Webhook {
+            url,
+            signing_secret: SecretString::new("whsec-test".into()),
+            timeout: Duration::from_secs(5),
+        };
+        hook.step(Step::SetSecret, &ctx())
+            .await
+            .expect("2xx completes the step");
+        let (signature, body) = task.await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        keyward_crypto::verify_webhook(b"whsec-test", &signature, &body, now, 300)
+            .expect("signature verifies");
+        assert!(keyward_crypto::verify_webhook(b"other", &signature, &body, now, 300).is_err());
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["Step"], "setSecret");
+        assert_eq!(v["ClientRequestToken"], "tok-1");
+        assert!(
+            v["SecretId"]
+                .as_str()
+                .unwrap()
+                .starts_with("arn:aws:secretsmanager:")
+        );
+        assert!(
+            !format!("{hook:?}").contains("whsec-test"),
+            "Debug hides the key"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_refusal_is_a_retryable_failure_naming_the_step() {
+        let (url, task) = receiver(503).await;
+        let hook = Webhook {
+            url,
+            signing_secret: SecretString::new("k".into()),
+            timeout: Duration::from_secs(5),
+        };
+        let err = hook.step(Step::TestSecret, &ctx()).await.unwrap_err();
+        assert!(err.is_retryable());
+        assert!(
+            err.to_string().contains("testSecret") && err.to_string().contains("503"),
+            "{err}"
+        );
+        task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_command_gets_the_event_and_nothing_of_the_servers_environment() {
+        let dir = std::env::temp_dir().join(format!("kw-cmd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("env.txt");
+        let script = dir.join("rotate.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nenv > {}\n[ \"$Step\" = createSecret ]\n",
+                out.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cmd = Command {
+            program: script.clone(),
+            timeout: Duration::from_secs(10),
+        };
+        let env = [(
+            "AWS_ACCESS_KEY_ID".to_string(),
+            SecretString::new("KWTEMP".into()),
+        )];
+        let c = ExternalContext { env: &env, ..ctx() };
+        cmd.step(Step::CreateSecret, &c).await.expect("exit 0");
+        let seen = std::fs::read_to_string(&out).unwrap();
+        assert!(seen.contains("SecretId=arn:aws:secretsmanager:"));
+        assert!(seen.contains("ClientRequestToken=tok-1"));
+        assert!(seen.contains("AWS_ACCESS_KEY_ID=KWTEMP"));
+        // Variables this test process has (as a server has its own) stay out.
+        for own in ["HOME", "CARGO_MANIFEST_DIR", "CARGO_PKG_NAME"] {
+            if std::env::var_os(own).is_some() {
+                assert!(
+                    !seen.contains(&format!("{own}=")),
+                    "{own} leaked to the command"
+                );
+            }
+        }
+        let err = cmd.step(Step::SetSecret, &c).await.unwrap_err();
+        assert!(err.to_string().contains("setSecret"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -8,8 +8,11 @@
 //! - a built-in rotator configured for the secret (`keyward rotation set`), or a
 //!   Lambda ARN the server config maps to a `command`/`webhook` rotator: the
 //!   engine runs the four steps before answering;
-//! - a Lambda ARN mapped to nothing, or rules without a rotator: the steps are
-//!   left to the caller (client-driven, as AWS's templates do when run by hand);
+//! - a Lambda ARN mapped to nothing (or `RotateImmediately: false` without a
+//!   rotator): the steps are left to the caller (client-driven, as AWS's
+//!   templates do when run by hand);
+//! - rules alone, rotating now: nothing can make a new value, so the current one
+//!   is re-issued under the token as the new `AWSCURRENT` (as AWS emulators do);
 //! - nothing configured, now or before: AWS's error.
 
 use super::{client_token, opt_bool, opt_str, secret_id};
@@ -193,11 +196,59 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         return Ok(super::short_json(&secret, None));
     }
     audit.version(token.clone());
+    if immediately && runner.is_none() && rot.config.lambda_arn.is_none() {
+        reissue_current(ctx, audit, &secret, &mut rot, &token).await?;
+        return Ok(super::short_json(&secret, Some(&token)));
+    }
     rotation::begin(ctx.st, &secret, &token).await?;
     if runner.is_some() {
         rotation::drive(ctx.st, secret.id).await?;
     }
     Ok(super::short_json(&secret, Some(&token)))
+}
+
+/// Rules but neither a rotator nor a Lambda ARN: nothing can make a new value,
+/// so (as the AWS emulators do) the current value is re-issued under the token
+/// and made `AWSCURRENT`, and clients pinning version ids see a rotation.
+async fn reissue_current(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    secret: &Secret,
+    rot: &mut Rotation,
+    token: &str,
+) -> Result<(), ApiError> {
+    use crate::ops::{AWSCURRENT, AWSPENDING};
+    use keyward_store::VersionSelector;
+    let (current, value) = ctx
+        .st
+        .read_version(audit, secret, &VersionSelector::Stage(AWSCURRENT.into()))
+        .await?;
+    if current.stages.iter().any(|s| s == AWSPENDING) {
+        // The last client-driven rotation's label rode along onto AWSCURRENT.
+        let id = current.version_id.clone();
+        ctx.st
+            .write(audit, async |w| {
+                ctx.st
+                    .store
+                    .move_stage(secret.id, AWSPENDING, None, Some(&id), w)
+                    .await
+            })
+            .await?;
+    }
+    ctx.st
+        .put_value(
+            ctx.caller,
+            audit,
+            secret,
+            &value,
+            Some(token.to_string()),
+            vec![AWSCURRENT.to_string()],
+        )
+        .await?;
+    let now = OffsetDateTime::now_utc();
+    rot.state.last_rotated_at = Some(now);
+    rot.state.next_rotation_at = rotation::next_run(ctx.st, &rot.config, Some(now), now);
+    save(ctx, audit, rot).await
 }
 
 /// Called when AWSCURRENT moves onto the pending version (a completed
