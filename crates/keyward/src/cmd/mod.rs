@@ -119,5 +119,11 @@ fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
     if let Some(set) = lengths {
         managed = managed.with_lengths(set);
     }
-    Ok(keyward_scan::cli::run(args, Some(&managed)))
+    if !args.rotate {
+        return Ok(keyward_scan::cli::run(args, Some(&managed)));
+    }
+    let found = rotation::LeakedNames::new(&managed);
+    let code = keyward_scan::cli::run(args, Some(&found));
+    rotation::rotate_leaked(&c, found.names())?;
+    Ok(code)
 }

@@ -277,3 +277,71 @@ fn rotating_needs_a_configuration_and_cancel_says_when_nothing_is_in_progress() 
     let out = s.cli_ok(&["rotation", "cancel", "app/client-driven"]);
     assert!(out.contains("no rotation was in progress"), "{out}");
 }
+
+#[test]
+fn a_leaked_value_found_by_scan_managed_rotate_is_rotated_and_the_reason_audited() {
+    let s = TestServer::start();
+    let leaked = "tok_live_Zk3m9QpL2xV8wR4nB7yT";
+    s.put_secret("production/api-keys/stripe", leaked);
+    s.put_secret(
+        "production/api-keys/untouched",
+        "tok_live_safe_Yh6Gf5Dd4Ss3Aa2Q",
+    );
+    s.cli_ok(&[
+        "rotation",
+        "set",
+        "production/api-keys/stripe",
+        "--rotator",
+        "generated",
+        "--format",
+        "urlsafe",
+    ]);
+    s.cli_ok(&[
+        "rotation",
+        "set",
+        "production/api-keys/untouched",
+        "--rotator",
+        "generated",
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("deploy.sh"),
+        format!("export STRIPE_KEY={leaked}\n"),
+    )
+    .expect("write");
+    let out = s.cli(&[
+        "scan",
+        "--managed",
+        "--rotate",
+        "--no-progress",
+        dir.path().to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rotated leaked secret production/api-keys/stripe"),
+        "{err}"
+    );
+    assert_ne!(
+        get(&s, "production/api-keys/stripe", "AWSCURRENT", None),
+        leaked
+    );
+    assert_eq!(
+        get(&s, "production/api-keys/stripe", "AWSPREVIOUS", None),
+        leaked
+    );
+    assert_eq!(
+        get(&s, "production/api-keys/untouched", "AWSCURRENT", None),
+        "tok_live_safe_Yh6Gf5Dd4Ss3Aa2Q",
+        "a secret that did not leak was rotated"
+    );
+    let why: Vec<Value> = audited(&s, "secretsmanager:RotateSecret")
+        .into_iter()
+        .filter(|r| {
+            r["user_agent"]
+                .as_str()
+                .is_some_and(|u| u.contains("keyward-rotate-reason/leak"))
+        })
+        .collect();
+    assert_eq!(why.len(), 1, "the leak is the recorded reason");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(leaked));
+}
