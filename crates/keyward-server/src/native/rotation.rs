@@ -288,10 +288,16 @@ fn plan(st: &AppState, secret: &Secret, rot: &Rotation, reason: &str) -> Value {
     })
 }
 
-async fn rotate_now(st: &AppState, secret: &Secret) -> Result<Value, ApiError> {
+async fn rotate_now(st: &Arc<AppState>, secret: &Secret) -> Result<Value, ApiError> {
     let token = uuid::Uuid::new_v4().to_string();
     rotation::begin(st, secret, &token).await?;
-    match rotation::drive(st, secret.id).await? {
+    // On its own task: a client that hangs up must not stop a rotation between
+    // two steps (it would wait for the scheduler to resume it).
+    let (state, id) = (st.clone(), secret.id);
+    let driven = tokio::spawn(async move { rotation::drive(&state, id).await })
+        .await
+        .map_err(|e| ApiError::InvalidRequest(format!("the rotation task failed: {e}")))??;
+    match driven {
         Driven::Rotated { token } => {
             Ok(json!({"name": secret.name, "rotated": true, "version_id": token}))
         }
