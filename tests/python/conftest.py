@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -94,6 +95,27 @@ class Keyward:
         return key_id, secret
 
 
+# A rotation Lambda written for AWS, run by keyward as a `command` rotator
+# through the shim in contrib/ (see test_sm_rotation.py).
+ROTATOR_LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:keyward-test-api-key-rotator"
+
+
+def _server_config(work):
+    """The server config: the test Lambda's ARN mapped to a command rotator."""
+    wrapper = os.path.join(work, "rotate-api-key")
+    with open(wrapper, "w") as f:
+        f.write(
+            "#!/bin/sh\n"
+            f"exec {sys.executable} {ROOT}/contrib/aws-lambda-shim/keyward_lambda_shim.py "
+            f"{ROOT}/tests/python/rotation_lambda/lambda_function.py\n"
+        )
+    os.chmod(wrapper, 0o755)
+    config = os.path.join(work, "server.toml")
+    with open(config, "w") as f:
+        f.write(f'[rotation.lambdas."{ROTATOR_LAMBDA_ARN}"]\nrotator = "command"\ncommand = "{wrapper}"\n')
+    return config
+
+
 @pytest.fixture(scope="session")
 def keyward():
     binary = _binary()
@@ -108,9 +130,10 @@ def keyward():
     )
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
+    config = _server_config(work)
     log = open(os.path.join(work, "server.log"), "w")
     proc = subprocess.Popen(
-        [binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
+        [binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--config", config],
         stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 60

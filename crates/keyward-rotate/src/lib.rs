@@ -8,11 +8,15 @@
 //! and decides when to retry. A rotator only sees values as [`SecretString`] and never
 //! puts one in an error, a log line or a `Debug` output.
 
+pub mod external;
+pub mod generated;
+
 use std::fmt;
 
 pub mod postgres;
 
 use async_trait::async_trait;
+pub use external::{ExternalContext, ExternalRotator};
 pub use keyward_crypto::SecretString;
 
 /// The four steps, with the names AWS passes to a rotation Lambda as `Step`.
@@ -132,6 +136,80 @@ pub trait Rotator: Send + Sync + fmt::Debug {
         _pending: &SecretString,
     ) -> Result<(), RotateError> {
         Ok(())
+    }
+}
+
+/// The rotators a secret can be configured with, by name.
+pub const ROTATOR_NAMES: [&str; 5] = [
+    "generated",
+    "postgres-single-user",
+    "postgres-alternating-users",
+    "command",
+    "webhook",
+];
+
+/// A rotator's options as configured for one secret (and, for `webhook`, the
+/// signing secret from the server config).
+#[derive(Debug, Default)]
+pub struct RotatorOptions<'a> {
+    pub format: Option<&'a str>,
+    pub length: Option<i64>,
+    pub field: Option<&'a str>,
+    pub command: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub webhook_secret: Option<SecretString>,
+    /// How long one external step may run.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// What [`build`] makes: a rotator whose values the engine stores, or one whose
+/// external code writes them through the API itself.
+#[derive(Debug)]
+pub enum Built {
+    Values(Box<dyn Rotator>),
+    External(Box<dyn ExternalRotator>),
+}
+
+/// The one place a rotator is made from its configured name.
+pub fn build(name: &str, opts: RotatorOptions<'_>) -> Result<Built, RotateError> {
+    let timeout = opts.timeout.unwrap_or(std::time::Duration::from_secs(300));
+    match name {
+        "generated" => Ok(Built::Values(Box::new(generated::Generated::new(
+            generated::Policy::parse(opts.format, opts.length, opts.field)?,
+        )))),
+        "command" => {
+            let program = opts.command.filter(|c| !c.is_empty()).ok_or_else(|| {
+                RotateError::Config("the command rotator needs --command PATH".into())
+            })?;
+            Ok(Built::External(Box::new(external::Command {
+                program: program.into(),
+                timeout,
+            })))
+        }
+        "webhook" => {
+            let url = opts
+                .url
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .ok_or_else(|| {
+                    RotateError::Config("the webhook rotator needs --url http(s)://...".into())
+                })?;
+            let signing_secret = opts.webhook_secret.ok_or_else(|| {
+                RotateError::Config("the webhook rotator needs a signing secret: set [rotation] webhook_secret_file in the server config".into())
+            })?;
+            Ok(Built::External(Box::new(external::Webhook {
+                url: url.to_owned(),
+                signing_secret,
+                timeout,
+            })))
+        }
+        "postgres-single-user" => Ok(Built::Values(Box::new(postgres::SingleUser::default()))),
+        "postgres-alternating-users" => Ok(Built::Values(Box::new(
+            postgres::AlternatingUsers::default(),
+        ))),
+        other => Err(RotateError::Config(format!(
+            "unknown rotator `{other}`; use one of {}",
+            ROTATOR_NAMES.join(", ")
+        ))),
     }
 }
 

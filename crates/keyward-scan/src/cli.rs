@@ -137,6 +137,12 @@ pub struct ScanArgs {
     #[arg(long, requires = "managed")]
     pub show_prefix: bool,
 
+    /// With --managed: rotate every stored secret whose value was found, through its
+    /// configured rotator (`keyward rotation set`), recording `leak` as the reason in
+    /// the audit log. Scan, confirm and rotate in one step.
+    #[arg(long, requires = "managed")]
+    pub rotate: bool,
+
     /// Colour human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,

@@ -28,6 +28,7 @@ mod native;
 mod ops;
 pub mod recovery;
 mod request_id;
+pub mod rotation;
 pub mod scrub;
 mod state;
 pub mod tls;

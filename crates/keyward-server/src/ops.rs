@@ -109,6 +109,13 @@ impl AppState {
 
     /// Opens a stored version. A failure means tampering or a moved row.
     pub fn open_value(&self, secret: &Secret, version: &Version) -> Result<Value, ApiError> {
+        if version.is_placeholder() {
+            // A rotation's pending version before its createSecret step wrote it.
+            return Err(ApiError::NotFound(format!(
+                "Secrets Manager can't find the specified secret value for VersionId: {}",
+                version.version_id
+            )));
+        }
         let keys = self.keys()?;
         let plain = keys.keyring.open(&version.sealed, &value_aad(secret.id, &version.version_id))
             .map_err(|e| {
@@ -259,6 +266,7 @@ impl AppState {
             .await
             .map_err(ApiError::from)?;
         if let Some(existing) = existing
+            && !existing.is_placeholder()
             && !keyward_crypto::constant_time_eq(&existing.value_mac, &nv.value_mac)
             && self.same_value(secret, &existing, value)?
         {

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub db_path: Option<std::path::PathBuf>,
     /// Scheduled snapshots: how often, and where (see `jobs::Snapshots`).
     pub snapshots: Option<(Duration, Arc<keyward_backup::schedule::Schedule>)>,
+    /// The `[rotation]` section: Lambda ARN mapping, schedule limits, retries.
+    pub rotation: crate::rotation::RotationSettings,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +52,7 @@ impl Default for ServerConfig {
             record_last_accessed: true,
             db_path: None,
             snapshots: None,
+            rotation: Default::default(),
         }
     }
 }
@@ -109,6 +112,8 @@ pub struct AppState {
     pub(crate) wrong_mfa_codes: crate::mfa::WrongCodes,
     /// Unseal shares given so far while sealed.
     pub unseal_shares: crate::unseal_shares::ShareCollector,
+    /// Secrets whose rotation a task of this server is driving now.
+    pub(crate) rotations_running: Mutex<std::collections::HashSet<uuid::Uuid>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -142,6 +147,7 @@ impl AppState {
             auth_limiter,
             wrong_mfa_codes: Default::default(),
             unseal_shares: Default::default(),
+            rotations_running: Default::default(),
         })
     }
 

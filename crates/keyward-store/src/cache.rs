@@ -395,6 +395,30 @@ impl Store for ReadCachedStore {
     async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()> {
         self.inner.put_mfa_device(device, audit).await
     }
+    async fn get_rotation(&self, secret_id: Uuid) -> Result<Option<crate::Rotation>> {
+        self.inner.get_rotation(secret_id).await
+    }
+    async fn list_rotations(&self) -> Result<Vec<crate::Rotation>> {
+        self.inner.list_rotations().await
+    }
+    async fn put_rotation(&self, rotation: crate::Rotation, audit: AuditedWrite) -> Result<()> {
+        self.inner.put_rotation(rotation, audit).await
+    }
+    async fn claim_rotation(
+        &self,
+        secret_id: Uuid,
+        token: &str,
+        at: OffsetDateTime,
+        placeholder: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Option<String>> {
+        // The placeholder is a new version: cached versions must go.
+        self.write(
+            self.inner
+                .claim_rotation(secret_id, token, at, placeholder, audit),
+        )
+        .await
+    }
     async fn get_mfa_device(&self, principal_id: Uuid) -> Result<Option<MfaDevice>> {
         self.inner.get_mfa_device(principal_id).await
     }

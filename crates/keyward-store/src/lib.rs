@@ -13,10 +13,12 @@ mod cache;
 pub mod conformance;
 mod error;
 mod model;
+mod rotation;
 pub mod sqlite;
 mod traits;
 
 pub use cache::ReadCachedStore;
 pub use error::StoreError;
 pub use model::*;
+pub use rotation::{Rotation, RotationConfig, RotationState};
 pub use traits::Store;

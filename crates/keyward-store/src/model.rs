@@ -119,6 +119,14 @@ pub struct Version {
     pub metadata: serde_json::Value,
 }
 
+impl Version {
+    /// A rotation's pending version that has no value yet (see
+    /// [`NewVersion::placeholder`]): reads of it answer "not found".
+    pub fn is_placeholder(&self) -> bool {
+        self.value_mac.is_empty()
+    }
+}
+
 impl std::fmt::Debug for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Version")
@@ -146,6 +154,31 @@ pub struct NewVersion {
     pub stages: Vec<String>,
     /// Per-version metadata (see [`Version::metadata`]); `null` when none.
     pub metadata: serde_json::Value,
+}
+
+impl NewVersion {
+    /// The version a rotation stages as `AWSPENDING` before its value exists (as
+    /// AWS's RotateSecret does): no ciphertext, no MAC. A later add of the same
+    /// `version_id` with a value fills it in.
+    pub fn placeholder(
+        version_id: String,
+        created_by: Option<String>,
+        stages: Vec<String>,
+    ) -> Self {
+        Self {
+            version_id,
+            kind: ValueKind::String,
+            sealed: Vec::new(),
+            value_mac: Vec::new(),
+            created_by,
+            stages,
+            metadata: serde_json::Value::Null,
+        }
+    }
+
+    pub fn is_placeholder(&self) -> bool {
+        self.value_mac.is_empty()
+    }
 }
 
 impl std::fmt::Debug for NewVersion {

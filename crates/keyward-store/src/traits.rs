@@ -1,5 +1,6 @@
 use crate::StoreError;
 use crate::model::*;
+use crate::rotation::Rotation;
 use async_trait::async_trait;
 use keyward_crypto::AuditKey;
 use time::OffsetDateTime;
@@ -175,6 +176,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Gives the lease up early (a clean shutdown); a no-op when `holder` does not hold it.
     async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+
+    // ---- rotation (configuration and state per secret; see `Rotation`)
+    async fn get_rotation(&self, secret_id: Uuid) -> Result<Option<Rotation>>;
+    /// Every secret's rotation row (the scheduler's and `rotation status`'s view).
+    async fn list_rotations(&self) -> Result<Vec<Rotation>>;
+    /// Writes the whole row (configuration and state); `audit` commits with it.
+    async fn put_rotation(&self, rotation: Rotation, audit: AuditedWrite) -> Result<()>;
+    /// Starts the rotation `token` on `secret_id` unless another token's is in
+    /// progress (then returns that token and changes nothing), and adds
+    /// `placeholder` (its `AWSPENDING` version) when given, atomically: two
+    /// servers cannot both start a rotation of one secret.
+    async fn claim_rotation(
+        &self,
+        secret_id: Uuid,
+        token: &str,
+        at: OffsetDateTime,
+        placeholder: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Option<String>>;
 
     // ---- MFA devices (one TOTP device per principal)
     /// Enrols `device`, replacing the principal's earlier one (and its used-step

@@ -630,3 +630,137 @@ async fn v7_database_upgrades_with_mfa_devices() {
         .expect("a device for a principal from v7");
     assert!(store.use_mfa_step(id, 1).await.expect("use"));
 }
+
+#[tokio::test]
+async fn v8_rotation_json_becomes_typed_rotation_columns_in_v9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    {
+        let raw = rusqlite::Connection::open(&path).expect("raw open");
+        for sql in [
+            include_str!("../migrations/sqlite/0001_init.sql"),
+            include_str!("../migrations/sqlite/0002_version_metadata.sql"),
+            include_str!("../migrations/sqlite/0003_lean_audit_indexes.sql"),
+            include_str!("../migrations/sqlite/0005_audit_count.sql"),
+            include_str!("../migrations/sqlite/0007_job_leases.sql"),
+            include_str!("../migrations/sqlite/0008_mfa_devices.sql"),
+        ] {
+            raw.execute_batch(sql).expect("v8 schema");
+        }
+        raw.execute_batch(
+            r#"INSERT INTO settings (key, value) VALUES ('schema_version', '8');
+             INSERT INTO secrets (id, namespace, region, name, arn, created_at, updated_at, rotation)
+               VALUES ('6f1c2a34-0000-4000-8000-000000000003', 'secrets', 'us-east-1', 'db',
+                       'arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf', 0, 0,
+                       '{"RotationEnabled":true,"RotationLambdaARN":"arn:aws:lambda:us-east-1:000000000000:function:rot",
+                         "RotationRules":{"AutomaticallyAfterDays":30},"LastRotatedDate":1700000000.5}');"#,
+        )
+        .expect("v8 rows");
+    }
+    let store = SqliteStore::open(&path).expect("open upgrades");
+    let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000003").expect("uuid");
+    let rot = store
+        .get_rotation(id)
+        .await
+        .expect("get")
+        .expect("carried over");
+    assert!(rot.config.enabled);
+    assert_eq!(rot.config.after_days, Some(30));
+    assert_eq!(
+        rot.config.lambda_arn.as_deref(),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:rot")
+    );
+    assert_eq!(
+        rot.state.last_rotated_at.map(|t| t.unix_timestamp()),
+        Some(1_700_000_000)
+    );
+    let secret = store
+        .get_secret_by_id(id)
+        .await
+        .expect("get")
+        .expect("secret");
+    assert_eq!(secret.rotation, None, "the JSON column is emptied");
+}
+
+#[tokio::test]
+async fn a_rotation_claim_is_exclusive_and_its_placeholder_fills_once() {
+    let (_dir, store) = fresh();
+    let secret = keyward_store::conformance::new_secret(Namespace::Secrets, "us-east-1", "claimed");
+    let id = secret.id;
+    store
+        .create_secret(secret, None, keyward_store::conformance::audited())
+        .await
+        .expect("create");
+    let now = time::OffsetDateTime::now_utc();
+    let pending =
+        |t: &str| keyward_store::NewVersion::placeholder(t.into(), None, vec!["AWSPENDING".into()]);
+    let first = store
+        .claim_rotation(
+            id,
+            "t1",
+            now,
+            Some(pending("t1")),
+            keyward_store::conformance::audited(),
+        )
+        .await
+        .expect("claim");
+    assert_eq!(first, None);
+    let again = store
+        .claim_rotation(
+            id,
+            "t1",
+            now,
+            Some(pending("t1")),
+            keyward_store::conformance::audited(),
+        )
+        .await
+        .expect("replay");
+    assert_eq!(again, None, "the same token resumes");
+    let other = store
+        .claim_rotation(
+            id,
+            "t2",
+            now,
+            Some(pending("t2")),
+            keyward_store::conformance::audited(),
+        )
+        .await
+        .expect("second");
+    assert_eq!(other.as_deref(), Some("t1"), "another token is refused");
+    assert!(
+        store
+            .get_version(id, &VersionSelector::Id("t2".into()))
+            .await
+            .expect("get")
+            .is_none(),
+        "a refused claim adds nothing"
+    );
+    let v = store
+        .get_version(id, &VersionSelector::Stage("AWSPENDING".into()))
+        .await
+        .expect("get")
+        .expect("staged");
+    assert!(v.is_placeholder());
+    assert_eq!(v.version_id, "t1");
+    // A value with the token fills it; a second placeholder does not erase it.
+    let filled = keyward_store::NewVersion {
+        sealed: vec![1, 2, 3],
+        value_mac: vec![9; 32],
+        ..pending("t1")
+    };
+    store
+        .add_version(id, filled, keyward_store::conformance::audited())
+        .await
+        .expect("fill");
+    store
+        .add_version(id, pending("t1"), keyward_store::conformance::audited())
+        .await
+        .expect("placeholder replay");
+    let v = store
+        .get_version(id, &VersionSelector::Id("t1".into()))
+        .await
+        .expect("get")
+        .expect("there");
+    assert!(!v.is_placeholder());
+    assert_eq!(v.stages, vec!["AWSPENDING".to_string()]);
+}

@@ -68,6 +68,11 @@ pub enum Command {
     /// shell. Requests made with the session carry aws:MultiFactorAuthPresent and
     /// aws:MultiFactorAuthAge, which policies can require.
     Login(LoginArgs),
+    /// Configure rotation: rotator, schedule, status, cancel.
+    #[command(subcommand)]
+    Rotation(crate::cmd::rotation::RotationCmd),
+    /// Rotate a secret now through its configured rotator (or every one with --all).
+    Rotate(crate::cmd::rotation::RotateArgs),
     /// Scan files or git history for leaked secrets.
     Scan(keyward_scan::cli::ScanArgs),
     /// Run a command with the app's declared variables resolved and checked (keyward.toml).

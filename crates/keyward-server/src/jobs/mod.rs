@@ -139,6 +139,9 @@ pub fn standard(st: &AppState) -> Vec<Arc<dyn Job>> {
     let mut jobs: Vec<Arc<dyn Job>> = vec![
         Arc::new(PurgeExpired),
         Arc::new(AuthFailureSummaries::new(st.cfg.auth_limits.window)),
+        Arc::new(crate::rotation::RotationJob::new(
+            st.cfg.rotation.check_every,
+        )),
     ];
     if let (Some((every, schedule)), Some(db)) = (&st.cfg.snapshots, &st.cfg.db_path) {
         jobs.push(Arc::new(Snapshots {

@@ -8,6 +8,7 @@ mod identities;
 mod mfa;
 mod openapi;
 mod recovery;
+mod rotation;
 mod scan;
 mod secrets;
 mod sys;
@@ -32,6 +33,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(scan::router())
         .merge(batch::router())
         .merge(files::router())
+        .merge(rotation::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -3,7 +3,7 @@
 //! types, so it describes what the code does. Each operation carries the IAM
 //! action it is authorized as in `x-keyward-action`.
 
-use super::{backup, batch, files, identities, mfa, recovery, scan, secrets, sys};
+use super::{backup, batch, files, identities, mfa, recovery, rotation, scan, secrets, sys};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +29,8 @@ use utoipa::{Modify, OpenApi};
         files::create, files::list, files::describe, files::decrypt,
         recovery::rotate, recovery::rekey, recovery::break_glass,
         backup::create, backup::restore_secret,
+        rotation::set, rotation::status_one, rotation::status_all, rotation::rotate_one,
+        rotation::rotate_all, rotation::cancel,
     ),
     modifiers(&BearerAuth)
 )]

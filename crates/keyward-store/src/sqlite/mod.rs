@@ -14,6 +14,7 @@ mod file_recipients;
 mod identity;
 mod lease;
 mod mfa;
+mod rotation;
 mod secrets;
 mod writer;
 
@@ -39,6 +40,7 @@ const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_co
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_mfa_devices.sql");
 const MIGRATION_0012: &str = include_str!("../../migrations/sqlite/0012_file_recipients.sql");
+const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rotation.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -355,6 +357,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 8 {
         tx.execute_batch(MIGRATION_0008)?;
+    }
+    if current < 9 {
+        tx.execute_batch(MIGRATION_0009)?;
     }
     if current < 12 {
         tx.execute_batch(MIGRATION_0012)?;
@@ -768,6 +773,34 @@ impl Store for SqliteStore {
         let (job, holder) = (job.to_owned(), holder.to_owned());
         self.write(move |tx| lease::release(tx, &job, &holder))
             .await
+    }
+
+    async fn get_rotation(&self, secret_id: Uuid) -> Result<Option<crate::Rotation>> {
+        self.read(move |tx| rotation::get(tx, secret_id)).await
+    }
+
+    async fn list_rotations(&self) -> Result<Vec<crate::Rotation>> {
+        self.read(rotation::list).await
+    }
+
+    async fn put_rotation(&self, rot: crate::Rotation, audit: AuditedWrite) -> Result<()> {
+        self.write_audited(audit, move |tx| rotation::put(tx, &rot))
+            .await
+    }
+
+    async fn claim_rotation(
+        &self,
+        secret_id: Uuid,
+        token: &str,
+        at: OffsetDateTime,
+        placeholder: Option<NewVersion>,
+        audit: AuditedWrite,
+    ) -> Result<Option<String>> {
+        let token = token.to_owned();
+        self.write_audited(audit, move |tx| {
+            rotation::claim(tx, secret_id, &token, at, placeholder)
+        })
+        .await
     }
 
     async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()> {

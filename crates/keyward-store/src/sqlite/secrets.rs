@@ -410,6 +410,13 @@ pub(super) fn add_version(
     let sid = secret_id.to_string();
     let last_seq = secret_version_seq(tx, &sid)?;
     if let Some(existing) = version_by_id(tx, &sid, &nv.version_id)? {
+        if existing.is_placeholder() && !nv.is_placeholder() {
+            return fill_placeholder(tx, &sid, nv);
+        }
+        if nv.is_placeholder() {
+            // A rotation re-staging its pending version never overwrites a value.
+            return Ok(AddVersionOutcome::AlreadyExisted(existing));
+        }
         let same = existing.kind == nv.kind
             && keyward_crypto::constant_time_eq(&existing.value_mac, &nv.value_mac);
         return if same {
@@ -448,6 +455,32 @@ pub(super) fn add_version(
     }
     let v = version_by_id(tx, &sid, &nv.version_id)?
         .ok_or_else(|| StoreError::Backend("the new version vanished".into()))?;
+    Ok(AddVersionOutcome::Created(v))
+}
+
+/// Gives a rotation's pending version (staged with no value by RotateSecret) the
+/// value a `PutSecretValue` with its token brings, and moves that call's stages.
+fn fill_placeholder(tx: &Transaction<'_>, sid: &str, nv: NewVersion) -> Result<AddVersionOutcome> {
+    tx.prepare_cached(
+        "UPDATE versions SET kind = ?3, sealed = ?4, value_mac = ?5, created_by = ?6, metadata = ?7
+         WHERE secret_id = ?1 AND version_id = ?2",
+    )?
+    .execute(params![
+        sid,
+        nv.version_id,
+        nv.kind.as_str(),
+        nv.sealed,
+        nv.value_mac,
+        nv.created_by,
+        json_to_text(&nv.metadata)?,
+    ])?;
+    tx.prepare_cached("UPDATE secrets SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![sid, now()?])?;
+    for stage in &nv.stages {
+        attach_stage(tx, sid, stage, &nv.version_id)?;
+    }
+    let v = version_by_id(tx, sid, &nv.version_id)?
+        .ok_or_else(|| StoreError::Backend("the filled version vanished".into()))?;
     Ok(AddVersionOutcome::Created(v))
 }
 

@@ -6,6 +6,7 @@ mod backup;
 pub mod files;
 mod mfa;
 pub mod operator;
+pub mod rotation;
 mod secrets;
 mod server;
 
@@ -32,6 +33,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Mfa(c) => mfa::mfa(c),
         Command::FileRecipient(c) => files::file_recipient(c),
         Command::Login(a) => mfa::login(a),
+        Command::Rotation(c) => rotation::rotation(c),
+        Command::Rotate(a) => rotation::rotate(a),
         Command::Scan(a) => scan(&a),
         Command::Run(a) => app::run(a),
         Command::Check(a) => app::check(a),
@@ -120,5 +123,11 @@ fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
     if let Some(set) = lengths {
         managed = managed.with_lengths(set);
     }
-    Ok(keyward_scan::cli::run(args, Some(&managed)))
+    if !args.rotate {
+        return Ok(keyward_scan::cli::run(args, Some(&managed)));
+    }
+    let found = rotation::LeakedNames::new(&managed);
+    let code = keyward_scan::cli::run(args, Some(&found));
+    rotation::rotate_leaked(&c, found.names())?;
+    Ok(code)
 }

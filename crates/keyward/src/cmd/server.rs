@@ -286,6 +286,15 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
     if let Some((every, schedule)) = r.backup.schedule()? {
         cfg.snapshots = Some((every, std::sync::Arc::new(schedule)));
     }
+    let host = match r.listen.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip => ip,
+    };
+    let endpoint = format!(
+        "{scheme}://{}",
+        std::net::SocketAddr::new(host, r.listen.port())
+    );
+    r.rotation.apply(&mut cfg, endpoint)?;
     runtime()?.block_on(async {
         let (state, listener) =
             start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;

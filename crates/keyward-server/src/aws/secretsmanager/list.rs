@@ -138,7 +138,13 @@ pub async fn list(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<
     let mut list = Vec::with_capacity(page.len());
     for s in &page {
         let versions = ctx.versions(s).await?;
-        list.push(describe_json(s, &versions, "SecretVersionsToStages"));
+        let rotation = ctx.st.store.get_rotation(s.id).await?;
+        list.push(describe_json(
+            s,
+            &versions,
+            rotation.as_ref(),
+            "SecretVersionsToStages",
+        ));
     }
     let mut out = json!({ "SecretList": list });
     if offset + page.len() < all.len() {

@@ -21,7 +21,13 @@ pub async fn describe(
     let id = secret_id(input)?;
     let secret = ctx.lookup(audit, "DescribeSecret", id).await?;
     let versions = ctx.versions(&secret).await?;
-    Ok(describe_json(&secret, &versions, "VersionIdsToStages"))
+    let rotation = ctx.st.store.get_rotation(secret.id).await?;
+    Ok(describe_json(
+        &secret,
+        &versions,
+        rotation.as_ref(),
+        "VersionIdsToStages",
+    ))
 }
 
 pub async fn list_version_ids(
@@ -132,7 +138,7 @@ pub async fn update_version_stage(
         if let Some(to) = move_to
             && find(to).is_some_and(|v| v.stages.iter().any(|s| s == AWSPENDING))
         {
-            super::rotate::note_rotated(ctx, audit, &secret).await?;
+            super::rotate::note_rotated(ctx, audit, &secret, to).await?;
         }
     }
     Ok(json!({"ARN": secret.arn, "Name": secret.name}))

@@ -361,7 +361,12 @@ pub(super) fn owning_service(secret: &Secret) -> Option<&str> {
 
 /// DescribeSecret / ListSecrets entry. `versions_key` is `VersionIdsToStages` for
 /// DescribeSecret and `SecretVersionsToStages` for ListSecrets.
-pub(super) fn describe_json(secret: &Secret, versions: &[Version], versions_key: &str) -> Value {
+pub(super) fn describe_json(
+    secret: &Secret,
+    versions: &[Version],
+    rotation: Option<&keyward_store::Rotation>,
+    versions_key: &str,
+) -> Value {
     let mut o = Map::new();
     o.insert("ARN".into(), json!(secret.arn));
     o.insert("Name".into(), json!(secret.name));
@@ -371,18 +376,8 @@ pub(super) fn describe_json(secret: &Secret, versions: &[Version], versions_key:
     if let Some(k) = &secret.kms_key_id {
         o.insert("KmsKeyId".into(), json!(k));
     }
-    if let Some(rot) = &secret.rotation {
-        for key in [
-            "RotationEnabled",
-            "RotationLambdaARN",
-            "RotationRules",
-            "LastRotatedDate",
-            "NextRotationDate",
-        ] {
-            if let Some(v) = rot.get(key).filter(|v| !v.is_null()) {
-                o.insert(key.into(), v.clone());
-            }
-        }
+    if let Some(rot) = rotation {
+        rotate::describe_into(&mut o, rot);
     }
     o.insert("LastChangedDate".into(), super::epoch(secret.updated_at));
     o.insert("CreatedDate".into(), super::epoch(secret.created_at));

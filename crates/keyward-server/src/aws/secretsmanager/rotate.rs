@@ -1,95 +1,124 @@
-//! RotateSecret and CancelRotateSecret.
+//! RotateSecret and CancelRotateSecret, on the rotation engine (`crate::rotation`).
 //!
-//! keyward runs no Lambda functions. Rotation settings (`RotationRules`,
-//! `RotationLambdaARN`) are recorded as given, and a rotation happens one of two ways:
-//! - client-driven: `RotateImmediately: false` (or a configured Lambda ARN, which
-//!   keyward cannot invoke) returns a new `VersionId`; the client writes the new
-//!   value with `PutSecretValue(ClientRequestToken=VersionId, VersionStages=[AWSPENDING])`
-//!   and promotes it with `UpdateSecretVersionStage(AWSCURRENT, MoveToVersionId=..)`,
-//!   exactly the steps a rotation Lambda performs;
-//! - immediate, without a Lambda: the current value is re-issued as a new version
-//!   under the request token and moved to `AWSCURRENT` (the old one becomes
-//!   `AWSPREVIOUS`), so consumers that pin version ids see a rotation.
+//! RotateSecret records the configuration (`RotationRules`, `RotationLambdaARN`,
+//! typed in the store) and, when rotating now, stages `AWSPENDING` on a version
+//! with no value under the `ClientRequestToken` (so DescribeSecret lists it and
+//! GetSecretValue on it is `ResourceNotFoundException` until a PutSecretValue with
+//! that token fills it). Then, case by case:
+//! - a built-in rotator configured for the secret (`keyward rotation set`), or a
+//!   Lambda ARN the server config maps to a `command`/`webhook` rotator: the
+//!   engine runs the four steps before answering;
+//! - a Lambda ARN mapped to nothing (or `RotateImmediately: false` without a
+//!   rotator): the steps are left to the caller (client-driven, as AWS's
+//!   templates do when run by hand);
+//! - rules alone, rotating now: nothing can make a new value, so the current one
+//!   is re-issued under the token as the new `AWSCURRENT` (as AWS emulators do);
+//! - nothing configured, now or before: AWS's error.
 
 use super::{client_token, opt_bool, opt_str, secret_id};
 use crate::aws::{AwsCtx, epoch, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
-use crate::ops::{AWSCURRENT, AWSPENDING};
-use keyward_store::{Secret, SecretPatch, VersionSelector};
+use crate::rotation::{self, schedule::Rules};
+use keyward_store::{Rotation, Secret};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-fn rotation_map(secret: &Secret) -> Map<String, Value> {
-    secret
-        .rotation
-        .as_ref()
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
+/// The fields of a parsed `RotationRules`.
+#[derive(Debug, Default)]
+struct RulesInput {
+    after_days: Option<i64>,
+    expression: Option<String>,
+    window: Option<String>,
 }
 
-async fn save(
-    ctx: &AwsCtx<'_>,
-    audit: &mut Audit,
-    secret: &Secret,
-    rot: Map<String, Value>,
-) -> Result<Secret, ApiError> {
-    ctx.st
-        .write(audit, async |w| {
-            ctx.st
-                .store
-                .update_secret(
-                    secret.id,
-                    SecretPatch {
-                        rotation: Some(Some(Value::Object(rot))),
-                        ..Default::default()
-                    },
-                    w,
-                )
-                .await
-        })
-        .await
-}
-
-fn rules(input: &Value) -> Result<Option<Map<String, Value>>, ApiError> {
+fn rules(ctx: &AwsCtx<'_>, input: &Value) -> Result<Option<RulesInput>, ApiError> {
     let r = match input.get("RotationRules") {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Object(o)) => o,
+        Some(v @ Value::Object(_)) => v,
         Some(_) => {
             return Err(super::serialization(
                 "RotationRules must be an object".into(),
             ));
         }
     };
-    let mut out = Map::new();
-    if let Some(d) = super::opt_i64(&Value::Object(r.clone()), "AutomaticallyAfterDays")? {
-        if !(1..=1000).contains(&d) {
-            return Err(invalid_param(
-                "RotationRules.AutomaticallyAfterDays must be within 1-1000.",
-            ));
-        }
-        out.insert("AutomaticallyAfterDays".into(), json!(d));
+    let after_days = super::opt_i64(r, "AutomaticallyAfterDays")?;
+    if after_days.is_some_and(|d| !(1..=1000).contains(&d)) {
+        return Err(invalid_param(
+            "RotationRules.AutomaticallyAfterDays must be within 1-1000.",
+        ));
     }
-    for key in ["ScheduleExpression", "Duration"] {
-        if let Some(v) = opt_str(&Value::Object(r.clone()), key)? {
-            if v.is_empty() || v.len() > 256 {
-                return Err(invalid_param(format!(
-                    "RotationRules.{key} must be 1-256 characters."
-                )));
-            }
-            out.insert(key.into(), json!(v));
+    let expression = opt_str(r, "ScheduleExpression")?.map(str::to_owned);
+    let window = opt_str(r, "Duration")?.map(str::to_owned);
+    for (key, v) in [("ScheduleExpression", &expression), ("Duration", &window)] {
+        if v.as_ref().is_some_and(|v| v.is_empty() || v.len() > 256) {
+            return Err(invalid_param(format!(
+                "RotationRules.{key} must be 1-256 characters."
+            )));
         }
     }
-    Ok(Some(out))
+    if after_days.is_some() && expression.is_some() {
+        return Err(invalid_param(
+            "You can't specify both AutomaticallyAfterDays and ScheduleExpression.",
+        ));
+    }
+    Rules::from_config(
+        after_days,
+        expression.as_deref(),
+        window.as_deref(),
+        ctx.st.cfg.rotation.limits,
+    )
+    .map_err(invalid_param)?;
+    Ok(Some(RulesInput {
+        after_days,
+        expression,
+        window,
+    }))
 }
 
-fn next_rotation(rot: &Map<String, Value>, from: OffsetDateTime) -> Option<Value> {
-    let days = rot
-        .get("RotationRules")
-        .and_then(|r| r.get("AutomaticallyAfterDays"))
-        .and_then(Value::as_i64)?;
-    Some(epoch(from + time::Duration::days(days)))
+/// DescribeSecret's rotation members.
+pub(super) fn describe_into(o: &mut Map<String, Value>, rot: &Rotation) {
+    let c = &rot.config;
+    o.insert("RotationEnabled".into(), json!(c.enabled));
+    if let Some(l) = &c.lambda_arn {
+        o.insert("RotationLambdaARN".into(), json!(l));
+    }
+    let mut rules = Map::new();
+    if let Some(d) = c.after_days {
+        rules.insert("AutomaticallyAfterDays".into(), json!(d));
+    }
+    if let Some(e) = &c.schedule_expression {
+        rules.insert("ScheduleExpression".into(), json!(e));
+    }
+    if let Some(w) = &c.window {
+        rules.insert("Duration".into(), json!(w));
+    }
+    if !rules.is_empty() {
+        o.insert("RotationRules".into(), Value::Object(rules));
+    }
+    if let Some(t) = rot.state.last_rotated_at {
+        o.insert("LastRotatedDate".into(), epoch(t));
+    }
+    if c.enabled
+        && let Some(t) = rot.state.next_rotation_at
+    {
+        o.insert("NextRotationDate".into(), epoch(t));
+    }
+}
+
+fn configured(rot: &Rotation) -> bool {
+    let c = &rot.config;
+    c.rotator.is_some()
+        || c.lambda_arn.is_some()
+        || c.after_days.is_some()
+        || c.schedule_expression.is_some()
+}
+
+async fn save(ctx: &AwsCtx<'_>, audit: &mut Audit, rot: &Rotation) -> Result<(), ApiError> {
+    let row = rot.clone();
+    ctx.st
+        .write(audit, async |w| ctx.st.store.put_rotation(row, w).await)
+        .await
 }
 
 pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
@@ -101,7 +130,7 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
             "RotationLambdaARN must <= 2048 characters long.",
         ));
     }
-    let new_rules = rules(input)?;
+    let new_rules = rules(ctx, input)?;
     let immediately = opt_bool(input, "RotateImmediately")?.unwrap_or(true);
     let secret = ctx.lookup(audit, "RotateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
@@ -110,82 +139,116 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     if secret.deleted_at.is_some() {
         return Err(super::marked_deleted());
     }
-    let versions = ctx.versions(&secret).await?;
-    let holder = |stage: &str| {
-        versions
-            .iter()
-            .find(|v| v.stages.iter().any(|s| s == stage))
-            .map(|v| v.version_id.clone())
-    };
-    let current = holder(AWSCURRENT);
-    if let Some(p) = holder(AWSPENDING) {
-        if Some(&p) != current.as_ref() {
-            return Err(ApiError::InvalidRequest(
-                "A previous rotation isn't complete. That rotation will be reattempted.".into(),
-            ));
-        }
-        // The last rotation finished (AWSPENDING rode along onto AWSCURRENT): clear it.
+    let mut rot = ctx
+        .st
+        .store
+        .get_rotation(secret.id)
+        .await?
+        .unwrap_or_else(|| Rotation {
+            secret_id: secret.id,
+            ..Default::default()
+        });
+    let token = token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if rot
+        .state
+        .pending_token
+        .as_ref()
+        .is_some_and(|p| *p != token)
+    {
+        return Err(rotation::engine_in_progress());
+    }
+    if let Some(l) = lambda {
+        rot.config.lambda_arn = Some(l.to_string()).filter(|l| !l.is_empty());
+    }
+    if let Some(r) = new_rules {
+        rot.config.after_days = r.after_days;
+        rot.config.schedule_expression = r.expression;
+        rot.config.window = r.window;
+    }
+    if !configured(&rot) {
+        return Err(ApiError::InvalidRequest(
+            "No Lambda rotation function ARN is associated with this secret.".into(),
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    // As on AWS: RotateSecret turns rotation on; the schedule runs when rules exist.
+    rot.config.enabled = true;
+    rot.state.next_rotation_at = rotation::next_run(
+        ctx.st,
+        &rot.config,
+        rot.state.last_rotated_at.or(Some(now)),
+        now,
+    );
+    let runner = rotation::runner_for(&ctx.st.cfg.rotation, &rot.config)
+        .map_err(|e| invalid_param(e.to_string()))?;
+    save(ctx, audit, &rot).await?;
+    let has_current = ctx
+        .st
+        .store
+        .get_version(
+            secret.id,
+            &keyward_store::VersionSelector::Stage(crate::ops::AWSCURRENT.into()),
+        )
+        .await?
+        .is_some();
+    if !has_current || (!immediately && runner.is_some()) {
+        // Rotates at the next window (or once the secret has a value).
+        return Ok(super::short_json(&secret, None));
+    }
+    audit.version(token.clone());
+    if immediately && runner.is_none() && rot.config.lambda_arn.is_none() {
+        reissue_current(ctx, audit, &secret, &mut rot, &token).await?;
+        return Ok(super::short_json(&secret, Some(&token)));
+    }
+    rotation::begin(ctx.st, &secret, &token).await?;
+    if runner.is_some() {
+        rotation::drive(ctx.st, secret.id).await?;
+    }
+    Ok(super::short_json(&secret, Some(&token)))
+}
+
+/// Rules but neither a rotator nor a Lambda ARN: nothing can make a new value,
+/// so (as the AWS emulators do) the current value is re-issued under the token
+/// and made `AWSCURRENT`, and clients pinning version ids see a rotation.
+async fn reissue_current(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    secret: &Secret,
+    rot: &mut Rotation,
+    token: &str,
+) -> Result<(), ApiError> {
+    use crate::ops::{AWSCURRENT, AWSPENDING};
+    use keyward_store::VersionSelector;
+    let (current, value) = ctx
+        .st
+        .read_version(audit, secret, &VersionSelector::Stage(AWSCURRENT.into()))
+        .await?;
+    if current.stages.iter().any(|s| s == AWSPENDING) {
+        // The last client-driven rotation's label rode along onto AWSCURRENT.
+        let id = current.version_id.clone();
         ctx.st
             .write(audit, async |w| {
                 ctx.st
                     .store
-                    .move_stage(secret.id, AWSPENDING, None, Some(&p), w)
+                    .move_stage(secret.id, AWSPENDING, None, Some(&id), w)
                     .await
             })
             .await?;
     }
+    ctx.st
+        .put_value(
+            ctx.caller,
+            audit,
+            secret,
+            &value,
+            Some(token.to_string()),
+            vec![AWSCURRENT.to_string()],
+        )
+        .await?;
     let now = OffsetDateTime::now_utc();
-    let mut rot = rotation_map(&secret);
-    if let Some(l) = lambda {
-        rot.insert("RotationLambdaARN".into(), json!(l));
-    }
-    if let Some(r) = new_rules {
-        rot.insert("RotationRules".into(), Value::Object(r));
-    }
-    let has_rules = rot
-        .get("RotationRules")
-        .and_then(Value::as_object)
-        .is_some_and(|r| !r.is_empty());
-    rot.insert("RotationEnabled".into(), json!(has_rules));
-    let has_lambda = rot
-        .get("RotationLambdaARN")
-        .and_then(Value::as_str)
-        .is_some_and(|l| !l.is_empty());
-    let version_id = token.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut answer_version = None;
-    if let Some(cur) = &current {
-        if immediately && !has_lambda {
-            let (_, value) = ctx
-                .st
-                .read_version(audit, &secret, &VersionSelector::Id(cur.clone()))
-                .await?;
-            let out = ctx
-                .st
-                .put_value(
-                    ctx.caller,
-                    audit,
-                    &secret,
-                    &value,
-                    Some(version_id.clone()),
-                    vec![AWSCURRENT.to_string()],
-                )
-                .await?;
-            answer_version = Some(out.version().version_id.clone());
-            rot.remove("PendingVersionId");
-            rot.insert("LastRotatedDate".into(), epoch(now));
-        } else {
-            audit.version(version_id.clone());
-            rot.insert("PendingVersionId".into(), json!(version_id));
-            answer_version = Some(version_id);
-        }
-    }
-    match next_rotation(&rot, now) {
-        Some(n) => rot.insert("NextRotationDate".into(), n),
-        None => rot.remove("NextRotationDate"),
-    };
-    rot.entry("LastRotatedDate").or_insert(Value::Null);
-    let secret = save(ctx, audit, &secret, rot).await?;
-    Ok(super::short_json(&secret, answer_version.as_deref()))
+    rot.state.last_rotated_at = Some(now);
+    rot.state.next_rotation_at = rotation::next_run(ctx.st, &rot.config, Some(now), now);
+    save(ctx, audit, rot).await
 }
 
 /// Called when AWSCURRENT moves onto the pending version (a completed
@@ -194,19 +257,22 @@ pub async fn note_rotated(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     secret: &Secret,
+    version_id: &str,
 ) -> Result<(), ApiError> {
-    if secret.rotation.is_none() {
+    let Some(mut rot) = ctx.st.store.get_rotation(secret.id).await? else {
         return Ok(());
-    }
+    };
     let now = OffsetDateTime::now_utc();
-    let mut rot = rotation_map(secret);
-    rot.remove("PendingVersionId");
-    rot.insert("LastRotatedDate".into(), epoch(now));
-    if let Some(n) = next_rotation(&rot, now) {
-        rot.insert("NextRotationDate".into(), n);
+    if rot.state.pending_token.as_deref() == Some(version_id) {
+        rot.state.pending_token = None;
+        rot.state.pending_step = None;
+        rot.state.started_at = None;
+        rot.state.attempts = 0;
+        rot.state.retry_at = None;
     }
-    save(ctx, audit, secret, rot).await?;
-    Ok(())
+    rot.state.last_rotated_at = Some(now);
+    rot.state.next_rotation_at = rotation::next_run(ctx.st, &rot.config, Some(now), now);
+    save(ctx, audit, &rot).await
 }
 
 pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
@@ -221,18 +287,27 @@ pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
                 .into(),
         ));
     }
-    let mut rot = rotation_map(&secret);
-    if rot.is_empty() {
-        return Err(ApiError::InvalidRequest(
-            "You tried to cancel rotation on a secret that doesn't have rotation configured."
-                .into(),
-        ));
+    let Some(mut rot) = ctx.st.store.get_rotation(secret.id).await? else {
+        return Err(not_configured());
+    };
+    if !configured(&rot) {
+        return Err(not_configured());
     }
-    let pending = rot
-        .remove("PendingVersionId")
-        .and_then(|v| v.as_str().map(str::to_string));
-    rot.insert("RotationEnabled".into(), json!(false));
-    rot.remove("NextRotationDate");
-    let secret = save(ctx, audit, &secret, rot).await?;
-    Ok(super::short_json(&secret, pending.as_deref()))
+    let pending = rotation::cancel(ctx.st, audit, &secret).await?;
+    if let Some(fresh) = ctx.st.store.get_rotation(secret.id).await? {
+        rot = fresh;
+    }
+    rot.config.enabled = false;
+    rot.state.next_rotation_at = None;
+    save(ctx, audit, &rot).await?;
+    Ok(super::short_json(
+        &secret,
+        pending.as_ref().map(|(t, _)| t.as_str()),
+    ))
+}
+
+fn not_configured() -> ApiError {
+    ApiError::InvalidRequest(
+        "You tried to cancel rotation on a secret that doesn't have rotation configured.".into(),
+    )
 }

@@ -56,6 +56,8 @@ async fn replayed(
         .await
         .map_err(ApiError::from)?;
     match (existing, value) {
+        // A rotation's pending version with no value yet: this call fills it.
+        (Some(v), _) if v.is_placeholder() => Ok(None),
         (Some(v), Some(value)) if same_value(ctx, secret, &v, value)? => Ok(Some(v)),
         (Some(_), _) => Err(token_in_use(token, secret)),
         (None, _) => Ok(None),

@@ -1,0 +1,449 @@
+//! Rotation on the native API, for `keyward rotation ...` and `keyward rotate`:
+//! configure a secret's rotator and schedule, rotate now (one secret or all,
+//! optionally as a dry run), read the status, cancel a rotation in progress.
+//! Authorized as AWS's `RotateSecret`, `DescribeSecret` and `CancelRotateSecret`.
+
+use super::{audited, audited_on, parse_json, read_body};
+use crate::authz::AuthzExtras;
+use crate::ctx::{Audit, RequestMeta};
+use crate::error::ApiError;
+use crate::rotation::{self, Actions, Driven, schedule::Rules};
+use crate::state::{AppState, Caller};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::HeaderMap;
+use keyward_store::{ListQuery, Namespace, Rotation, RotationConfig, Secret};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+const ROTATE: &str = "secretsmanager:RotateSecret";
+const DESCRIBE: &str = "secretsmanager:DescribeSecret";
+const CANCEL: &str = "secretsmanager:CancelRotateSecret";
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/rotation", get(status_all))
+        .route("/v1/rotation/{*name}", get(status_one).put(set))
+        .route("/v1/rotate/{*name}", post(rotate_one))
+        .route("/v1/rotate-all", post(rotate_all))
+        .route("/v1/rotation-cancel/{*name}", post(cancel))
+}
+
+/// `keyward rotation set`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetRotation {
+    rotator: String,
+    schedule: Option<String>,
+    window: Option<String>,
+    master_secret: Option<String>,
+    command: Option<String>,
+    url: Option<String>,
+    format: Option<String>,
+    length: Option<i64>,
+    field: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateNow {
+    #[serde(default)]
+    dry_run: bool,
+    /// Why (recorded in the audit log as the request's user agent note), e.g. `leak`.
+    reason: Option<String>,
+    prefix: Option<String>,
+}
+
+async fn body_or_default<T: serde::de::DeserializeOwned + Default>(
+    st: &AppState,
+    body: Body,
+) -> Result<T, ApiError> {
+    let bytes = read_body(st, body).await?;
+    if bytes.is_empty() {
+        Ok(T::default())
+    } else {
+        parse_json(&bytes)
+    }
+}
+
+fn row(secret: &Secret, found: Option<Rotation>) -> Rotation {
+    found.unwrap_or_else(|| Rotation {
+        secret_id: secret.id,
+        ..Default::default()
+    })
+}
+
+#[utoipa::path(put, path = "/v1/rotation/{name}", tag = "rotation",
+    summary = "Configure a secret's rotator and schedule",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    request_body = Object,
+    responses((status = 200, description = "The rotation status", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:RotateSecret"))),
+    operation_id = "setRotation")]
+pub(super) async fn set(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Body,
+) -> Response {
+    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        Actions::CONFIGURED,
+        Some(arn),
+        async |caller, audit| {
+            let req: SetRotation = parse_json(&read_body(&st, body).await?)?;
+            let secret = st
+                .native_secret(&caller, audit, &meta, &name, ROTATE)
+                .await?;
+            let mut rot = row(&secret, st.store.get_rotation(secret.id).await?);
+            let limits = st.cfg.rotation.limits;
+            Rules::from_config(None, req.schedule.as_deref(), req.window.as_deref(), limits)
+                .map_err(ApiError::InvalidParameter)?;
+            if let Some(m) = &req.master_secret
+                && st
+                    .find_secret(Namespace::Secrets, &secret.region, m)
+                    .await?
+                    .is_none()
+            {
+                return Err(ApiError::InvalidParameter(format!(
+                    "--master-secret {m}: no such secret; store the admin credentials first"
+                )));
+            }
+            rot.config = RotationConfig {
+                enabled: true,
+                rotator: Some(req.rotator),
+                lambda_arn: rot.config.lambda_arn.take(),
+                after_days: None,
+                schedule_expression: req.schedule,
+                window: req.window,
+                master_secret: req.master_secret,
+                command: req.command,
+                url: req.url,
+                gen_format: req.format,
+                gen_length: req.length,
+                gen_field: req.field,
+            };
+            rotation::runner_for(&st.cfg.rotation, &rot.config)
+                .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
+            let now = OffsetDateTime::now_utc();
+            rot.state.next_rotation_at = rotation::next_run(
+                &st,
+                &rot.config,
+                rot.state.last_rotated_at.or(Some(now)),
+                now,
+            );
+            let saved = rot.clone();
+            st.write(audit, async |w| st.store.put_rotation(saved, w).await)
+                .await?;
+            Ok(Json(rotation::status_json(&st, &secret, &rot)))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/rotation/{name}", tag = "rotation",
+    summary = "A secret's rotation: configuration, last and next run, last error, step in progress",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:DescribeSecret"))),
+    operation_id = "rotationStatus")]
+pub(super) async fn status_one(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        DESCRIBE,
+        Some(arn),
+        async |caller, audit| {
+            let secret = st
+                .native_secret(&caller, audit, &meta, &name, DESCRIBE)
+                .await?;
+            let rot = row(&secret, st.store.get_rotation(secret.id).await?);
+            Ok(Json(rotation::status_json(&st, &secret, &rot)))
+        },
+    )
+    .await
+}
+
+/// Every secret with a rotation row that the caller may describe.
+async fn visible(
+    st: &AppState,
+    caller: &Caller,
+    meta: &RequestMeta,
+    prefix: Option<&str>,
+) -> Result<Vec<(Secret, Rotation)>, ApiError> {
+    let region = st.cfg.default_region.clone();
+    let extras = AuthzExtras {
+        source_ip: meta.source_ip.as_deref(),
+        secure_transport: meta.secure_transport,
+        region: Some(&region),
+        ..Default::default()
+    };
+    st.authorize(caller, "secretsmanager:ListSecrets", "*", &extras)?;
+    let secrets = st
+        .store
+        .list_secrets(&ListQuery {
+            namespace: Namespace::Secrets,
+            region: region.clone(),
+            name_prefix: prefix.map(str::to_owned),
+            include_deleted: false,
+            after_name: None,
+            limit: None,
+        })
+        .await?;
+    let mut rotations: std::collections::HashMap<_, _> = st
+        .store
+        .list_rotations()
+        .await?
+        .into_iter()
+        .map(|r| (r.secret_id, r))
+        .collect();
+    let mut out = Vec::new();
+    for s in secrets {
+        let Some(rot) = rotations.remove(&s.id) else {
+            continue;
+        };
+        let extras = AuthzExtras {
+            resource_tags: &s.tags,
+            resource_policy: s.resource_policy.as_deref(),
+            ..extras.clone()
+        };
+        if st.authorize(caller, DESCRIBE, &s.arn, &extras).is_ok() {
+            out.push((s, rot));
+        }
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/v1/rotation", tag = "rotation",
+    summary = "The rotation status of every secret with rotation configured",
+    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets"))),
+    operation_id = "rotationStatusAll")]
+pub(super) async fn status_all(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+) -> Response {
+    audited(
+        &st,
+        &meta,
+        &headers,
+        "secretsmanager:ListSecrets",
+        async |caller, audit| {
+            audit.resource("*");
+            let list = visible(&st, &caller, &meta, None).await?;
+            let out: Vec<Value> = list
+                .iter()
+                .map(|(s, r)| rotation::status_json(&st, s, r))
+                .collect();
+            Ok(Json(json!({ "rotations": out })))
+        },
+    )
+    .await
+}
+
+/// What rotating `secret` now would do, and why (the dry run's answer).
+fn plan(st: &AppState, secret: &Secret, rot: &Rotation, reason: &str) -> Value {
+    let status = rotation::status_json(st, secret, rot);
+    let (would, why) = if rot.state.pending_token.is_some() {
+        (
+            false,
+            "a rotation is in progress: it resumes instead (keyward rotation status)".to_string(),
+        )
+    } else {
+        match rotation::runner_for(&st.cfg.rotation, &rot.config) {
+            Ok(Some(_)) => (true, format!("{reason}: runs the {} rotator now", status["runs_as"].as_str().unwrap_or("configured"))),
+            Ok(None) => (false, "no rotator runs it here: its Lambda ARN is not mapped in [rotation.lambdas] (client-driven)".into()),
+            Err(e) => (false, format!("misconfigured: {e}")),
+        }
+    };
+    json!({
+        "name": secret.name,
+        "would_rotate": would,
+        "why": why,
+        "when": if would { json!("now") } else { Value::Null },
+        "rotator": status["runs_as"],
+        "schedule": status["schedule"],
+        "next_rotation": status["next_rotation"],
+        "last_rotated": status["last_rotated"],
+    })
+}
+
+async fn rotate_now(st: &Arc<AppState>, secret: &Secret) -> Result<Value, ApiError> {
+    let token = uuid::Uuid::new_v4().to_string();
+    rotation::begin(st, secret, &token).await?;
+    // On its own task: a client that hangs up must not stop a rotation between
+    // two steps (it would wait for the scheduler to resume it).
+    let (state, id) = (st.clone(), secret.id);
+    let driven = tokio::spawn(async move { rotation::drive(&state, id).await })
+        .await
+        .map_err(|e| ApiError::InvalidRequest(format!("the rotation task failed: {e}")))??;
+    match driven {
+        Driven::Rotated { token } => {
+            Ok(json!({"name": secret.name, "rotated": true, "version_id": token}))
+        }
+        Driven::ClientDriven => Ok(
+            json!({"name": secret.name, "rotated": false, "version_id": token,
+            "note": "AWSPENDING is staged; the client drives the steps (PutSecretValue with this token, then UpdateSecretVersionStage)"}),
+        ),
+        other => Ok(json!({"name": secret.name, "rotated": false, "state": format!("{other:?}")})),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/rotate/{name}", tag = "rotation",
+    summary = "Rotate a secret now through its configured rotator (or, with dry_run, say what would happen)",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    request_body = Object,
+    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input, rotation in progress, or a step failed", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:RotateSecret"))),
+    operation_id = "rotateSecret")]
+pub(super) async fn rotate_one(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Body,
+) -> Response {
+    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
+    audited_on(&st, &meta, &headers, ROTATE, Some(arn), async |caller, audit| {
+        let req: RotateNow = body_or_default(&st, body).await?;
+        let secret = st.native_secret(&caller, audit, &meta, &name, ROTATE).await?;
+        let Some(rot) = st.store.get_rotation(secret.id).await? else {
+            return Err(ApiError::InvalidRequest(format!(
+                "secret {name} has no rotation configured; set one with `keyward rotation set {name} --rotator ...`"
+            )));
+        };
+        let reason = req.reason.as_deref().unwrap_or("requested");
+        if req.dry_run {
+            audit.action(Actions::DRY_RUN);
+            return Ok(Json(plan(&st, &secret, &rot, reason)));
+        }
+        note_reason(audit, reason);
+        Ok(Json(rotate_now(&st, &secret).await?))
+    })
+    .await
+}
+
+/// Keeps why a rotation ran (`leak`, `scheduled`, ...) in the request's record.
+fn note_reason(audit: &mut Audit, reason: &str) {
+    let ua = audit.event.user_agent.take().unwrap_or_default();
+    let note: String = format!("{ua} keyward-rotate-reason/{reason}")
+        .trim()
+        .chars()
+        .take(256)
+        .collect();
+    audit.event.user_agent = Some(note);
+}
+
+#[utoipa::path(post, path = "/v1/rotate-all", tag = "rotation",
+    summary = "Rotate every secret with a runnable rotator (or, with dry_run, list what would rotate and why)",
+    request_body = Object,
+    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:RotateSecret"))),
+    operation_id = "rotateAll")]
+pub(super) async fn rotate_all(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    audited(&st, &meta, &headers, ROTATE, async |caller, audit| {
+        let req: RotateNow = body_or_default(&st, body).await?;
+        audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
+        let list = visible(&st, &caller, &meta, req.prefix.as_deref()).await?;
+        let reason = req.reason.as_deref().unwrap_or("rotate --all");
+        let mut results = Vec::new();
+        let mut failed = 0;
+        for (secret, rot) in &list {
+            let extras = AuthzExtras {
+                source_ip: meta.source_ip.as_deref(),
+                secure_transport: meta.secure_transport,
+                resource_tags: &secret.tags,
+                resource_policy: secret.resource_policy.as_deref(),
+                ..Default::default()
+            };
+            if st.authorize(&caller, ROTATE, &secret.arn, &extras).is_err() {
+                results.push(json!({"name": secret.name, "would_rotate": false, "why": "your policy does not allow secretsmanager:RotateSecret on it"}));
+                continue;
+            }
+            let p = plan(&st, secret, rot, reason);
+            if req.dry_run || p["would_rotate"] != json!(true) {
+                results.push(p);
+                continue;
+            }
+            match rotate_now(&st, secret).await {
+                Ok(v) => results.push(v),
+                Err(e) => {
+                    failed += 1;
+                    results.push(json!({"name": secret.name, "rotated": false, "error": e.to_string()}));
+                }
+            }
+        }
+        if req.dry_run {
+            audit.action(Actions::DRY_RUN);
+        } else {
+            note_reason(audit, reason);
+        }
+        Ok(Json(json!({"dry_run": req.dry_run, "results": results, "failed": failed})))
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/v1/rotation-cancel/{name}", tag = "rotation",
+    summary = "Abandon the rotation in progress (AWSCURRENT stays; AWSPENDING is dropped)",
+    params(("name" = String, Path, description = "Secret name; may contain `/`")),
+    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("secretsmanager:CancelRotateSecret"))),
+    operation_id = "cancelRotation")]
+pub(super) async fn cancel(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
+    audited_on(&st, &meta, &headers, Actions::CANCELLED, Some(arn), async |caller, audit| {
+        let secret = st.native_secret(&caller, audit, &meta, &name, CANCEL).await?;
+        let cancelled = rotation::cancel(&st, audit, &secret).await?;
+        Ok(Json(match cancelled {
+            None => json!({"name": secret.name, "cancelled": false, "note": "no rotation was in progress"}),
+            Some((token, step)) => {
+                let reached_target = step.as_deref().is_some_and(|s| s != "createSecret");
+                json!({
+                    "name": secret.name,
+                    "cancelled": true,
+                    "version_id": token,
+                    "last_completed_step": step,
+                    "note": if reached_target {
+                        "setSecret had run: the target may already accept the pending value, which stays stored under this version id"
+                    } else {
+                        "nothing reached the target"
+                    },
+                })
+            }
+        }))
+    })
+    .await
+}

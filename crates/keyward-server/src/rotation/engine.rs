@@ -1,0 +1,725 @@
+//! One rotation from start to end: begin (claim the token, stage `AWSPENDING`),
+//! then each remaining step, each completion persisted before the next step runs.
+
+use super::RotationSettings;
+use super::schedule::Rules;
+use super::temp_access::TempAccess;
+use crate::ctx::{Audit, SYSTEM_PRINCIPAL};
+use crate::error::ApiError;
+use crate::ops::{AWSCURRENT, AWSPENDING, Value};
+use crate::state::AppState;
+use keyward_crypto::{SecretBytes, SecretString};
+use keyward_rotate::{Built, ExternalContext, RotateError, RotatorOptions, Step, StepContext};
+use keyward_store::{
+    AuditedWrite, Namespace, NewVersion, Outcome, Rotation, RotationConfig, Secret, ValueKind,
+    VersionSelector,
+};
+use serde_json::json;
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Audit actions of the engine (the alerting work keys on `FAILED`).
+#[derive(Debug)]
+pub struct Actions;
+
+impl Actions {
+    pub const STARTED: &'static str = "keyward:RotationStarted";
+    pub const FAILED: &'static str = "keyward:RotationFailed";
+    pub const CANCELLED: &'static str = "keyward:RotationCancelled";
+    pub const CONFIGURED: &'static str = "keyward:PutRotationConfig";
+    pub const DRY_RUN: &'static str = "keyward:RotationDryRun";
+
+    /// The record of one completed step, e.g. `keyward:RotationStep/setSecret`.
+    pub fn step(step: Step) -> String {
+        format!("keyward:RotationStep/{step}")
+    }
+}
+
+/// The error AWS gives while a rotation is in progress.
+pub fn in_progress() -> ApiError {
+    ApiError::InvalidRequest(
+        "A previous rotation isn't complete. That rotation will be reattempted.".into(),
+    )
+}
+
+fn rotate_err(e: RotateError) -> ApiError {
+    ApiError::InvalidRequest(e.to_string())
+}
+
+/// The rotator a configuration runs with: `Ok(None)` when the rotation is left to
+/// the client (a Lambda ARN the server config maps to nothing).
+pub fn runner_for(
+    settings: &RotationSettings,
+    cfg: &RotationConfig,
+) -> Result<Option<Built>, RotateError> {
+    let timeout = Some(settings.step_timeout);
+    if let Some(name) = cfg.rotator.as_deref() {
+        return keyward_rotate::build(
+            name,
+            RotatorOptions {
+                format: cfg.gen_format.as_deref(),
+                length: cfg.gen_length,
+                field: cfg.gen_field.as_deref(),
+                command: cfg.command.as_deref(),
+                url: cfg.url.as_deref(),
+                webhook_secret: settings.webhook_secret.clone(),
+                timeout,
+            },
+        )
+        .map(Some);
+    }
+    let Some(target) = cfg
+        .lambda_arn
+        .as_deref()
+        .and_then(|a| settings.lambdas.get(a))
+    else {
+        return Ok(None);
+    };
+    keyward_rotate::build(
+        &target.rotator,
+        RotatorOptions {
+            command: target.command.as_deref(),
+            url: target.url.as_deref(),
+            webhook_secret: settings.webhook_secret.clone(),
+            timeout,
+            ..Default::default()
+        },
+    )
+    .map(Some)
+}
+
+fn system_audit(action: &str, secret: &Secret, token: &str) -> Audit {
+    let mut a = Audit::system(action);
+    a.resource(secret.arn.clone());
+    a.version(token.to_string());
+    a
+}
+
+/// Starts rotation `token` of `secret`: claims it (refused while another token's
+/// rotation is in progress) and stages `AWSPENDING` on a version with no value.
+pub async fn begin(st: &AppState, secret: &Secret, token: &str) -> Result<(), ApiError> {
+    let versions = st.store.list_versions(secret.id).await?;
+    let holder = |stage: &str| {
+        versions
+            .iter()
+            .find(|v| v.stages.iter().any(|s| s == stage))
+            .map(|v| v.version_id.clone())
+    };
+    let current = holder(AWSCURRENT);
+    if let Some(p) = holder(AWSPENDING)
+        && Some(&p) != current.as_ref()
+        && p != token
+    {
+        return Err(in_progress());
+    }
+    let placeholder = NewVersion::placeholder(
+        token.to_string(),
+        Some(SYSTEM_PRINCIPAL.to_string()),
+        vec![AWSPENDING.to_string()],
+    );
+    let mut audit = system_audit(Actions::STARTED, secret, token);
+    let now = OffsetDateTime::now_utc();
+    let other = st
+        .write(&mut audit, async |w| {
+            st.store
+                .claim_rotation(secret.id, token, now, Some(placeholder), w)
+                .await
+        })
+        .await?;
+    if other.is_some() {
+        return Err(in_progress());
+    }
+    Ok(())
+}
+
+/// Where [`drive`] left the rotation.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Driven {
+    /// No rotation in progress.
+    Idle,
+    /// Another task of this server is driving it.
+    Busy,
+    /// The client drives the steps (an unmapped Lambda ARN).
+    ClientDriven,
+    /// Completed: the pending version is now `AWSCURRENT`.
+    Rotated { token: String },
+}
+
+/// Releases the in-process claim on a secret's rotation when dropped.
+struct Running<'a> {
+    st: &'a AppState,
+    id: Uuid,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.st.rotations_running.lock() {
+            set.remove(&self.id);
+        }
+    }
+}
+
+fn backoff(settings: &RotationSettings, attempts: i64) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let base = settings.retry_base.saturating_mul(2u32.saturating_pow(exp));
+    let capped = base.min(settings.retry_max);
+    // Up to a quarter more, so failing secrets do not retry in lockstep.
+    let spread = u64::try_from((capped / 4).as_millis()).unwrap_or(0).max(1);
+    capped + Duration::from_millis(rand::random::<u64>() % spread)
+}
+
+/// Runs the steps of `secret_id`'s rotation in progress that have not completed.
+/// A failure is persisted (retry time, error, an audit record
+/// `keyward:RotationFailed` naming the step) and returned.
+pub async fn drive(st: &AppState, secret_id: Uuid) -> Result<Driven, ApiError> {
+    {
+        let mut running = st
+            .rotations_running
+            .lock()
+            .map_err(|_| ApiError::InvalidRequest("rotation bookkeeping is poisoned".into()))?;
+        if !running.insert(secret_id) {
+            return Ok(Driven::Busy);
+        }
+    }
+    let _running = Running { st, id: secret_id };
+    let Some(mut rot) = st.store.get_rotation(secret_id).await? else {
+        return Ok(Driven::Idle);
+    };
+    let Some(token) = rot.state.pending_token.clone() else {
+        return Ok(Driven::Idle);
+    };
+    let Some(secret) = st.store.get_secret_by_id(secret_id).await? else {
+        return Ok(Driven::Idle);
+    };
+    let settings = &st.cfg.rotation;
+    let mut next = match rot.state.pending_step.as_deref().and_then(Step::parse) {
+        None => Some(Step::CreateSecret),
+        Some(done) => done.next(),
+    };
+    let runner = match runner_for(settings, &rot.config) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(Driven::ClientDriven),
+        Err(e) => {
+            let step = next.unwrap_or(Step::FinishSecret);
+            return Err(fail(st, &secret, &mut rot, &token, step, e).await);
+        }
+    };
+    let access = match &runner {
+        Built::External(_) if next.is_some() => {
+            Some(TempAccess::create(st, &secret, rot.config.master_secret.as_deref()).await?)
+        }
+        _ => None,
+    };
+    let result = async {
+        while let Some(step) = next {
+            if let Err(e) =
+                run_step(st, &secret, &rot, &token, step, &runner, access.as_ref()).await
+            {
+                return Err(fail(st, &secret, &mut rot, &token, step, e).await);
+            }
+            complete_step(st, &secret, &mut rot, &token, step).await?;
+            crash_point(step);
+            next = step.next();
+        }
+        Ok(Driven::Rotated {
+            token: token.clone(),
+        })
+    }
+    .await;
+    if let Some(access) = access {
+        access.remove(st).await;
+    }
+    if result.is_ok() {
+        st.publish(&secret, "rotate", Some(token.clone()));
+    }
+    result
+}
+
+/// A fault point for crash tests: `KEYWARD_TEST_CRASH_AFTER_STEP=setSecret` aborts
+/// the process right after that step's completion is durable. Never set it in
+/// production: it exists so tests can prove a killed server resumes.
+fn crash_point(step: Step) {
+    if std::env::var("KEYWARD_TEST_CRASH_AFTER_STEP").is_ok_and(|s| s == step.as_str()) {
+        eprintln!("KEYWARD_TEST_CRASH_AFTER_STEP: aborting after {step}");
+        std::process::abort();
+    }
+}
+
+async fn complete_step(
+    st: &AppState,
+    secret: &Secret,
+    rot: &mut Rotation,
+    token: &str,
+    step: Step,
+) -> Result<(), ApiError> {
+    let now = OffsetDateTime::now_utc();
+    if step == Step::FinishSecret {
+        let s = &mut rot.state;
+        s.pending_token = None;
+        s.pending_step = None;
+        s.started_at = None;
+        s.attempts = 0;
+        s.retry_at = None;
+        s.last_error = None;
+        s.last_error_at = None;
+        s.last_rotated_at = Some(now);
+        s.next_rotation_at = next_run(st, &rot.config, Some(now), now);
+    } else {
+        rot.state.pending_step = Some(step.as_str().to_string());
+    }
+    let mut audit = system_audit(&Actions::step(step), secret, token);
+    let row = rot.clone();
+    st.write(&mut audit, async |w| st.store.put_rotation(row, w).await)
+        .await
+}
+
+/// The next scheduled run of `cfg` (None when unscheduled or disabled).
+pub fn next_run(
+    st: &AppState,
+    cfg: &RotationConfig,
+    last: Option<OffsetDateTime>,
+    from: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    if !cfg.enabled {
+        return None;
+    }
+    let rules = Rules::from_config(
+        cfg.after_days,
+        cfg.schedule_expression.as_deref(),
+        cfg.window.as_deref(),
+        st.cfg.rotation.limits,
+    )
+    .ok()??;
+    rules.next_run(last, from)
+}
+
+/// Persists a failed step: retry later with backoff, or — when retrying cannot
+/// help and nothing reached the target yet — roll back (drop `AWSPENDING`).
+/// `AWSCURRENT` is never touched. Returns the error to report.
+async fn fail(
+    st: &AppState,
+    secret: &Secret,
+    rot: &mut Rotation,
+    token: &str,
+    step: Step,
+    e: RotateError,
+) -> ApiError {
+    let now = OffsetDateTime::now_utc();
+    let message = format!("{step} failed: {e}");
+    tracing::warn!(secret = %secret.name, token, %step, error = %e, "rotation step failed");
+    let roll_back = !e.is_retryable() && matches!(step, Step::CreateSecret | Step::SetSecret);
+    if roll_back {
+        let mut audit = system_audit("secretsmanager:UpdateSecretVersionStage", secret, token);
+        let moved = st
+            .write(&mut audit, async |w| {
+                st.store
+                    .move_stage(secret.id, AWSPENDING, None, Some(token), w)
+                    .await
+            })
+            .await;
+        if let Err(err) = moved {
+            tracing::warn!(secret = %secret.name, error = %err, "could not drop AWSPENDING while rolling back");
+        }
+        rot.state.pending_token = None;
+        rot.state.pending_step = None;
+        rot.state.started_at = None;
+        rot.state.retry_at = None;
+        rot.state.attempts = 0;
+        rot.state.next_rotation_at = next_run(st, &rot.config, Some(now), now);
+    } else {
+        rot.state.attempts += 1;
+        rot.state.retry_at = Some(now + backoff(&st.cfg.rotation, rot.state.attempts));
+    }
+    rot.state.last_error = Some(message.clone());
+    rot.state.last_error_at = Some(now);
+    let mut event = system_audit(Actions::FAILED, secret, token).event;
+    event.outcome = Outcome::Error;
+    event.error_code = Some(step.as_str().to_string());
+    let written = match st.keys() {
+        Ok(keys) => st
+            .store
+            .put_rotation(
+                rot.clone(),
+                AuditedWrite {
+                    key: keys.audit_key.clone(),
+                    event,
+                },
+            )
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(()) => st.feed.committed(),
+        Err(err) => {
+            tracing::error!(secret = %secret.name, error = %err, "could not record a failed rotation")
+        }
+    }
+    let then = if roll_back {
+        "the rotation was rolled back; fix the configuration and rotate again"
+    } else {
+        "it is retried with backoff"
+    };
+    ApiError::InvalidRequest(format!(
+        "rotation of {} {message}; AWSCURRENT is unchanged and {then}",
+        secret.name
+    ))
+}
+
+/// Values a built-in rotator's step sees.
+struct Loaded {
+    current: SecretString,
+    current_id: String,
+    previous: Option<SecretString>,
+    master: Option<SecretString>,
+    pending: Option<SecretString>,
+}
+
+fn text(v: Value, secret: &Secret) -> Result<SecretString, RotateError> {
+    if v.kind != ValueKind::String {
+        return Err(RotateError::Config(format!(
+            "secret {} holds a binary value; rotators rotate string values",
+            secret.name
+        )));
+    }
+    String::from_utf8(v.bytes.expose().to_vec())
+        .map(SecretString::new)
+        .map_err(|_| RotateError::Config(format!("secret {} is not UTF-8", secret.name)))
+}
+
+async fn open_stage(
+    st: &AppState,
+    secret: &Secret,
+    sel: VersionSelector,
+) -> Result<Option<(String, SecretString)>, RotateError> {
+    let storage = |e: ApiError| RotateError::Target(format!("store: {e}"));
+    let Some(v) = st
+        .store
+        .get_version(secret.id, &sel)
+        .await
+        .map_err(|e| storage(e.into()))?
+    else {
+        return Ok(None);
+    };
+    if v.is_placeholder() {
+        return Ok(None);
+    }
+    let value = st.open_value(secret, &v).map_err(storage)?;
+    Ok(Some((v.version_id.clone(), text(value, secret)?)))
+}
+
+/// The admin secret: `--master-secret`, else the `masterarn` field of the value.
+async fn master(
+    st: &AppState,
+    secret: &Secret,
+    configured: Option<&str>,
+    current: &SecretString,
+) -> Result<Option<SecretString>, RotateError> {
+    let from_value = serde_json::from_str::<serde_json::Value>(current.expose())
+        .ok()
+        .and_then(|v| {
+            v.get("masterarn")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+        });
+    let Some(id) = configured.map(str::to_owned).or(from_value) else {
+        return Ok(None);
+    };
+    let found = st
+        .find_secret(Namespace::Secrets, &secret.region, &id)
+        .await
+        .map_err(|e| RotateError::Target(format!("store: {e}")))?
+        .ok_or_else(|| {
+            RotateError::Config(format!(
+                "secret {}: its master secret {id} does not exist",
+                secret.name
+            ))
+        })?;
+    Ok(
+        open_stage(st, &found, VersionSelector::Stage(AWSCURRENT.into()))
+            .await?
+            .map(|(_, v)| v),
+    )
+}
+
+async fn load(
+    st: &AppState,
+    secret: &Secret,
+    cfg: &RotationConfig,
+    token: &str,
+) -> Result<Loaded, RotateError> {
+    let (current_id, current) = open_stage(st, secret, VersionSelector::Stage(AWSCURRENT.into()))
+        .await?
+        .ok_or_else(|| {
+            RotateError::Config(format!(
+                "secret {} has no AWSCURRENT value to rotate; put one first",
+                secret.name
+            ))
+        })?;
+    let previous = open_stage(st, secret, VersionSelector::Stage("AWSPREVIOUS".into()))
+        .await?
+        .map(|(_, v)| v);
+    let pending = open_stage(st, secret, VersionSelector::Id(token.to_string()))
+        .await?
+        .map(|(_, v)| v);
+    let master = master(st, secret, cfg.master_secret.as_deref(), &current).await?;
+    Ok(Loaded {
+        current,
+        current_id,
+        previous,
+        master,
+        pending,
+    })
+}
+
+async fn run_step(
+    st: &AppState,
+    secret: &Secret,
+    rot: &Rotation,
+    token: &str,
+    step: Step,
+    runner: &Built,
+    access: Option<&TempAccess>,
+) -> Result<(), RotateError> {
+    match runner {
+        Built::Values(rotator) => {
+            let loaded = load(st, secret, &rot.config, token).await?;
+            let ctx = StepContext {
+                secret_arn: &secret.arn,
+                secret_name: &secret.name,
+                token,
+                current: &loaded.current,
+                previous: loaded.previous.as_ref(),
+                master: loaded.master.as_ref(),
+            };
+            let pending = |l: &Loaded| {
+                l.pending.clone().ok_or_else(|| {
+                    RotateError::Config(format!(
+                        "secret {}: the pending version {token} has no value",
+                        secret.name
+                    ))
+                })
+            };
+            match step {
+                Step::CreateSecret => {
+                    if loaded.pending.is_some() {
+                        return Ok(()); // done before a crash: the token keys it
+                    }
+                    let value = rotator.create(&ctx).await?;
+                    store_pending(st, secret, token, &value).await
+                }
+                Step::SetSecret => rotator.set(&ctx, &pending(&loaded)?).await,
+                Step::TestSecret => rotator.test(&ctx, &pending(&loaded)?).await,
+                Step::FinishSecret => {
+                    let new = pending(&loaded)?;
+                    if loaded.current_id != token {
+                        promote(st, secret, token, &loaded.current_id).await?;
+                    }
+                    drop_pending_label(st, secret, token).await?;
+                    let after = StepContext {
+                        current: &new,
+                        previous: if loaded.current_id != token {
+                            Some(&loaded.current)
+                        } else {
+                            loaded.previous.as_ref()
+                        },
+                        ..ctx
+                    };
+                    rotator.finish(&after, &new).await
+                }
+            }
+        }
+        Built::External(ext) => {
+            let env = access.map(TempAccess::env).unwrap_or_default();
+            let ctx = ExternalContext {
+                secret_arn: &secret.arn,
+                secret_name: &secret.name,
+                token,
+                env: &env,
+            };
+            ext.step(step, &ctx).await?;
+            match step {
+                Step::CreateSecret => {
+                    if open_stage(st, secret, VersionSelector::Id(token.into()))
+                        .await?
+                        .is_none()
+                    {
+                        return Err(RotateError::Target(format!(
+                            "secret {}: {} finished createSecret without storing a value under ClientRequestToken {token}",
+                            secret.name,
+                            ext.kind()
+                        )));
+                    }
+                    Ok(())
+                }
+                Step::FinishSecret => {
+                    let current = st
+                        .store
+                        .get_version(secret.id, &VersionSelector::Stage(AWSCURRENT.into()))
+                        .await
+                        .map_err(|e| RotateError::Target(format!("store: {e}")))?;
+                    if current.is_none_or(|v| v.version_id != token) {
+                        return Err(RotateError::Target(format!(
+                            "secret {}: {} finished finishSecret without moving AWSCURRENT to {token}",
+                            secret.name,
+                            ext.kind()
+                        )));
+                    }
+                    drop_pending_label(st, secret, token).await
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn store_err(e: ApiError) -> RotateError {
+    RotateError::Target(format!("store: {e}"))
+}
+
+async fn store_pending(
+    st: &AppState,
+    secret: &Secret,
+    token: &str,
+    value: &SecretString,
+) -> Result<(), RotateError> {
+    let v = Value {
+        kind: ValueKind::String,
+        bytes: SecretBytes::new(value.expose().as_bytes().to_vec()),
+    };
+    let (sealed, value_mac) = st.seal_value(secret.id, token, &v).map_err(store_err)?;
+    let nv = NewVersion {
+        version_id: token.to_string(),
+        kind: ValueKind::String,
+        sealed,
+        value_mac,
+        created_by: Some(SYSTEM_PRINCIPAL.to_string()),
+        stages: vec![AWSPENDING.to_string()],
+        metadata: serde_json::Value::Null,
+    };
+    let mut audit = system_audit("secretsmanager:PutSecretValue", secret, token);
+    st.write(&mut audit, async |w| {
+        st.store.add_version(secret.id, nv, w).await
+    })
+    .await
+    .map_err(store_err)?;
+    Ok(())
+}
+
+async fn promote(
+    st: &AppState,
+    secret: &Secret,
+    token: &str,
+    from: &str,
+) -> Result<(), RotateError> {
+    let mut audit = system_audit("secretsmanager:UpdateSecretVersionStage", secret, token);
+    st.write(&mut audit, async |w| {
+        st.store
+            .move_stage(secret.id, AWSCURRENT, Some(token), Some(from), w)
+            .await
+    })
+    .await
+    .map_err(store_err)
+}
+
+async fn drop_pending_label(
+    st: &AppState,
+    secret: &Secret,
+    token: &str,
+) -> Result<(), RotateError> {
+    let holder = st
+        .store
+        .get_version(secret.id, &VersionSelector::Stage(AWSPENDING.into()))
+        .await
+        .map_err(|e| store_err(e.into()))?;
+    if holder.is_none_or(|v| v.version_id != token) {
+        return Ok(());
+    }
+    let mut audit = system_audit("secretsmanager:UpdateSecretVersionStage", secret, token);
+    st.write(&mut audit, async |w| {
+        st.store
+            .move_stage(secret.id, AWSPENDING, None, Some(token), w)
+            .await
+    })
+    .await
+    .map_err(store_err)
+}
+
+/// Abandons the rotation in progress: `AWSPENDING` leaves its version (which
+/// keeps any value it has, under its id), the state is cleared. Returns the
+/// abandoned token and the last step that had completed.
+pub async fn cancel(
+    st: &AppState,
+    audit: &mut Audit,
+    secret: &Secret,
+) -> Result<Option<(String, Option<String>)>, ApiError> {
+    let Some(mut rot) = st.store.get_rotation(secret.id).await? else {
+        return Ok(None);
+    };
+    let Some(token) = rot.state.pending_token.take() else {
+        return Ok(None);
+    };
+    let step = rot.state.pending_step.take();
+    drop_pending_label(st, secret, &token)
+        .await
+        .map_err(rotate_err)?;
+    rot.state.started_at = None;
+    rot.state.attempts = 0;
+    rot.state.retry_at = None;
+    audit.version(token.clone());
+    st.write(audit, async |w| st.store.put_rotation(rot, w).await)
+        .await?;
+    Ok(Some((token, step)))
+}
+
+fn rfc3339(t: Option<OffsetDateTime>) -> serde_json::Value {
+    t.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .map_or(serde_json::Value::Null, serde_json::Value::String)
+}
+
+/// `rotation status`'s view of one secret (never a value).
+pub fn status_json(st: &AppState, secret: &Secret, rot: &Rotation) -> serde_json::Value {
+    let c = &rot.config;
+    let s = &rot.state;
+    let in_progress = s.pending_token.as_ref().map(|t| {
+        json!({
+            "token": t,
+            "last_completed_step": s.pending_step,
+            "next_step": s.pending_step.as_deref().and_then(Step::parse).map_or(Some(Step::CreateSecret), Step::next).map(Step::as_str),
+            "started_at": rfc3339(s.started_at),
+            "attempts": s.attempts,
+            "retry_at": rfc3339(s.retry_at),
+        })
+    });
+    let driven_by = match runner_for(&st.cfg.rotation, c) {
+        Ok(Some(Built::Values(r))) => json!(r.kind()),
+        Ok(Some(Built::External(r))) => json!(r.kind()),
+        Ok(None) => json!("client"),
+        Err(e) => json!(format!("misconfigured: {e}")),
+    };
+    json!({
+        "name": secret.name,
+        "arn": secret.arn,
+        "enabled": c.enabled,
+        "rotator": c.rotator,
+        "rotation_lambda_arn": c.lambda_arn,
+        "runs_as": driven_by,
+        "schedule": c.schedule_expression.clone().or(c.after_days.map(|d| format!("rate({d} days)"))),
+        "window": c.window,
+        "master_secret": c.master_secret,
+        "command": c.command,
+        "url": c.url,
+        "format": c.gen_format,
+        "length": c.gen_length,
+        "field": c.gen_field,
+        "last_rotated": rfc3339(s.last_rotated_at),
+        "next_rotation": rfc3339(s.next_rotation_at),
+        "last_error": s.last_error,
+        "last_error_at": rfc3339(s.last_error_at),
+        "in_progress": in_progress,
+    })
+}

@@ -1,0 +1,158 @@
+//! The temporary access key an external rotator runs with: created for one run,
+//! deleted after it, and allowed only what a rotation Lambda needs — the secret
+//! being rotated, its master secret if it names one, and `GetRandomPassword`.
+
+use crate::ctx::Audit;
+use crate::error::ApiError;
+use crate::identities::{NewKey, add_access_key, create_principal, generate_access_key};
+use crate::state::AppState;
+use keyward_crypto::SecretString;
+use keyward_store::{Namespace, Secret};
+use serde_json::json;
+
+/// What a rotation needs on the secret (and on its master secret, read only).
+const ON_SECRET: [&str; 4] = [
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+];
+
+#[derive(Debug)]
+pub struct TempAccess {
+    name: String,
+    key: NewKey,
+    endpoint: Option<String>,
+    region: String,
+}
+
+impl TempAccess {
+    pub async fn create(
+        st: &AppState,
+        secret: &Secret,
+        master: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let keys = st.keys()?;
+        let name = format!(
+            "keyward-rotation-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let mut resources = vec![secret.arn.clone()];
+        if let Some(m) = master
+            && let Some(found) = st
+                .find_secret(Namespace::Secrets, &secret.region, m)
+                .await?
+        {
+            resources.push(found.arn);
+        }
+        let masters_from_value = resources.len() == 1;
+        let mut statements = vec![
+            json!({"Effect": "Allow", "Action": ON_SECRET, "Resource": secret.arn}),
+            json!({"Effect": "Allow", "Action": "secretsmanager:GetRandomPassword", "Resource": "*"}),
+        ];
+        if let Some(m) = resources.get(1) {
+            statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": m}));
+        } else if masters_from_value {
+            // The `masterarn` field of the value names it; the Lambda reads it from there.
+            if let Some(m) = master_from_value(st, secret).await {
+                statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": m}));
+            }
+        }
+        let document = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+        let mut audit = Audit::system("iam:CreateUser");
+        audit.resource(st.principal_arn(&name));
+        let principal = st
+            .write(&mut audit, async |w| {
+                create_principal(st.store.as_ref(), &st.cfg.account_id, &name, vec![], w).await
+            })
+            .await?;
+        let mut audit = Audit::system("iam:PutPolicy");
+        audit.resource(st.policy_arn(&name));
+        st.write(&mut audit, async |w| {
+            st.store.put_policy(&name, &document, w).await
+        })
+        .await?;
+        let mut audit = Audit::system("iam:AttachUserPolicy");
+        audit.resource(principal.arn.clone());
+        st.write(&mut audit, async |w| {
+            st.store.attach_policy(&name, &name, w).await
+        })
+        .await?;
+        let key = generate_access_key();
+        let mut audit = Audit::system("iam:CreateAccessKey");
+        audit.resource(principal.arn.clone());
+        st.write(&mut audit, async |w| {
+            add_access_key(st.store.as_ref(), &keys.keyring, &principal, &key, w).await
+        })
+        .await?;
+        Ok(Self {
+            name,
+            key,
+            endpoint: st.cfg.rotation.endpoint.clone(),
+            region: secret.region.clone(),
+        })
+    }
+
+    /// The environment an AWS SDK (and AWS's rotation templates) read.
+    pub fn env(&self) -> Vec<(String, SecretString)> {
+        let plain = |k: &str, v: &str| (k.to_string(), SecretString::new(v.to_string()));
+        let mut env = vec![
+            plain("AWS_ACCESS_KEY_ID", &self.key.access_key_id),
+            (
+                "AWS_SECRET_ACCESS_KEY".to_string(),
+                self.key.secret_access_key.clone(),
+            ),
+            plain("AWS_REGION", &self.region),
+            plain("AWS_DEFAULT_REGION", &self.region),
+        ];
+        if let Some(e) = &self.endpoint {
+            env.push(plain("AWS_ENDPOINT_URL", e));
+            env.push(plain("SECRETS_MANAGER_ENDPOINT", e));
+        }
+        env
+    }
+
+    /// Deletes the key, the principal and its policy. Failures are logged: the
+    /// key only reaches one secret, and a leftover shows in `principal ls`.
+    pub async fn remove(self, st: &AppState) {
+        let mut audit = Audit::system("iam:DeleteUser");
+        audit.resource(st.principal_arn(&self.name));
+        if let Err(e) = st
+            .write(&mut audit, async |w| {
+                st.store.delete_principal(&self.name, w).await
+            })
+            .await
+        {
+            tracing::error!(principal = %self.name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
+        }
+        let mut audit = Audit::system("iam:DeletePolicy");
+        audit.resource(st.policy_arn(&self.name));
+        if let Err(e) = st
+            .write(&mut audit, async |w| {
+                st.store.delete_policy(&self.name, w).await
+            })
+            .await
+        {
+            tracing::error!(policy = %self.name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
+        }
+        st.clear_auth_cache();
+    }
+}
+
+async fn master_from_value(st: &AppState, secret: &Secret) -> Option<String> {
+    let v = st
+        .store
+        .get_version(
+            secret.id,
+            &keyward_store::VersionSelector::Stage(crate::ops::AWSCURRENT.into()),
+        )
+        .await
+        .ok()??;
+    let value = st.open_value(secret, &v).ok()?;
+    let json: serde_json::Value = serde_json::from_slice(value.bytes.expose()).ok()?;
+    let id = json.get("masterarn")?.as_str()?.to_string();
+    st.find_secret(Namespace::Secrets, &secret.region, &id)
+        .await
+        .ok()?
+        .map(|s| s.arn)
+}

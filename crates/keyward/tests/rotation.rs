@@ -1,0 +1,13 @@
+//! End-to-end tests of the rotation engine (issue 14): a real `keyward serve`
+//! driven through the CLI, the native API and the AWS API.
+
+mod common;
+
+#[path = "rotation/cli.rs"]
+mod cli;
+#[path = "rotation/crash.rs"]
+mod crash;
+#[path = "rotation/schedule.rs"]
+mod schedule;
+#[path = "rotation/support.rs"]
+mod support;
