@@ -63,8 +63,10 @@ macro_rules! some {
     };
 }
 
+mod alerts;
 mod leases;
 mod mfa;
+pub use alerts::alert_outbox_queues_once_and_retries;
 pub use leases::{lease_is_exclusive_until_it_lapses, lease_race_has_one_winner};
 pub use mfa::mfa_devices_and_used_steps;
 
@@ -104,6 +106,7 @@ where
         audit_counts_round_trip,
         lease_is_exclusive_until_it_lapses,
         mfa_devices_and_used_steps,
+        alert_outbox_queues_once_and_retries,
     );
     lease_race_has_one_winner(Arc::new(make()?), 8)
         .await

@@ -9,6 +9,7 @@
 //! Every trait method is one transaction: writes use `BEGIN IMMEDIATE`, multi-query
 //! reads use a deferred read transaction (one consistent snapshot).
 
+mod alerts;
 mod audit;
 mod identity;
 mod lease;
@@ -30,13 +31,14 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 10;
 const MIGRATION_0001: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 const MIGRATION_0002: &str = include_str!("../../migrations/sqlite/0002_version_metadata.sql");
 const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_audit_indexes.sql");
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_mfa_devices.sql");
+const MIGRATION_0010: &str = include_str!("../../migrations/sqlite/0010_alert_outbox.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -353,6 +355,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 8 {
         tx.execute_batch(MIGRATION_0008)?;
+    }
+    if current < 10 {
+        tx.execute_batch(MIGRATION_0010)?;
     }
     tx.execute(
         "INSERT INTO settings (key, value) VALUES ('schema_version', ?1)
@@ -777,5 +782,21 @@ impl Store for SqliteStore {
     async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool> {
         self.write(move |tx| mfa::use_step(tx, principal_id, step))
             .await
+    }
+
+    async fn enqueue_alerts(&self, alerts: Vec<NewAlertDelivery>) -> Result<usize> {
+        self.write(move |tx| alerts::enqueue(tx, &alerts)).await
+    }
+
+    async fn due_alerts(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<AlertDelivery>> {
+        self.read(move |tx| alerts::due(tx, now, limit)).await
+    }
+
+    async fn finish_alert_attempt(&self, id: i64, result: AlertAttempt) -> Result<()> {
+        self.write(move |tx| alerts::finish(tx, id, &result)).await
+    }
+
+    async fn list_alerts(&self, limit: usize) -> Result<Vec<AlertDelivery>> {
+        self.read(move |tx| alerts::list(tx, limit)).await
     }
 }
