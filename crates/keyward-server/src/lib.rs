@@ -7,6 +7,7 @@
 //! put a secret value in a log line, an error or an audit record.
 
 mod access;
+pub mod alerts;
 pub mod audit_feed;
 pub mod audit_writer;
 mod auth;
@@ -16,11 +17,13 @@ mod aws;
 mod changes;
 mod ctx;
 pub mod error;
+pub mod health;
 pub mod identities;
 pub mod jobs;
 pub mod keyring;
 mod lifecycle;
 pub mod listener;
+pub mod metrics;
 pub mod mfa;
 pub mod names;
 mod native;
@@ -45,6 +48,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(native::router())
         .route("/", axum::routing::post(aws::handle))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
@@ -83,6 +87,9 @@ pub async fn serve(
                 tracing::error!(mirror = ?m, error = %e, "cannot open the audit mirror; mirroring is off")
             }
         }
+    }
+    if let Some(n) = &state.cfg.alerts {
+        subscribers.push(Arc::new(alerts::start(state.store.clone(), n.clone())));
     }
     audit_feed::spawn(state.store.clone(), state.feed.clone(), subscribers);
     let served = listener::serve(state.clone(), listener, tls, shutdown).await;

@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub auth_limits: crate::auth_limit::AuthLimits,
     /// Record the day each secret was last read (`LastAccessedDate`).
     pub record_last_accessed: bool,
+    /// Alert rules and sinks (`[alert]` of the server config); `None`: no alerts.
+    pub alerts: Option<Arc<keyward_notify::Notifier>>,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
             http: crate::listener::HttpLimits::default(),
             auth_limits: Default::default(),
             record_last_accessed: true,
+            alerts: None,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! A job must not hold a request's identity or skip the audit: it writes through
 //! [`AppState::write`] with [`crate::ctx::Audit::system`].
 
+mod alert_delivery;
 mod auth_summaries;
 mod purge;
 
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+pub use alert_delivery::AlertDelivery;
 pub use auth_summaries::AuthFailureSummaries;
 pub use purge::PurgeExpired;
 
@@ -134,10 +136,14 @@ impl Scheduler {
 
 /// The jobs every server runs.
 pub fn standard(st: &AppState) -> Vec<Arc<dyn Job>> {
-    vec![
+    let mut jobs: Vec<Arc<dyn Job>> = vec![
         Arc::new(PurgeExpired),
         Arc::new(AuthFailureSummaries::new(st.cfg.auth_limits.window)),
-    ]
+    ];
+    if let Some(n) = &st.cfg.alerts {
+        jobs.push(Arc::new(AlertDelivery::new(n.clone())));
+    }
+    jobs
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The native JSON API under `/v1/`. Bearer-token authenticated; every route maps to
 //! an AWS action name so one policy governs native and AWS access alike.
 
+mod alerts;
 mod batch;
 mod identities;
 mod mfa;
@@ -26,6 +27,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(mfa::router())
         .merge(scan::router())
         .merge(batch::router())
+        .merge(alerts::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -1,6 +1,7 @@
 //! One module per group of commands.
 
 mod admin;
+mod alert;
 pub mod app;
 pub mod files;
 mod mfa;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Key(c) => admin::key(c),
         Command::Policy(c) => admin::policy(c),
         Command::Audit(c) => admin::audit(c),
+        Command::Alert(c) => alert::alert(c),
         Command::Token => admin::token(),
         Command::Mfa(c) => mfa::mfa(c),
         Command::Login(a) => mfa::login(a),
