@@ -75,7 +75,9 @@ pub fn start(store: Arc<dyn Store>, notifier: Arc<Notifier>) -> AlertSubscriber 
             .await;
         match recent {
             Ok(records) => seed.remember_reads(&records),
-            Err(e) => tracing::warn!(error = %e, "cannot read recent audit records; first_read may repeat for earlier reads"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read recent audit records; first_read may repeat for earlier reads")
+            }
         }
     });
     tokio::spawn(async move {

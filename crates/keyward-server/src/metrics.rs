@@ -70,7 +70,11 @@ impl Metrics {
     fn new() -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("keyward_requests", "API requests by operation and outcome", requests.clone());
+        registry.register(
+            "keyward_requests",
+            "API requests by operation and outcome",
+            requests.clone(),
+        );
         let request_seconds: HistogramFamily = Family::new_with_constructor(latency_histogram);
         registry.register(
             "keyward_request_duration_seconds",
@@ -108,9 +112,17 @@ impl Metrics {
             alert_outbox_pending.clone(),
         );
         let sealed = Gauge::default();
-        registry.register("keyward_sealed", "1 when the server is sealed", sealed.clone());
+        registry.register(
+            "keyward_sealed",
+            "1 when the server is sealed",
+            sealed.clone(),
+        );
         let store_up = Gauge::default();
-        registry.register("keyward_store_up", "1 when the store answers", store_up.clone());
+        registry.register(
+            "keyward_store_up",
+            "1 when the store answers",
+            store_up.clone(),
+        );
         Self {
             registry,
             requests,
@@ -147,7 +159,11 @@ fn operation(req: &Request) -> String {
             _ => "unknown",
         };
         // Only well-formed names become labels: a client must not mint series.
-        if service != "unknown" && !op.is_empty() && op.len() <= 64 && op.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if service != "unknown"
+            && !op.is_empty()
+            && op.len() <= 64
+            && op.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return format!("{service}:{op}");
         }
         return "aws:unknown".into();
@@ -189,12 +205,15 @@ pub async fn track(req: Request, next: Next) -> Response {
 async fn scrape(State(st): State<Arc<AppState>>) -> Response {
     let m = global();
     m.sealed.set(i64::from(st.is_sealed()));
-    m.store_up.set(i64::from(crate::health::store_reachable(&st).await));
+    m.store_up
+        .set(i64::from(crate::health::store_reachable(&st).await));
     if let Ok(keys) = st.keys() {
         m.audit_queue_depth.set(keys.audit.queue_depth() as i64);
     }
     if st.cfg.alerts.is_some()
-        && let Ok(rows) = tokio::time::timeout(Duration::from_secs(2), st.store.list_alerts(1000)).await.unwrap_or(Ok(Vec::new()))
+        && let Ok(rows) = tokio::time::timeout(Duration::from_secs(2), st.store.list_alerts(1000))
+            .await
+            .unwrap_or(Ok(Vec::new()))
     {
         let pending = rows
             .iter()

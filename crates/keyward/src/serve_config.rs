@@ -217,6 +217,7 @@ pub struct MetricsSettings {
     /// own (request counts and latencies, audit queue, alert deliveries, seal and
     /// store state; never a secret). Off unless set.
     #[arg(
+        id = "metrics_listen",
         long = "metrics-listen",
         env = "KEYWARD_METRICS_LISTEN",
         value_name = "ADDR"
@@ -407,7 +408,9 @@ mod tests {
         assert_eq!(f.auth.failure_burst, Some(300));
         let alert = f.alert.expect("the example has alerts");
         assert_eq!(alert.sink.len(), 5);
-        alert.validate().expect("the example's alert settings are valid");
+        alert
+            .validate()
+            .expect("the example's alert settings are valid");
     }
 
     #[test]
@@ -501,15 +504,30 @@ mod tests {
             .expect_err("unknown key")
             .to_string();
         assert!(e.contains("urll"), "{e}");
-        let f = ServerFile::parse("[[alert.sink]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:1/h\"\n")
-            .expect("parses");
-        let e = f.alert.expect("alert").validate().expect_err("no signing secret").to_string();
+        let f = ServerFile::parse(
+            "[[alert.sink]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:1/h\"\n",
+        )
+        .expect("parses");
+        let e = f
+            .alert
+            .expect("alert")
+            .validate()
+            .expect_err("no signing secret")
+            .to_string();
         assert!(e.contains("\"ops\"") && e.contains("signing_secret"), "{e}");
         let f = ServerFile::parse("[[alert.sink]]\nname = \"s\"\ntype = \"slack\"\nurl = \"https://hooks.example/T/very-secret-token\"\nrouting_key = \"k\"\n")
             .expect("parses");
-        let e = f.alert.expect("alert").validate().expect_err("stray field").to_string();
+        let e = f
+            .alert
+            .expect("alert")
+            .validate()
+            .expect_err("stray field")
+            .to_string();
         assert!(e.contains("routing_key"), "{e}");
-        assert!(!e.contains("very-secret-token"), "errors never repeat a sink URL: {e}");
+        assert!(
+            !e.contains("very-secret-token"),
+            "errors never repeat a sink URL: {e}"
+        );
     }
 
     #[test]

@@ -64,38 +64,46 @@ pub(super) async fn list(
     headers: HeaderMap,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited_on(&st, &meta, &headers, LIST_ACTION, Some("*".into()), async |caller, _audit| {
-        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
-        st.authorize(&caller, LIST_ACTION, "*", &extras(&meta))?;
-        let rows = st
-            .store
-            .list_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
-            .await
-            .map_err(ApiError::from)?;
-        let alerts: Vec<Value> = rows
-            .into_iter()
-            .map(|r| {
-                let alert: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
-                json!({
-                    "id": alert["id"],
-                    "sink": r.sink,
-                    "rule": r.rule,
-                    "severity": r.severity,
-                    "summary": alert["summary"],
-                    "principal": alert["principal"],
-                    "secret": alert["secret"],
-                    "count": alert["count"],
-                    "time": alert["time"],
-                    "state": r.state,
-                    "attempts": r.attempts,
-                    "next_attempt_at": super::secrets::rfc3339(r.next_attempt_at),
-                    "last_error": r.last_error,
-                    "finished_at": r.finished_at.map(super::secrets::rfc3339),
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        LIST_ACTION,
+        Some("*".into()),
+        async |caller, _audit| {
+            let Query(q) =
+                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            st.authorize(&caller, LIST_ACTION, "*", &extras(&meta))?;
+            let rows = st
+                .store
+                .list_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
+                .await
+                .map_err(ApiError::from)?;
+            let alerts: Vec<Value> = rows
+                .into_iter()
+                .map(|r| {
+                    let alert: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+                    json!({
+                        "id": alert["id"],
+                        "sink": r.sink,
+                        "rule": r.rule,
+                        "severity": r.severity,
+                        "summary": alert["summary"],
+                        "principal": alert["principal"],
+                        "secret": alert["secret"],
+                        "count": alert["count"],
+                        "time": alert["time"],
+                        "state": r.state,
+                        "attempts": r.attempts,
+                        "next_attempt_at": super::secrets::rfc3339(r.next_attempt_at),
+                        "last_error": r.last_error,
+                        "finished_at": r.finished_at.map(super::secrets::rfc3339),
+                    })
                 })
-            })
-            .collect();
-        Ok(Json(json!({ "alerts": alerts })))
-    })
+                .collect();
+            Ok(Json(json!({ "alerts": alerts })))
+        },
+    )
     .await
 }
 
@@ -121,45 +129,61 @@ pub(super) async fn test(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    audited_on(&st, &meta, &headers, TEST_ACTION, Some("*".into()), async |caller, audit| {
-        let req: TestRequest = read_json(&st, body).await?;
-        st.authorize(&caller, TEST_ACTION, "*", &extras(&meta))?;
-        let n = notifier(&st)?;
-        let sink = n.sink(&req.sink).ok_or_else(|| {
-            let names: Vec<&str> = n.sinks().iter().map(|s| s.name()).collect();
-            ApiError::NotFound(format!(
-                "no alert sink named {:?}; configured: {}",
-                req.sink,
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
-            ))
-        })?;
-        audit.resource(format!("alert-sink:{}", req.sink));
-        let alert = Alert {
-            id: format!("test:{}", uuid::Uuid::new_v4()),
-            rule: "test".into(),
-            severity: Severity::Low,
-            summary: format!("test alert to sink {} from `keyward alert test`", req.sink),
-            principal: Some(caller.principal.name.clone()),
-            secret: None,
-            source_ip: meta.source_ip.clone(),
-            time: time::OffsetDateTime::now_utc(),
-            count: 1,
-        };
-        let result = n.send_to(sink.as_ref(), &alert).await;
-        let m = crate::metrics::global();
-        m.alert_deliveries
-            .get_or_create(&crate::metrics::DeliveryLabels {
-                sink: req.sink.clone(),
-                result: if result.is_ok() { "delivered" } else { "failed" }.into(),
-            })
-            .inc();
-        Ok(Json(json!({
-            "sink": req.sink,
-            "type": sink.kind().as_str(),
-            "delivered": result.is_ok(),
-            "error": result.err().map(|e| e.0),
-            "alert": alert,
-        })))
-    })
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        TEST_ACTION,
+        Some("*".into()),
+        async |caller, audit| {
+            let req: TestRequest = read_json(&st, body).await?;
+            st.authorize(&caller, TEST_ACTION, "*", &extras(&meta))?;
+            let n = notifier(&st)?;
+            let sink = n.sink(&req.sink).ok_or_else(|| {
+                let names: Vec<&str> = n.sinks().iter().map(|s| s.name()).collect();
+                ApiError::NotFound(format!(
+                    "no alert sink named {:?}; configured: {}",
+                    req.sink,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })?;
+            audit.resource(format!("alert-sink:{}", req.sink));
+            let alert = Alert {
+                id: format!("test:{}", uuid::Uuid::new_v4()),
+                rule: "test".into(),
+                severity: Severity::Low,
+                summary: format!("test alert to sink {} from `keyward alert test`", req.sink),
+                principal: Some(caller.principal.name.clone()),
+                secret: None,
+                source_ip: meta.source_ip.clone(),
+                time: time::OffsetDateTime::now_utc(),
+                count: 1,
+            };
+            let result = n.send_to(sink.as_ref(), &alert).await;
+            let m = crate::metrics::global();
+            m.alert_deliveries
+                .get_or_create(&crate::metrics::DeliveryLabels {
+                    sink: req.sink.clone(),
+                    result: if result.is_ok() {
+                        "delivered"
+                    } else {
+                        "failed"
+                    }
+                    .into(),
+                })
+                .inc();
+            Ok(Json(json!({
+                "sink": req.sink,
+                "type": sink.kind().as_str(),
+                "delivered": result.is_ok(),
+                "error": result.err().map(|e| e.0),
+                "alert": alert,
+            })))
+        },
+    )
     .await
 }

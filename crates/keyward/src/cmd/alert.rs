@@ -41,12 +41,21 @@ pub fn alert(c: AlertCmd) -> Result<i32> {
         }
         AlertCmd::Test { name, json } => {
             let body = json!({ "sink": name });
-            let v = cl.call(Method::POST, "/v1/alerts/test", &[], Some(&body), "alert sink")?;
+            let v = cl.call(
+                Method::POST,
+                "/v1/alerts/test",
+                &[],
+                Some(&body),
+                "alert sink",
+            )?;
             let delivered = v["delivered"].as_bool().unwrap_or(false);
             if json {
                 print_json(&v);
             } else if delivered {
-                println!("test alert delivered to {name} ({})", v["type"].as_str().unwrap_or_default());
+                println!(
+                    "test alert delivered to {name} ({})",
+                    v["type"].as_str().unwrap_or_default()
+                );
             } else {
                 eprintln!(
                     "test alert to {name} failed: {}\n  hint: check the sink's settings in the server config file and that the receiver is up",
