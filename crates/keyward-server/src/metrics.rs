@@ -201,8 +201,37 @@ pub async fn track(req: Request, next: Next) -> Response {
     resp
 }
 
-/// `GET /metrics`: refreshes the gauges that are read, not counted, then encodes.
-async fn scrape(State(st): State<Arc<AppState>>) -> Response {
+/// The Prometheus text format (0.0.4) of an OpenMetrics exposition: the same
+/// samples, but a counter's `# HELP`/`# TYPE` name carries its `_total` suffix (in
+/// OpenMetrics the family name does not), and there is no `# EOF`.
+pub fn openmetrics_to_prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+/// `GET /metrics`: refreshes the gauges that are read, not counted, then encodes:
+/// OpenMetrics when the scraper asks for it (as Prometheus does), else the
+/// Prometheus text format.
+async fn scrape(State(st): State<Arc<AppState>>, headers: http::HeaderMap) -> Response {
     let m = global();
     m.sealed.set(i64::from(st.is_sealed()));
     m.store_up
@@ -225,14 +254,29 @@ async fn scrape(State(st): State<Arc<AppState>>) -> Response {
     if prometheus_client::encoding::text::encode(&mut body, &m.registry).is_err() {
         return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    (
-        [(
-            http::header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    let wants_openmetrics = headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
+    if wants_openmetrics {
+        (
+            [(
+                http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response()
+    } else {
+        (
+            [(
+                http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            openmetrics_to_prometheus_text(&body),
+        )
+            .into_response()
+    }
 }
 
 /// Serves `/metrics` on `listener` until `shutdown` resolves.
@@ -247,4 +291,42 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_keep_their_total_suffix_in_the_prometheus_text_format() {
+        let om = "# HELP a_requests Requests.\n# TYPE a_requests counter\na_requests_total{op=\"x\"} 3\n# HELP g A gauge.\n# TYPE g gauge\ng 1\n# EOF\n";
+        let text = openmetrics_to_prometheus_text(om);
+        assert_eq!(
+            text,
+            "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\na_requests_total{op=\"x\"} 3\n# HELP g A gauge.\n# TYPE g gauge\ng 1\n"
+        );
+    }
+
+    #[test]
+    fn only_well_formed_aws_targets_become_operation_labels() {
+        let req = |target: &str| {
+            http::Request::builder()
+                .header("x-amz-target", target)
+                .body(axum::body::Body::empty())
+                .expect("request")
+        };
+        assert_eq!(
+            operation(&req("secretsmanager.GetSecretValue")),
+            "secretsmanager:GetSecretValue"
+        );
+        assert_eq!(
+            operation(&req("AmazonSSM.GetParameter")),
+            "ssm:GetParameter"
+        );
+        assert_eq!(
+            operation(&req("secretsmanager.Get{evil=\"1\"}")),
+            "aws:unknown"
+        );
+        assert_eq!(operation(&req("Other.Thing")), "aws:unknown");
+    }
 }

@@ -109,7 +109,7 @@ impl Engine {
             time: at,
             count,
         };
-        if let Some(rule) = self.on(RuleId::OffHours)
+        if self.on(RuleId::OffHours).is_some()
             && let Some(hours) = self
                 .rules
                 .business_hours
@@ -123,7 +123,6 @@ impl Engine {
                 hours.describe()
             );
             let subject = format!("{principal} on {secret}");
-            let mut tmp = Vec::new();
             self.threshold(
                 RuleId::OffHours,
                 r,
@@ -132,10 +131,8 @@ impl Engine {
                 Some(principal.to_string()),
                 Some(secret.to_string()),
                 |_, _| summary.clone(),
-                &mut tmp,
+                out,
             );
-            let _ = rule;
-            out.extend(tmp);
         }
         let first = self
             .access

@@ -463,7 +463,7 @@ impl Engine {
                 self.threshold(
                     RuleId::RotationFailure,
                     r,
-                    &[name.clone()],
+                    std::slice::from_ref(&name),
                     count,
                     who.clone(),
                     secret.clone(),
@@ -490,7 +490,7 @@ impl Engine {
                 self.threshold(
                     RuleId::LeakedSecret,
                     r,
-                    &[name.clone()],
+                    std::slice::from_ref(&name),
                     count,
                     who.clone(),
                     secret.clone(),
@@ -512,10 +512,12 @@ impl Engine {
             }
             _ => {}
         }
-        if e.outcome == Outcome::Success && read && !is_system(r) {
-            if let (Some(principal), Some(name)) = (&who, &secret) {
-                self.access_rules(r, principal, name, out);
-            }
+        if e.outcome == Outcome::Success
+            && read
+            && !is_system(r)
+            && let (Some(principal), Some(name)) = (&who, &secret)
+        {
+            self.access_rules(r, principal, name, out);
         }
     }
 

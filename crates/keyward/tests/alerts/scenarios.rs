@@ -109,8 +109,8 @@ fn scripted_scenarios_raise_exactly_their_alerts_signed_and_without_values() {
     let values: Vec<String> = (0..8)
         .map(|i| format!("VALUE-{i}-never-in-an-alert-7c1e"))
         .collect();
-    for i in 0..6 {
-        s.put_secret(&format!("team/s{i}"), &values[i]);
+    for (i, v) in values.iter().take(6).enumerate() {
+        s.put_secret(&format!("team/s{i}"), v);
     }
     s.put_secret("other/x", &values[6]);
     s.put_secret("night/db", &values[7]);
