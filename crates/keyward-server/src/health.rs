@@ -57,3 +57,24 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_balancer_sees_sealed_degraded_and_serving_apart() {
+        let r = |sealed, store_ok, audit_ok| Report {
+            sealed,
+            store_ok,
+            audit_ok,
+        };
+        assert_eq!(r(false, true, true).status_code(), 200);
+        assert_eq!(r(false, true, true).status(), "ok");
+        assert_eq!(r(true, true, false).status_code(), 503);
+        assert_eq!(r(true, false, false).status(), "sealed");
+        assert_eq!(r(false, false, true).status_code(), 500);
+        assert_eq!(r(false, true, false).status_code(), 500);
+        assert_eq!(r(false, true, false).status(), "degraded");
+    }
+}
