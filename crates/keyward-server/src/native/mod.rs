@@ -4,6 +4,7 @@
 mod alerts;
 mod batch;
 mod identities;
+mod leaks;
 mod mfa;
 mod openapi;
 mod scan;
@@ -28,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(scan::router())
         .merge(batch::router())
         .merge(alerts::router())
+        .merge(leaks::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -3,7 +3,7 @@
 //! types, so it describes what the code does. Each operation carries the IAM
 //! action it is authorized as in `x-keyward-action`.
 
-use super::{alerts, batch, identities, mfa, scan, secrets, sys};
+use super::{alerts, batch, identities, leaks, mfa, scan, secrets, sys};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         identities::list_audit, identities::verify_audit,
         scan::fingerprints,
         mfa::enable, mfa::session,
-        alerts::list, alerts::test,
+        alerts::list, alerts::test, leaks::report,
     ),
     modifiers(&BearerAuth)
 )]

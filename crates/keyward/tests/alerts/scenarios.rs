@@ -268,3 +268,48 @@ fn alert_test_sends_to_one_sink_and_names_unknown_ones() {
     let err = crate::common::assert_failed(&out);
     assert!(err.contains("failed"), "{err}");
 }
+
+#[test]
+fn a_managed_secret_found_by_scan_raises_leaked_secret() {
+    let hook = Receiver::start(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config_file(
+        dir.path(),
+        &hook.url(),
+        "[alert.rules.first_read]\nenabled = false\n",
+    );
+    let s = start_with_config(&config, &[]);
+    let value = "leaked-value-Zq8vN3kW5xR7tY2u";
+    s.put_secret("prod/api-token", value);
+    let tree = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tree.path().join("config.txt"), format!("token = {value}\n")).expect("write");
+    let dir_arg = tree.path().to_str().expect("utf-8");
+    let out = s.cli(&[
+        "scan",
+        dir_arg,
+        "--managed",
+        "--format",
+        "json",
+        "--no-progress",
+    ]);
+    assert!(!out.status.success(), "the scan finds the leak");
+    wait_for("the leaked_secret alert", Duration::from_secs(30), || {
+        (!hook.received().is_empty()).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let alerts: Vec<Value> = hook.received().iter().map(verified).collect();
+    assert_eq!(
+        by_rule(&alerts).get("leaked_secret"),
+        Some(&1),
+        "{alerts:#?}"
+    );
+    let a = &alerts[0];
+    assert_eq!(a["severity"], "critical");
+    assert_eq!(a["secret"], "prod/api-token");
+    let bodies: String = hook
+        .received()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(!bodies.contains(value) && !s.stderr().contains(value));
+}
