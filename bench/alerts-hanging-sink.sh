@@ -103,6 +103,7 @@ done
 median="$(printf "%s\n" "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 echo "median p99 ratio hang/ok: $median (latencies in ms)"
 for m in hang ok; do
-  rows="$(KEYWARD_ADDR="http://127.0.0.1:${PORT[$m]}" KEYWARD_ACCESS_KEY_ID="$KEY_ID" KEYWARD_SECRET_ACCESS_KEY="$SECRET" "$BIN" alert ls --json --limit 1000)"
-  python3 -c 'import json,sys; rows=json.loads(sys.argv[2]); from collections import Counter; print(sys.argv[1], "sink: outbox (latest 1000)", dict(Counter(r["state"] for r in rows)))' "$m" "$rows"
+  KEYWARD_ADDR="http://127.0.0.1:${PORT[$m]}" KEYWARD_ACCESS_KEY_ID="$KEY_ID" KEYWARD_SECRET_ACCESS_KEY="$SECRET" \
+    "$BIN" alert ls --json --limit 1000 |
+    python3 -c 'import json,sys; from collections import Counter; rows=json.load(sys.stdin); print(sys.argv[1], "sink: outbox (latest 1000)", dict(Counter(r["state"] for r in rows)))' "$m"
 done
