@@ -13,7 +13,7 @@ LOG="$(mktemp "${TMPDIR:-/tmp}/keyward-tests.XXXXXX")"
 trap 'rm -f "$LOG"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
 
-for s in scripts/fuzz-check.sh scripts/aws-client-tests.sh scripts/ssm-tests.sh scripts/django-e2e.sh; do
+for s in scripts/fuzz-check.sh scripts/aws-client-tests.sh scripts/ssm-tests.sh scripts/django-e2e.sh scripts/alerts-tests.sh; do
   step "$s"
   bash "$s" 2>&1 | tee -a "$LOG"
 done

@@ -13,6 +13,12 @@ pub struct Health {
     /// keyward's version (when unsealed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// `ok` or `unreachable`: whether the store answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// `ok`, `stopped` or `sealed`: whether the audit writer takes records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<String>,
 }
 
 /// Seal state (`seal-status`, and the answer to seal and unseal).

@@ -67,7 +67,11 @@ impl AuditWriter {
                     last_batch = batch.len();
                     let (events, waiters): (Vec<AuditEvent>, Vec<_>) = batch.drain(..).unzip();
                     let records = events.len();
+                    let started = std::time::Instant::now();
                     let result = runtime.block_on(store.append_audit(&key, events));
+                    crate::metrics::global()
+                        .audit_commit_seconds
+                        .observe(started.elapsed().as_secs_f64());
                     match &result {
                         Ok(_) => feed.committed(),
                         Err(e) => {
@@ -86,6 +90,16 @@ impl AuditWriter {
             tracing::error!(error = %e, "cannot start the audit writer thread");
         }
         Self { tx }
+    }
+
+    /// Records waiting to be committed.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Whether the writer thread is still taking records.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
     }
 
     /// Appends one event and waits until it is durable.

@@ -7,6 +7,7 @@
 //! put a secret value in a log line, an error or an audit record.
 
 mod access;
+pub mod alerts;
 pub mod audit_feed;
 pub mod audit_writer;
 mod auth;
@@ -17,11 +18,13 @@ mod changes;
 mod ctx;
 pub mod error;
 pub mod file_recipients;
+pub mod health;
 pub mod identities;
 pub mod jobs;
 pub mod keyring;
 mod lifecycle;
 pub mod listener;
+pub mod metrics;
 pub mod mfa;
 pub mod names;
 mod native;
@@ -49,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(native::router())
         .route("/", axum::routing::post(aws::handle))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
@@ -87,6 +91,9 @@ pub async fn serve(
                 tracing::error!(mirror = ?m, error = %e, "cannot open the audit mirror; mirroring is off")
             }
         }
+    }
+    if let Some(n) = &state.cfg.alerts {
+        subscribers.push(Arc::new(alerts::start(state.store.clone(), n.clone())));
     }
     audit_feed::spawn(state.store.clone(), state.feed.clone(), subscribers);
     let served = listener::serve(state.clone(), listener, tls, shutdown).await;

@@ -36,6 +36,8 @@ pub struct ServerConfig {
     pub snapshots: Option<(Duration, Arc<keyward_backup::schedule::Schedule>)>,
     /// The `[rotation]` section: Lambda ARN mapping, schedule limits, retries.
     pub rotation: crate::rotation::RotationSettings,
+    /// Alert rules and sinks (`[alert]` of the server config); `None`: no alerts.
+    pub alerts: Option<Arc<keyward_notify::Notifier>>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +55,7 @@ impl Default for ServerConfig {
             db_path: None,
             snapshots: None,
             rotation: Default::default(),
+            alerts: None,
         }
     }
 }

@@ -438,4 +438,18 @@ impl Store for ReadCachedStore {
     async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>> {
         self.inner.list_file_recipients().await
     }
+
+    // The alert outbox is a queue: never cached.
+    async fn enqueue_alerts(&self, alerts: Vec<NewAlertDelivery>) -> Result<usize> {
+        self.inner.enqueue_alerts(alerts).await
+    }
+    async fn due_alerts(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<AlertDelivery>> {
+        self.inner.due_alerts(now, limit).await
+    }
+    async fn finish_alert_attempt(&self, id: i64, result: AlertAttempt) -> Result<()> {
+        self.inner.finish_alert_attempt(id, result).await
+    }
+    async fn list_alerts(&self, limit: usize) -> Result<Vec<AlertDelivery>> {
+        self.inner.list_alerts(limit).await
+    }
 }

@@ -63,9 +63,11 @@ macro_rules! some {
     };
 }
 
+mod alerts;
 mod file_recipients;
 mod leases;
 mod mfa;
+pub use alerts::alert_outbox_queues_once_and_retries;
 pub use file_recipients::file_recipients_are_created_once;
 pub use leases::{lease_is_exclusive_until_it_lapses, lease_race_has_one_winner};
 pub use mfa::mfa_devices_and_used_steps;
@@ -107,6 +109,7 @@ where
         lease_is_exclusive_until_it_lapses,
         mfa_devices_and_used_steps,
         file_recipients_are_created_once,
+        alert_outbox_queues_once_and_retries,
     );
     lease_race_has_one_winner(Arc::new(make()?), 8)
         .await

@@ -13,6 +13,7 @@ mod cache;
 pub mod conformance;
 mod error;
 mod model;
+mod outbox;
 mod rotation;
 pub mod sqlite;
 mod traits;

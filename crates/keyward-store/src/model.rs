@@ -422,3 +422,5 @@ pub struct AuditHead {
     /// MAC over (seq, mac), so the checkpoint itself cannot be edited.
     pub checkpoint_mac: String,
 }
+
+pub use crate::outbox::{AlertAttempt, AlertDelivery, DeliveryState, NewAlertDelivery};

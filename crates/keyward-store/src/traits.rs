@@ -217,4 +217,15 @@ pub trait Store: Send + Sync + 'static {
     async fn get_file_recipient(&self, name: &str) -> Result<Option<FileRecipient>>;
     /// Every recipient, by name.
     async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>>;
+
+    // ---- alert outbox (alerts survive restarts and sink outages)
+    /// Queues alert deliveries; a row whose (sink, dedup_key) is already queued
+    /// (by this or another server) is skipped. Returns how many were new.
+    async fn enqueue_alerts(&self, alerts: Vec<NewAlertDelivery>) -> Result<usize>;
+    /// Pending deliveries whose next attempt is due at `now`, oldest first.
+    async fn due_alerts(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<AlertDelivery>>;
+    /// Records the outcome of one delivery attempt.
+    async fn finish_alert_attempt(&self, id: i64, result: AlertAttempt) -> Result<()>;
+    /// The most recent deliveries, newest first.
+    async fn list_alerts(&self, limit: usize) -> Result<Vec<AlertDelivery>>;
 }

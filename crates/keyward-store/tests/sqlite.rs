@@ -614,6 +614,8 @@ async fn v7_database_upgrades_with_mfa_devices() {
         store.get_setting("schema_version").await.expect("get"),
         Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
     );
+    // The later migrations ran too: the alert outbox exists.
+    assert!(store.list_alerts(1).await.expect("outbox").is_empty());
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000002").expect("uuid");
     let audit = keyward_store::conformance::audited();
     store

@@ -50,6 +50,9 @@ pub enum Command {
     /// Read and verify the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Alerts: recent alerts and their delivery, and test sends to a sink.
+    #[command(subcommand)]
+    Alert(AlertCmd),
     /// Print a bearer token for the native API (for curl and scripts).
     Token,
     /// Multi-factor authentication (TOTP) for the calling principal.
@@ -398,6 +401,27 @@ pub enum AuditCmd {
         /// Root key file for offline verification.
         #[arg(long, requires = "data_dir")]
         root_key_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCmd {
+    /// List recent alerts per sink with their delivery state, newest first.
+    ///
+    /// Each row is one alert queued for one sink: `pending` (not sent yet, or
+    /// waiting to retry; see last_error), `delivered`, or `failed` (given up).
+    Ls {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test alert to the sink NAME now; exits 0 only if it was accepted.
+    Test {
+        /// The sink's `name` in the server config file's [[alert.sink]].
+        name: String,
         #[arg(long)]
         json: bool,
     },

@@ -209,6 +209,23 @@ impl TlsSettings {
     }
 }
 
+/// Prometheus metrics (`[metrics]`).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of their
+    /// own (request counts and latencies, audit queue, alert deliveries, seal and
+    /// store state; never a secret). Off unless set.
+    #[arg(
+        id = "metrics_listen",
+        long = "metrics-listen",
+        env = "KEYWARD_METRICS_LISTEN",
+        value_name = "ADDR"
+    )]
+    pub listen: Option<SocketAddr>,
+}
+layered!(MetricsSettings { listen });
+
 /// How the server runs, shared by `serve` and `dev` (flags) and the file (sections).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -231,6 +248,9 @@ pub struct ServeTuning {
     #[command(flatten)]
     #[serde(default)]
     pub tls: TlsSettings,
+    #[command(flatten)]
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 impl ServeTuning {
@@ -242,6 +262,7 @@ impl ServeTuning {
             audit: self.audit.over(under.audit),
             secretsmanager: self.secretsmanager.over(under.secretsmanager),
             tls: self.tls.over(under.tls),
+            metrics: self.metrics.over(under.metrics),
         }
     }
 
@@ -398,7 +419,13 @@ pub struct ServerFile {
     pub tls: TlsSettings,
     #[serde(default)]
     pub backup: crate::backup_config::BackupSettings,
+    #[serde(default)]
     pub rotation: RotationFileSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    /// `[[alert.sink]]`, `[alert.rules.*]`, `[alert.delivery]`: file only.
+    #[serde(default)]
+    pub alert: Option<keyward_notify::AlertConfig>,
 }
 
 impl ServerFile {
@@ -423,6 +450,7 @@ pub struct Resolved {
     pub tuning: ServeTuning,
     pub backup: crate::backup_config::BackupSettings,
     pub rotation: RotationFileSettings,
+    pub alert: Option<keyward_notify::AlertConfig>,
 }
 
 /// The default listen address.
@@ -446,6 +474,7 @@ pub fn resolve(
         audit: file.audit,
         secretsmanager: file.secretsmanager,
         tls: file.tls,
+        metrics: file.metrics,
     };
     let rotation = file.rotation;
     let data_dir = data_dir.or(file.data_dir).context(
@@ -460,6 +489,7 @@ pub fn resolve(
         tuning: tuning.over(from_file),
         backup: file.backup,
         rotation,
+        alert: file.alert,
     })
 }
 
@@ -475,6 +505,11 @@ mod tests {
         assert_eq!(f.auth.failure_burst, Some(300));
         assert_eq!(f.rotation.lambdas.len(), 1);
         assert_eq!(f.rotation.test_minimum_rate, None, "never on by default");
+        let alert = f.alert.expect("the example has alerts");
+        assert_eq!(alert.sink.len(), 5);
+        alert
+            .validate()
+            .expect("the example's alert settings are valid");
     }
 
     #[test]
@@ -556,6 +591,42 @@ mod tests {
         let e = half.files().expect_err("no key").to_string();
         assert!(e.contains("--tls-key"), "{e}");
         assert!(TlsSettings::default().files().expect("fine").is_none());
+    }
+
+    #[test]
+    fn alert_sinks_are_checked_with_the_sink_named() {
+        let e = ServerFile::parse("[[alert.sink]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:1/h\"\nsigning_secret = \"0123456789abcdef\"\nmin_severity = \"hihg\"\n")
+            .expect_err("bad severity")
+            .to_string();
+        assert!(e.contains("line 6"), "{e}");
+        let e = ServerFile::parse("[[alert.sink]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"http://x\"\nsigning_secret = \"0123456789abcdef\"\nurll = 1\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(e.contains("urll"), "{e}");
+        let f = ServerFile::parse(
+            "[[alert.sink]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:1/h\"\n",
+        )
+        .expect("parses");
+        let e = f
+            .alert
+            .expect("alert")
+            .validate()
+            .expect_err("no signing secret")
+            .to_string();
+        assert!(e.contains("\"ops\"") && e.contains("signing_secret"), "{e}");
+        let f = ServerFile::parse("[[alert.sink]]\nname = \"s\"\ntype = \"slack\"\nurl = \"https://hooks.example/T/very-secret-token\"\nrouting_key = \"k\"\n")
+            .expect("parses");
+        let e = f
+            .alert
+            .expect("alert")
+            .validate()
+            .expect_err("stray field")
+            .to_string();
+        assert!(e.contains("routing_key"), "{e}");
+        assert!(
+            !e.contains("very-secret-token"),
+            "errors never repeat a sink URL: {e}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! A job must not hold a request's identity or skip the audit: it writes through
 //! [`AppState::write`] with [`crate::ctx::Audit::system`].
 
+mod alert_delivery;
 mod auth_summaries;
 mod purge;
 mod snapshots;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+pub use alert_delivery::AlertDelivery;
 pub use auth_summaries::AuthFailureSummaries;
 pub use purge::PurgeExpired;
 pub use snapshots::Snapshots;
@@ -149,6 +151,9 @@ pub fn standard(st: &AppState) -> Vec<Arc<dyn Job>> {
             schedule: schedule.clone(),
             db: db.clone(),
         }));
+    }
+    if let Some(n) = &st.cfg.alerts {
+        jobs.push(Arc::new(AlertDelivery::new(n.clone())));
     }
     jobs
 }

@@ -1,10 +1,12 @@
 //! The native JSON API under `/v1/`. Bearer-token authenticated; every route maps to
 //! an AWS action name so one policy governs native and AWS access alike.
 
+mod alerts;
 mod backup;
 mod batch;
 mod files;
 mod identities;
+mod leaks;
 mod mfa;
 mod openapi;
 mod recovery;
@@ -34,6 +36,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(batch::router())
         .merge(files::router())
         .merge(rotation::router())
+        .merge(alerts::router())
+        .merge(leaks::router())
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 

@@ -3,7 +3,9 @@
 //! types, so it describes what the code does. Each operation carries the IAM
 //! action it is authorized as in `x-keyward-action`.
 
-use super::{backup, batch, files, identities, mfa, recovery, rotation, scan, secrets, sys};
+use super::{
+    alerts, backup, batch, files, identities, leaks, mfa, recovery, rotation, scan, secrets, sys,
+};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -31,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         backup::create, backup::restore_secret,
         rotation::set, rotation::status_one, rotation::status_all, rotation::rotate_one,
         rotation::rotate_all, rotation::cancel,
+        alerts::list, alerts::test, leaks::report,
     ),
     modifiers(&BearerAuth)
 )]

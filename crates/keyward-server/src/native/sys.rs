@@ -34,29 +34,29 @@ pub fn router() -> Router<Arc<AppState>> {
     get,
     path = "/v1/sys/health",
     tag = "sys",
-    summary = "Readiness: 200 when unsealed and serving, 503 when sealed",
-    responses((status = 200, description = "Success", body = keyward_api::sys::Health), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    summary = "Health for load balancers: 200 serving, 503 sealed, 500 store or audit writer down",
+    responses((status = 200, description = "Serving", body = keyward_api::sys::Health), (status = 503, description = "Sealed", body = keyward_api::sys::Health), (status = 500, description = "Degraded: the store does not answer or the audit writer stopped", body = keyward_api::sys::Health)),
     security(())
 )]
 pub(super) async fn health(State(st): State<Arc<AppState>>) -> Response {
-    if st.is_sealed() {
-        (
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "sealed".into(),
-                sealed: true,
-                version: None,
-            }),
-        )
-            .into_response()
-    } else {
-        Json(Health {
-            status: "ok".into(),
-            sealed: false,
-            version: Some(env!("CARGO_PKG_VERSION").into()),
-        })
-        .into_response()
-    }
+    let report = crate::health::Report::probe(&st).await;
+    let body = Health {
+        status: report.status().into(),
+        sealed: report.sealed,
+        version: (!report.sealed).then(|| env!("CARGO_PKG_VERSION").into()),
+        storage: Some(if report.store_ok { "ok" } else { "unreachable" }.into()),
+        audit: Some(
+            if report.sealed {
+                "sealed"
+            } else if report.audit_ok {
+                "ok"
+            } else {
+                "stopped"
+            }
+            .into(),
+        ),
+    };
+    (report.status_code(), Json(body)).into_response()
 }
 
 #[utoipa::path(

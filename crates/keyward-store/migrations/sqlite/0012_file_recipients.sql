@@ -5,7 +5,7 @@
 -- callers its policies allow, and every decryption is audited. The identity is
 -- sealed under the KEK with the recipient's name as associated data, so a sealed
 -- identity copied to another name does not open.
--- (v9–v11 are taken by rotation, alert delivery and recovery.)
+-- (v9 is rotation, v10 the alert outbox; v11 is unused.)
 
 CREATE TABLE file_recipients (
     name             TEXT PRIMARY KEY NOT NULL,

@@ -9,6 +9,7 @@
 //! Every trait method is one transaction: writes use `BEGIN IMMEDIATE`, multi-query
 //! reads use a deferred read transaction (one consistent snapshot).
 
+mod alerts;
 mod audit;
 mod file_recipients;
 mod identity;
@@ -39,8 +40,9 @@ const MIGRATION_0003: &str = include_str!("../../migrations/sqlite/0003_lean_aud
 const MIGRATION_0005: &str = include_str!("../../migrations/sqlite/0005_audit_count.sql");
 const MIGRATION_0007: &str = include_str!("../../migrations/sqlite/0007_job_leases.sql");
 const MIGRATION_0008: &str = include_str!("../../migrations/sqlite/0008_mfa_devices.sql");
-const MIGRATION_0012: &str = include_str!("../../migrations/sqlite/0012_file_recipients.sql");
 const MIGRATION_0009: &str = include_str!("../../migrations/sqlite/0009_rotation.sql");
+const MIGRATION_0010: &str = include_str!("../../migrations/sqlite/0010_alert_outbox.sql");
+const MIGRATION_0012: &str = include_str!("../../migrations/sqlite/0012_file_recipients.sql");
 /// Number of read-only connections for a file-backed store.
 pub const DEFAULT_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -360,6 +362,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     if current < 9 {
         tx.execute_batch(MIGRATION_0009)?;
+    }
+    if current < 10 {
+        tx.execute_batch(MIGRATION_0010)?;
     }
     if current < 12 {
         tx.execute_batch(MIGRATION_0012)?;
@@ -833,5 +838,21 @@ impl Store for SqliteStore {
 
     async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>> {
         self.read(file_recipients::list).await
+    }
+
+    async fn enqueue_alerts(&self, alerts: Vec<NewAlertDelivery>) -> Result<usize> {
+        self.write(move |tx| alerts::enqueue(tx, &alerts)).await
+    }
+
+    async fn due_alerts(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<AlertDelivery>> {
+        self.read(move |tx| alerts::due(tx, now, limit)).await
+    }
+
+    async fn finish_alert_attempt(&self, id: i64, result: AlertAttempt) -> Result<()> {
+        self.write(move |tx| alerts::finish(tx, id, &result)).await
+    }
+
+    async fn list_alerts(&self, limit: usize) -> Result<Vec<AlertDelivery>> {
+        self.read(move |tx| alerts::list(tx, limit)).await
     }
 }

@@ -1,6 +1,7 @@
 //! One module per group of commands.
 
 mod admin;
+mod alert;
 pub mod app;
 mod backup;
 pub mod files;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Key(c) => admin::key(c),
         Command::Policy(c) => admin::policy(c),
         Command::Audit(c) => admin::audit(c),
+        Command::Alert(c) => alert::alert(c),
         Command::Token => admin::token(),
         Command::Mfa(c) => mfa::mfa(c),
         Command::FileRecipient(c) => files::file_recipient(c),
@@ -123,11 +125,64 @@ fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
     if let Some(set) = lengths {
         managed = managed.with_lengths(set);
     }
-    if !args.rotate {
-        return Ok(keyward_scan::cli::run(args, Some(&managed)));
+    let recording = RecordingHits {
+        inner: managed,
+        hits: Default::default(),
+    };
+    let code = keyward_scan::cli::run(args, Some(&recording));
+    let hits = recording.hits.into_inner().unwrap_or_default();
+    report_leaks(&c, &hits);
+    if args.rotate {
+        rotation::rotate_leaked(&c, hits.into_keys().collect())?;
     }
-    let found = rotation::LeakedNames::new(&managed);
-    let code = keyward_scan::cli::run(args, Some(&found));
-    rotation::rotate_leaked(&c, found.names())?;
     Ok(code)
+}
+
+/// Counts which managed secrets the scan found, to report them to the server.
+struct RecordingHits {
+    inner: keyward_scan::managed::InMemoryManaged,
+    hits: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl keyward_scan::managed::ManagedFingerprints for RecordingHits {
+    fn scan_key(&self) -> &[u8] {
+        self.inner.scan_key()
+    }
+    fn lookup(&self, fingerprint: &[u8; 32]) -> Option<&str> {
+        let found = self.inner.lookup(fingerprint);
+        if let Some(name) = found
+            && let Ok(mut hits) = self.hits.lock()
+        {
+            *hits.entry(name.to_string()).or_default() += 1;
+        }
+        found
+    }
+    fn lengths(&self) -> Option<&std::collections::HashSet<usize>> {
+        self.inner.lengths()
+    }
+}
+
+/// Tells the server which managed secrets leaked (names and counts only), so the
+/// `leaked_secret` alert fires. A failure to report is a warning: the scan's own
+/// findings and exit code stand.
+fn report_leaks(c: &keyward_client::Client, hits: &std::collections::BTreeMap<String, u64>) {
+    if hits.is_empty() {
+        return;
+    }
+    let found: Vec<serde_json::Value> = hits
+        .iter()
+        .map(|(name, n)| serde_json::json!({"secret": name, "hits": n}))
+        .collect();
+    let body = serde_json::json!({ "found": found });
+    if let Err(e) = c.call(
+        reqwest::Method::POST,
+        "/v1/scan/leaks",
+        &[],
+        Some(&body),
+        "leak report",
+    ) {
+        eprintln!(
+            "warning: could not report the leaked secrets to the server ({e}); no leaked_secret alert was raised"
+        );
+    }
 }

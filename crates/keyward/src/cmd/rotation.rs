@@ -311,44 +311,6 @@ fn print_result(r: &Value, dry_run: bool) {
     }
 }
 
-/// Notes which stored secrets a `scan --managed --rotate` found leaked.
-pub struct LeakedNames<'a> {
-    inner: &'a dyn keyward_scan::managed::ManagedFingerprints,
-    found: std::sync::Mutex<std::collections::BTreeSet<String>>,
-}
-
-impl<'a> LeakedNames<'a> {
-    pub fn new(inner: &'a dyn keyward_scan::managed::ManagedFingerprints) -> Self {
-        Self {
-            inner,
-            found: Default::default(),
-        }
-    }
-
-    pub fn names(&self) -> Vec<String> {
-        self.found
-            .lock()
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-}
-
-impl keyward_scan::managed::ManagedFingerprints for LeakedNames<'_> {
-    fn scan_key(&self) -> &[u8] {
-        self.inner.scan_key()
-    }
-    fn lookup(&self, fingerprint: &[u8; 32]) -> Option<&str> {
-        let name = self.inner.lookup(fingerprint)?;
-        if let Ok(mut s) = self.found.lock() {
-            s.insert(name.to_string());
-        }
-        Some(name)
-    }
-    fn lengths(&self) -> Option<&std::collections::HashSet<usize>> {
-        self.inner.lengths()
-    }
-}
-
 /// Rotates each leaked secret through its configured rotator (reason `leak`),
 /// reporting on stderr so the scan's own output format stays intact.
 pub fn rotate_leaked(cl: &keyward_client::Client, names: Vec<String>) -> Result<()> {

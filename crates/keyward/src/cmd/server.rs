@@ -295,12 +295,29 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         std::net::SocketAddr::new(host, r.listen.port())
     );
     r.rotation.apply(&mut cfg, endpoint)?;
+    let metrics_listen = r.tuning.metrics.listen;
     runtime()?.block_on(async {
+        // Built inside the runtime: sinks hold HTTP and SMTP clients.
+        if let Some(alert) = &r.alert {
+            let notifier = keyward_notify::Notifier::new(alert).map_err(|e| {
+                anyhow::anyhow!(
+                    "server config file: {e}\n  hint: docs/server-config.md lists every [[alert.sink]] type and its fields"
+                )
+            })?;
+            cfg.alerts = Some(Arc::new(notifier));
+        }
         let (state, listener) =
             start(&r.data_dir, r.listen, r.root_key_file.as_deref(), cfg).await?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sealed = state.is_sealed(), tls = tls.is_some(), "keyward listening");
         eprintln!("keyward listening on {scheme}://{addr}");
+        if let Some(m) = metrics_listen {
+            let ml = tokio::net::TcpListener::bind(m)
+                .await
+                .with_context(|| format!("cannot listen on {m} for metrics (--metrics-listen)"))?;
+            eprintln!("keyward metrics on http://{}/metrics", ml.local_addr()?);
+            tokio::spawn(keyward_server::metrics::serve(state.clone(), ml, shutdown_signal()));
+        }
         keyward_server::serve(state, listener, tls, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())
     })?;

@@ -1,0 +1,189 @@
+//! `/v1/alerts`: recent alerts and their delivery state (`keyward alert ls`), and a
+//! test alert sent to one sink now (`keyward alert test NAME`).
+
+use super::{audited_on, read_json};
+use crate::ctx::RequestMeta;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::HeaderMap;
+use keyward_notify::{Alert, Notifier, Severity};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const LIST_ACTION: &str = "keyward:ListAlerts";
+const TEST_ACTION: &str = "keyward:TestAlertSink";
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/alerts", get(list))
+        .route("/v1/alerts/test", post(test))
+}
+
+fn extras(meta: &RequestMeta) -> crate::authz::AuthzExtras<'_> {
+    crate::authz::AuthzExtras {
+        source_ip: meta.source_ip.as_deref(),
+        secure_transport: meta.secure_transport,
+        user_agent: meta.user_agent.as_deref(),
+        ..Default::default()
+    }
+}
+
+fn notifier(st: &AppState) -> Result<&Arc<Notifier>, ApiError> {
+    st.cfg.alerts.as_ref().ok_or_else(|| {
+        ApiError::InvalidRequest(
+            "alerts are not configured on this server: add [[alert.sink]] sections to the server config file (docs/server-config.md)".into(),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    limit: Option<usize>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/alerts",
+    tag = "alerts",
+    summary = "Recent alerts per sink and their delivery state, newest first",
+    params(("limit" = Option<usize>, Query, description = "How many (default 100, at most 1000)")),
+    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input or alerts not configured", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:ListAlerts")))
+)]
+pub(super) async fn list(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        LIST_ACTION,
+        Some("*".into()),
+        async |caller, _audit| {
+            let Query(q) =
+                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            st.authorize(&caller, LIST_ACTION, "*", &extras(&meta))?;
+            let rows = st
+                .store
+                .list_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
+                .await
+                .map_err(ApiError::from)?;
+            let alerts: Vec<Value> = rows
+                .into_iter()
+                .map(|r| {
+                    let alert: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+                    json!({
+                        "id": alert["id"],
+                        "sink": r.sink,
+                        "rule": r.rule,
+                        "severity": r.severity,
+                        "summary": alert["summary"],
+                        "principal": alert["principal"],
+                        "secret": alert["secret"],
+                        "count": alert["count"],
+                        "time": alert["time"],
+                        "state": r.state,
+                        "attempts": r.attempts,
+                        "next_attempt_at": super::secrets::rfc3339(r.next_attempt_at),
+                        "last_error": r.last_error,
+                        "finished_at": r.finished_at.map(super::secrets::rfc3339),
+                    })
+                })
+                .collect();
+            Ok(Json(json!({ "alerts": alerts })))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestRequest {
+    sink: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/alerts/test",
+    tag = "alerts",
+    summary = "Send a test alert to one sink now and report whether it arrived",
+    request_body = Object,
+    responses((status = 200, description = "Sent or failed (see `delivered`)", body = Object), (status = 400, description = "Invalid input or alerts not configured", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "No such sink", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:TestAlertSink")))
+)]
+pub(super) async fn test(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        TEST_ACTION,
+        Some("*".into()),
+        async |caller, audit| {
+            let req: TestRequest = read_json(&st, body).await?;
+            st.authorize(&caller, TEST_ACTION, "*", &extras(&meta))?;
+            let n = notifier(&st)?;
+            let sink = n.sink(&req.sink).ok_or_else(|| {
+                let names: Vec<&str> = n.sinks().iter().map(|s| s.name()).collect();
+                ApiError::NotFound(format!(
+                    "no alert sink named {:?}; configured: {}",
+                    req.sink,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })?;
+            audit.resource(format!("alert-sink:{}", req.sink));
+            let alert = Alert {
+                id: format!("test:{}", uuid::Uuid::new_v4()),
+                rule: "test".into(),
+                severity: Severity::Low,
+                summary: format!("test alert to sink {} from `keyward alert test`", req.sink),
+                principal: Some(caller.principal.name.clone()),
+                secret: None,
+                source_ip: meta.source_ip.clone(),
+                time: time::OffsetDateTime::now_utc(),
+                count: 1,
+            };
+            let result = n.send_to(sink.as_ref(), &alert).await;
+            let m = crate::metrics::global();
+            m.alert_deliveries
+                .get_or_create(&crate::metrics::DeliveryLabels {
+                    sink: req.sink.clone(),
+                    result: if result.is_ok() {
+                        "delivered"
+                    } else {
+                        "failed"
+                    }
+                    .into(),
+                })
+                .inc();
+            Ok(Json(json!({
+                "sink": req.sink,
+                "type": sink.kind().as_str(),
+                "delivered": result.is_ok(),
+                "error": result.err().map(|e| e.0),
+                "alert": alert,
+            })))
+        },
+    )
+    .await
+}

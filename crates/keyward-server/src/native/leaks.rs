@@ -1,0 +1,120 @@
+//! `POST /v1/scan/leaks`: `keyward scan --managed` reports which managed secrets it
+//! found outside keyward (names and hit counts, never a value or where they were).
+//! Each becomes a `keyward:LeakDetected` audit record on the secret, which the
+//! `leaked_secret` alert rule watches.
+//!
+//! Only a caller that may fingerprint a secret can report a leak of it (it is the
+//! one who could have found it), so nobody can raise alerts about secrets they
+//! cannot see.
+
+use super::{audited_on, read_json};
+use crate::authz::AuthzExtras;
+use crate::ctx::RequestMeta;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use http::HeaderMap;
+use keyward_store::Namespace;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// The action each reported secret is audited as (the alert rules' input).
+pub const LEAK_ACTION: &str = "keyward:LeakDetected";
+const FINGERPRINT_ACTION: &str = "keyward:GetSecretFingerprint";
+/// Secrets one report may name.
+const MAX_SECRETS: usize = 1000;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/scan/leaks", post(report))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Found {
+    /// The secret's name (a `#field` suffix for a JSON secret's field is dropped).
+    secret: String,
+    hits: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Report {
+    found: Vec<Found>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/scan/leaks",
+    tag = "scan",
+    summary = "Report managed secrets `keyward scan --managed` found outside keyward (audited as keyward:LeakDetected; raises the leaked_secret alert)",
+    request_body = Object,
+    responses((status = 200, description = "Recorded", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    security(("bearer" = [])),
+    extensions(("x-keyward-action" = json!("keyward:GetSecretFingerprint")))
+)]
+pub(super) async fn report(
+    State(st): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    audited_on(
+        &st,
+        &meta,
+        &headers,
+        "keyward:ReportLeaks",
+        Some("*".into()),
+        async |caller, audit| {
+            let req: Report = read_json(&st, body).await?;
+            if req.found.len() > MAX_SECRETS {
+                return Err(ApiError::InvalidParameter(format!(
+                    "a report names at most {MAX_SECRETS} secrets; send several"
+                )));
+            }
+            let region = st.cfg.default_region.clone();
+            let extras = AuthzExtras {
+                source_ip: meta.source_ip.as_deref(),
+                secure_transport: meta.secure_transport,
+                region: Some(&region),
+                user_agent: meta.user_agent.as_deref(),
+                ..Default::default()
+            };
+            let mut records = Vec::new();
+            let mut unknown = 0usize;
+            for f in &req.found {
+                let name = f.secret.split('#').next().unwrap_or_default();
+                let Some(secret) = st.find_secret(Namespace::Secrets, &region, name).await? else {
+                    unknown += 1;
+                    continue;
+                };
+                let per_secret = AuthzExtras {
+                    resource_tags: &secret.tags,
+                    resource_policy: secret.resource_policy.as_deref(),
+                    ..extras.clone()
+                };
+                if st
+                    .authorize(&caller, FINGERPRINT_ACTION, &secret.arn, &per_secret)
+                    .is_err()
+                {
+                    unknown += 1;
+                    continue;
+                }
+                let mut one = audit.derived(LEAK_ACTION);
+                one.resource(secret.arn.clone());
+                one.event.count = Some(f.hits.max(1));
+                records.push(one);
+            }
+            let recorded = records.len();
+            for r in records {
+                st.record(r).await?;
+            }
+            Ok(Json(json!({"recorded": recorded, "skipped": unknown})))
+        },
+    )
+    .await
+}
