@@ -110,10 +110,26 @@ pub struct Webhook {
     pub timeout: Duration,
 }
 
+impl Webhook {
+    /// The URL as errors, logs and `Debug` show it: scheme, host and port only,
+    /// since a path or query may carry the receiver's token.
+    fn shown_url(&self) -> String {
+        match reqwest::Url::parse(&self.url) {
+            Ok(u) => format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or("?"),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ),
+            Err(_) => "(an unparsable URL)".into(),
+        }
+    }
+}
+
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Webhook")
-            .field("url", &self.url)
+            .field("url", &self.shown_url())
             .finish_non_exhaustive()
     }
 }
@@ -152,7 +168,7 @@ impl ExternalRotator for Webhook {
                 RotateError::Target(format!(
                     "secret {}: the rotation webhook {} did not answer {step}: {}",
                     ctx.secret_name,
-                    self.url,
+                    self.shown_url(),
                     e.without_url()
                 ))
             })?;
@@ -162,7 +178,7 @@ impl ExternalRotator for Webhook {
             Err(RotateError::Target(format!(
                 "secret {}: the rotation webhook {} answered {} to {step}",
                 ctx.secret_name,
-                self.url,
+                self.shown_url(),
                 answer.status()
             )))
         }
@@ -318,5 +334,20 @@ mod tests {
         let err = cmd.step(Step::SetSecret, &c).await.unwrap_err();
         assert!(err.to_string().contains("setSecret"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_webhook_url_s_path_and_query_never_reach_debug_output() {
+        let w = Webhook {
+            url: "https://hooks.example.com:8443/rotate/tok_9f8e7d?key=sk_query_123".into(),
+            signing_secret: SecretString::from("whsec"),
+            timeout: Duration::from_secs(1),
+        };
+        let shown = format!("{w:?}");
+        assert!(shown.contains("https://hooks.example.com:8443"), "{shown}");
+        assert!(
+            !shown.contains("tok_9f8e7d") && !shown.contains("sk_query_123"),
+            "{shown}"
+        );
     }
 }
