@@ -532,6 +532,33 @@ impl TestServer {
             .expect(200);
         r.json["records"].as_array().cloned().unwrap_or_default()
     }
+
+    /// Every audit record, oldest first, however many there are: pages through
+    /// the log with `after_seq` (one page holds at most 10,000 records). Each
+    /// lookup is itself audited, so the log grows while it is read: a short page
+    /// ends the listing, not an empty one.
+    pub fn audit_all(&self) -> Vec<Value> {
+        const PAGE: usize = 10_000;
+        let mut all = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let page = self
+                .get(&format!("/v1/audit?limit={PAGE}&after_seq={after}"))
+                .expect(200)
+                .json["records"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let full = page.len() == PAGE;
+            if let Some(last) = page.last() {
+                after = last["seq"].as_i64().expect("audit records carry their seq");
+            }
+            all.extend(page);
+            if !full {
+                return all;
+            }
+        }
+    }
 }
 
 impl Drop for TestServer {
