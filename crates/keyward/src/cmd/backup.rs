@@ -35,6 +35,7 @@ pub enum BackupCmd {
         data_dir: Option<PathBuf>,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print the backup's file, root key id, time, encryption and counts as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -45,6 +46,7 @@ pub enum BackupCmd {
         file: PathBuf,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print the verification's result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +72,7 @@ pub enum BackupCmd {
         region: Option<String>,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -78,6 +81,7 @@ pub enum BackupCmd {
         /// Directories to look in.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Print the backups found as a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -247,19 +251,13 @@ fn restore_secret(opened: &Opened, name: &str, region: Option<&str>, as_json: bo
     // The whole backup is checked first: nothing from a damaged one is restored.
     rt.block_on(opened.verify())?;
     let export = rt.block_on(opened.export_secret(name, region))?;
-    let v = super::client()?.call(
-        reqwest::Method::POST,
-        "/v1/sys/restore-secret",
-        &[],
-        Some(&serde_json::to_value(&export)?),
-        name,
-    )?;
+    let v = super::client()?.restore_from_backup(name, &export)?;
     if as_json {
         print_json(&v);
     } else {
         println!(
             "restored {} with {} versions from the backup of {}",
-            name, v["versions"], opened.manifest.created_at
+            name, v.versions, opened.manifest.created_at
         );
     }
     Ok(0)
