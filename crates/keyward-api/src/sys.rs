@@ -123,3 +123,13 @@ pub struct RestoredSecret {
     /// How many versions were restored.
     pub versions: u64,
 }
+
+/// Body of `POST /v1/sys/backup`; the answer is the backup file itself, with
+/// the manifest's counts (JSON) in the `x-keyward-backup-counts` header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBackup {
+    /// age X25519 recipients (`age1...`); none: encrypted to the root key.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}

@@ -4,6 +4,7 @@
 //! redacting, zeroizing types. It must not log or print values; callers decide.
 
 mod alerts;
+mod backup;
 mod cache;
 mod changes;
 mod error;
@@ -17,6 +18,7 @@ mod secrets;
 mod source;
 mod sys;
 
+pub use backup::BackupDownload;
 pub use cache::{CachedClient, DEFAULT_MAX_STALE, DEFAULT_TTL};
 pub use changes::ChangeStream;
 pub use error::ClientError;
@@ -172,6 +174,20 @@ impl<'a> Request<'a> {
     }
 }
 
+/// An error with its sources, `: `-separated. reqwest's own message is only
+/// "error sending request"; the cause (refused, certificate not trusted, ...) is
+/// in its sources.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why.push_str(": ");
+        why.push_str(&s.to_string());
+        source = s.source();
+    }
+    why
+}
+
 /// Blocking client for the native API.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -280,15 +296,7 @@ impl Client {
             req = req.json(b);
         }
         let resp = req.send().map_err(|e| {
-            // reqwest's own message is only "error sending request"; the cause
-            // (refused, certificate not trusted, ...) is in its sources.
-            let mut why = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                why.push_str(": ");
-                why.push_str(&s.to_string());
-                source = s.source();
-            }
+            let why = error_chain(&e);
             ClientError::Transport(format!(
                 "cannot reach keyward at {}: {why}. Is the server running (`keyward dev` or `keyward serve`) and KEYWARD_ADDR right? For an https:// server with a private CA, point KEYWARD_CACERT at the CA's PEM file",
                 self.creds.addr
