@@ -7,10 +7,14 @@
 //! It must stay a leaf: no HTTP, no storage, no server logic. Values travel as
 //! `SecretString` (zeroized on drop, redacted in `Debug`).
 
+pub mod alerts;
 pub mod batch;
 pub mod error;
 pub mod files;
 pub mod identities;
+pub mod mfa;
+pub mod rotation;
+pub mod scan;
 pub mod secrets;
 pub mod sys;
 

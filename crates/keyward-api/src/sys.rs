@@ -57,3 +57,79 @@ pub struct Unseal {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reset: bool,
 }
+
+/// Body of `POST /v1/sys/rotate-root-key`.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRootKey {
+    /// The new key (hex), saved by the caller first. Required unless the root
+    /// key is split into unseal shares (then new shares are issued).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub new_root_key: Option<SecretString>,
+}
+
+/// Body of `POST /v1/sys/rekey-shares`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RekeyShares {
+    pub key_shares: u8,
+    pub key_threshold: u8,
+}
+
+/// Answer to a root-key rotation or a rekey.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RootKeyRotated {
+    /// The public id (8 hex) of the new root key.
+    pub key_id: String,
+    /// For a split key: the new shares, shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub unseal_shares: Option<Vec<SecretString>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseal_threshold: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub root_key: Option<SecretString>,
+}
+
+/// Body of `POST /v1/sys/break-glass`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlass {
+    /// At least the threshold of unseal shares.
+    #[schema(value_type = Vec<String>)]
+    pub shares: Vec<SecretString>,
+    /// The administrator principal to create (default `break-glass`).
+    pub name: String,
+}
+
+/// Answer to break-glass: the new administrator's access key, shown once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BreakGlassKey {
+    /// The principal's ARN.
+    pub principal: String,
+    pub access_key_id: String,
+    #[schema(value_type = String)]
+    pub secret_access_key: SecretString,
+}
+
+/// Answer to `POST /v1/sys/restore-secret` (the body is one secret exported from
+/// a backup, as `keyward-backup` writes it).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RestoredSecret {
+    pub name: String,
+    pub arn: String,
+    /// How many versions were restored.
+    pub versions: u64,
+}
+
+/// Body of `POST /v1/sys/backup`; the answer is the backup file itself, with
+/// the manifest's counts (JSON) in the `x-keyward-backup-counts` header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBackup {
+    /// age X25519 recipients (`age1...`); none: encrypted to the root key.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}

@@ -3,23 +3,35 @@
 //! variants (`SecretNotFound`, `AccessDenied`, ...), and hands values back in
 //! redacting, zeroizing types. It must not log or print values; callers decide.
 
+mod alerts;
+mod backup;
 mod cache;
 mod changes;
 mod error;
 mod files;
+mod identities;
 mod keyring;
+mod mfa;
+mod rotation;
+mod scan;
+mod secrets;
 mod source;
+mod sys;
 
+pub use backup::BackupDownload;
 pub use cache::{CachedClient, DEFAULT_MAX_STALE, DEFAULT_TTL};
 pub use changes::ChangeStream;
 pub use error::ClientError;
 pub use keyring::Keyring;
+/// The wire types this client speaks, re-exported so callers match its version.
+pub use keyward_api as api;
 pub use source::{SecretSource, is_unavailable};
 
-use base64::Engine;
 use keyward_crypto::{SecretBytes, SecretString};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::time::Duration;
 
 pub const DEFAULT_ADDR: &str = "http://127.0.0.1:8200";
@@ -104,6 +116,78 @@ impl SecretValue {
 /// One secret's result in a batch read: its name and its value or error.
 pub type BatchItem = (String, Result<SecretValue, ClientError>);
 
+/// One request to the native API: what `call` sends. The query and body are
+/// built from `keyward-api` types by the typed methods.
+struct Request<'a> {
+    method: reqwest::Method,
+    path: &'a str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Value>,
+}
+
+impl<'a> Request<'a> {
+    fn new(method: reqwest::Method, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    fn get(path: &'a str) -> Self {
+        Self::new(reqwest::Method::GET, path)
+    }
+
+    fn post(path: &'a str) -> Self {
+        Self::new(reqwest::Method::POST, path)
+    }
+
+    fn put(path: &'a str) -> Self {
+        Self::new(reqwest::Method::PUT, path)
+    }
+
+    fn delete(path: &'a str) -> Self {
+        Self::new(reqwest::Method::DELETE, path)
+    }
+
+    /// Adds `key=value` to the query string.
+    fn query(mut self, key: &'static str, value: impl ToString) -> Self {
+        self.query.push((key, value.to_string()));
+        self
+    }
+
+    /// Adds `key=value` when there is a value.
+    fn query_opt(self, key: &'static str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(v) => self.query(key, v),
+            None => self,
+        }
+    }
+
+    /// Sends `body` as JSON.
+    fn json(mut self, body: &impl Serialize) -> Result<Self, ClientError> {
+        let v = serde_json::to_value(body)
+            .map_err(|e| ClientError::Transport(format!("cannot encode the request: {e}")))?;
+        self.body = Some(v);
+        Ok(self)
+    }
+}
+
+/// An error with its sources, `: `-separated. reqwest's own message is only
+/// "error sending request"; the cause (refused, certificate not trusted, ...) is
+/// in its sources.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why.push_str(": ");
+        why.push_str(&s.to_string());
+        source = s.source();
+    }
+    why
+}
+
 /// Blocking client for the native API.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -174,38 +258,45 @@ impl Client {
         )
     }
 
-    /// Sends one request and decodes the JSON answer, mapping API errors to types.
-    /// `subject` names the secret or object for error messages.
-    pub fn call(
+    /// Sends one request and decodes the answer into `T`, mapping API errors to
+    /// types. `subject` names the secret or object for error messages; `what`
+    /// names the request when the answer is not what this client expects.
+    fn send<T: DeserializeOwned>(
         &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
+        req: Request<'_>,
         subject: &str,
-    ) -> Result<Value, ClientError> {
+        what: &str,
+    ) -> Result<T, ClientError> {
+        let v = self.call(req, subject)?;
+        serde_json::from_value(v).map_err(|e| ClientError::Api {
+            status: 200,
+            code: "bad_response".into(),
+            message: format!("the server's answer to {what} is not what this client expects ({e}); are client and server the same version?"),
+        })
+    }
+
+    /// Sends one request and returns the JSON answer, mapping API errors to types.
+    fn call(&self, r: Request<'_>, subject: &str) -> Result<Value, ClientError> {
+        let Request {
+            method,
+            path,
+            query,
+            body,
+        } = r;
         let url = format!("{}{}", self.creds.addr.trim_end_matches('/'), path);
         let mut req = self
             .http
             .request(method, &url)
             .bearer_auth(self.token())
-            .query(query);
+            .query(&query);
         if let Some(t) = &self.creds.session_token {
             req = req.header(SESSION_TOKEN_HEADER, t.expose());
         }
-        if let Some(b) = body {
+        if let Some(b) = &body {
             req = req.json(b);
         }
         let resp = req.send().map_err(|e| {
-            // reqwest's own message is only "error sending request"; the cause
-            // (refused, certificate not trusted, ...) is in its sources.
-            let mut why = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                why.push_str(": ");
-                why.push_str(&s.to_string());
-                source = s.source();
-            }
+            let why = error_chain(&e);
             ClientError::Transport(format!(
                 "cannot reach keyward at {}: {why}. Is the server running (`keyward dev` or `keyward serve`) and KEYWARD_ADDR right? For an https:// server with a private CA, point KEYWARD_CACERT at the CA's PEM file",
                 self.creds.addr
@@ -241,91 +332,6 @@ impl Client {
         })
     }
 
-    pub fn get_secret(
-        &self,
-        name: &str,
-        version_id: Option<&str>,
-        stage: Option<&str>,
-    ) -> Result<SecretValue, ClientError> {
-        let mut q = Vec::new();
-        if let Some(v) = version_id {
-            q.push(("version_id", v.to_string()));
-        }
-        if let Some(s) = stage {
-            q.push(("stage", s.to_string()));
-        }
-        let v = self.call(
-            reqwest::Method::GET,
-            &format!("/v1/secrets/{}", encode_name(name)),
-            &q,
-            None,
-            name,
-        )?;
-        parse_secret_value(&v, name)
-    }
-
-    /// Reads the current values of up to 100 secrets in one request. Each name gets
-    /// its own result (a missing or forbidden secret does not fail the others).
-    pub fn get_secrets(&self, names: &[String]) -> Result<Vec<BatchItem>, ClientError> {
-        let v = self.call(
-            reqwest::Method::POST,
-            "/v1/batch/get",
-            &[],
-            Some(&json!({"names": names})),
-            "batch",
-        )?;
-        let mut out = Vec::new();
-        for s in v["secrets"].as_array().into_iter().flatten() {
-            let name = s["name"].as_str().unwrap_or_default().to_string();
-            out.push((name.clone(), parse_secret_value(s, &name)));
-        }
-        for e in v["errors"].as_array().into_iter().flatten() {
-            let name = e["name"].as_str().unwrap_or_default().to_string();
-            let message = e["message"].as_str().unwrap_or_default().to_string();
-            let err = match e["code"].as_str().unwrap_or_default() {
-                "not_found" => ClientError::SecretNotFound {
-                    name: name.clone(),
-                    message,
-                },
-                "access_denied" => ClientError::AccessDenied { message },
-                code => ClientError::Api {
-                    status: 400,
-                    code: code.to_string(),
-                    message,
-                },
-            };
-            out.push((name, Err(err)));
-        }
-        Ok(out)
-    }
-
-    /// Writes a new version (creating the secret if needed); returns the server's answer.
-    pub fn put_secret(
-        &self,
-        name: &str,
-        value: &SecretBytes,
-        binary: bool,
-        description: Option<&str>,
-    ) -> Result<Value, ClientError> {
-        let mut body = json!({});
-        if binary || std::str::from_utf8(value.expose()).is_err() {
-            body["value_base64"] =
-                json!(base64::engine::general_purpose::STANDARD.encode(value.expose()));
-        } else {
-            body["value"] = json!(std::str::from_utf8(value.expose()).unwrap_or_default());
-        }
-        if let Some(d) = description {
-            body["description"] = json!(d);
-        }
-        self.call(
-            reqwest::Method::PUT,
-            &format!("/v1/secrets/{}", encode_name(name)),
-            &[],
-            Some(&body),
-            name,
-        )
-    }
-
     /// `get_secret_or_env` from the seed's `load_secret_or_env`: the store first,
     /// then the environment variable (for local development without a server).
     /// [`CachedClient::get_secret_or_env`] does the same through the cache.
@@ -345,78 +351,9 @@ impl SecretSource for Client {
     }
 }
 
-/// Decodes one secret read (`value` or `value_base64`) from the native API.
-fn parse_secret_value(v: &Value, name: &str) -> Result<SecretValue, ClientError> {
-    let (value, is_binary) = if let Some(s) = v["value"].as_str() {
-        (SecretBytes::new(s.as_bytes().to_vec()), false)
-    } else if let Some(b) = v["value_base64"].as_str() {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b)
-            .map_err(|_| ClientError::Decode("the server sent invalid base64".into()))?;
-        (SecretBytes::new(bytes), true)
-    } else {
-        return Err(ClientError::Decode(
-            "the server's answer has no value".into(),
-        ));
-    };
-    Ok(SecretValue {
-        name: v["name"].as_str().unwrap_or(name).to_string(),
-        arn: v["arn"].as_str().unwrap_or_default().to_string(),
-        version_id: v["version_id"].as_str().unwrap_or_default().to_string(),
-        stages: v["stages"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        value,
-        is_binary,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_decode_from_text_and_base64() {
-        let v = parse_secret_value(
-            &json!({"name": "/a/b", "arn": "arn:x", "version_id": "v1", "stages": ["AWSCURRENT"], "value": "s3cret"}),
-            "/a/b",
-        )
-        .unwrap();
-        assert_eq!(v.text().unwrap().expose(), "s3cret");
-        assert!(!v.is_binary && v.stages == ["AWSCURRENT"]);
-        let b = parse_secret_value(&json!({"value_base64": "AP8="}), "/bin").unwrap();
-        assert!(b.is_binary && b.value.expose() == [0u8, 255]);
-        assert_eq!(b.name, "/bin");
-        assert!(matches!(b.text(), Err(ClientError::Decode(_))));
-        assert!(parse_secret_value(&json!({"value_base64": "!!"}), "x").is_err());
-        assert!(parse_secret_value(&json!({}), "x").is_err());
-    }
-
-    #[test]
-    fn json_fields_and_their_errors_name_no_value() {
-        let v = parse_secret_value(
-            &json!({"value": r#"{"password":"pw-9","port":5432,"none":null}"#}),
-            "/db",
-        )
-        .unwrap();
-        assert_eq!(v.field("password").unwrap().expose(), "pw-9");
-        assert_eq!(v.field("port").unwrap().expose(), "5432");
-        for missing in ["none", "user"] {
-            let e = v.field(missing).unwrap_err().to_string();
-            assert!(e.contains("/db") && !e.contains("pw-9"), "{e}");
-        }
-        let plain = parse_secret_value(&json!({"value": "pw-9"}), "/p").unwrap();
-        let e = plain.field("x").unwrap_err().to_string();
-        assert!(
-            e.contains("not a JSON object") && !e.contains("pw-9"),
-            "{e}"
-        );
-    }
 
     #[test]
     fn names_are_percent_encoded_whole() {

@@ -233,6 +233,7 @@ pub struct LsArgs {
     /// Include secrets scheduled for deletion.
     #[arg(long)]
     pub include_deleted: bool,
+    /// Print the secrets' metadata (never values) as a JSON array.
     #[arg(long)]
     pub json: bool,
 }
@@ -290,6 +291,7 @@ pub struct LoginArgs {
 #[derive(Debug, Args)]
 pub struct NameJson {
     pub name: String,
+    /// Print the server's answer as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -303,6 +305,7 @@ pub struct RmArgs {
     /// Delete now, without a recovery window.
     #[arg(long)]
     pub force: bool,
+    /// Print the server's answer ({"name", "arn", "deletion_date", "purged"}) as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -315,17 +318,20 @@ pub enum PrincipalCmd {
         /// Tags as KEY=VALUE (usable in policies as aws:PrincipalTag/KEY).
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// Print the principal and its new access key as JSON.
         #[arg(long)]
         json: bool,
     },
     /// List principals.
     Ls {
+        /// Print the principals, with their keys and policies, as a JSON array.
         #[arg(long)]
         json: bool,
     },
     /// Show one principal.
     Show {
         name: String,
+        /// Print the principal, with its keys and policies, as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -342,6 +348,7 @@ pub enum KeyCmd {
     /// Create another access key for a principal (for rotation).
     Create {
         principal: String,
+        /// Print the new access key as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -360,11 +367,13 @@ pub enum PolicyCmd {
     /// Print a policy document.
     Get {
         name: String,
+        /// Print the policy with its name, ARN and update time as JSON (without it: the document only).
         #[arg(long)]
         json: bool,
     },
     /// List policies.
     Ls {
+        /// Print the policies as a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -390,6 +399,7 @@ pub enum AuditCmd {
         since: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Print the records as a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -401,6 +411,7 @@ pub enum AuditCmd {
         /// Root key file for offline verification.
         #[arg(long, requires = "data_dir")]
         root_key_file: Option<PathBuf>,
+        /// Print {"records", "ok", "problems"} as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -415,6 +426,7 @@ pub enum AlertCmd {
     Ls {
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Print the alerts, with their delivery state, as a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -422,6 +434,7 @@ pub enum AlertCmd {
     Test {
         /// The sink's `name` in the server config file's [[alert.sink]].
         name: String,
+        /// Print the delivery's result as JSON.
         #[arg(long)]
         json: bool,
     },

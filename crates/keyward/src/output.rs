@@ -2,8 +2,12 @@
 
 use keyward_client::ClientError;
 
-pub fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+/// Prints `v` as pretty JSON. It goes through `serde_json::Value`, whose objects
+/// keep their keys sorted, so the output's key order does not depend on a type's
+/// field order: `--json` output stays the same whichever type carries it.
+pub fn print_json<T: serde::Serialize + ?Sized>(v: &T) {
+    let v = serde_json::to_value(v).unwrap_or_default();
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }
 
 /// A next step for common failures.

@@ -4,33 +4,36 @@ use super::client;
 use crate::cli::{AuditCmd, KeyCmd, PolicyCmd, PrincipalCmd};
 use crate::output::print_json;
 use anyhow::{Context, Result, bail};
-use keyward_client::encode_name;
-use reqwest::Method;
-use serde_json::json;
+use keyward_client::api::Tag;
+use keyward_client::api::identities::AuditQuery;
+use keyward_crypto::SecretString;
 
-fn parse_tags(tags: &[String]) -> Result<Vec<serde_json::Value>> {
+fn parse_tags(tags: &[String]) -> Result<Vec<Tag>> {
     tags.iter()
         .map(|t| {
             let (k, v) = t
                 .split_once('=')
                 .with_context(|| format!("tag {t:?} must be KEY=VALUE"))?;
-            Ok(json!({"key": k, "value": v}))
+            Ok(Tag {
+                key: k.to_owned(),
+                value: v.to_owned(),
+            })
         })
         .collect()
 }
 
-fn print_new_key(v: &serde_json::Value, as_json: bool) {
+/// Prints a new access key; `answer` is the server's whole answer, for `--json`.
+fn print_new_key(
+    answer: &impl serde::Serialize,
+    access_key_id: &str,
+    secret: &SecretString,
+    as_json: bool,
+) {
     if as_json {
-        print_json(v);
+        print_json(answer);
     } else {
-        println!(
-            "access_key_id:     {}",
-            v["access_key_id"].as_str().unwrap_or_default()
-        );
-        println!(
-            "secret_access_key: {}",
-            v["secret_access_key"].as_str().unwrap_or_default()
-        );
+        println!("access_key_id:     {access_key_id}");
+        println!("secret_access_key: {}", secret.expose());
         eprintln!("the secret access key is shown only now; store it safely");
     }
 }
@@ -39,83 +42,41 @@ pub fn principal(c: PrincipalCmd) -> Result<i32> {
     let cl = client()?;
     match c {
         PrincipalCmd::Create { name, tags, json } => {
-            let body = json!({"name": name, "tags": parse_tags(&tags)?});
-            let v = cl.call(Method::POST, "/v1/principals", &[], Some(&body), &name)?;
-            print_new_key(&v, json);
+            let v = cl.create_principal(&name, parse_tags(&tags)?)?;
+            print_new_key(&v, &v.access_key_id, &v.secret_access_key, json);
         }
         PrincipalCmd::Ls { json } => {
-            let v = cl.call(Method::GET, "/v1/principals", &[], None, "principals")?;
+            let v = cl.list_principals()?;
             if json {
-                print_json(&v["principals"]);
+                print_json(&v.principals);
             } else {
-                for p in v["principals"].as_array().into_iter().flatten() {
-                    let policies: Vec<&str> = p["policies"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|x| x.as_str())
-                        .collect();
-                    println!(
-                        "{:<24} {}",
-                        p["name"].as_str().unwrap_or_default(),
-                        policies.join(",")
-                    );
+                for p in &v.principals {
+                    println!("{:<24} {}", p.name, p.policies.join(","));
                 }
             }
         }
         PrincipalCmd::Show { name, json } => {
-            let v = cl.call(
-                Method::GET,
-                &format!("/v1/principals/{}", encode_name(&name)),
-                &[],
-                None,
-                &name,
-            )?;
+            let v = cl.principal(&name)?;
             if json {
                 print_json(&v);
             } else {
-                println!("name:     {}", v["name"].as_str().unwrap_or_default());
-                println!("arn:      {}", v["arn"].as_str().unwrap_or_default());
-                println!("keys:     {}", v["access_key_ids"]);
-                println!("policies: {}", v["policies"]);
+                println!("name:     {}", v.name);
+                println!("arn:      {}", v.arn);
+                // As compact JSON arrays: `["AKIA..."]`.
+                println!("keys:     {}", serde_json::json!(v.access_key_ids));
+                println!("policies: {}", serde_json::json!(v.policies));
             }
         }
         PrincipalCmd::Rm { name } => {
-            cl.call(
-                Method::DELETE,
-                &format!("/v1/principals/{}", encode_name(&name)),
-                &[],
-                None,
-                &name,
-            )?;
+            cl.delete_principal(&name)?;
             eprintln!("deleted principal {name}");
         }
         PrincipalCmd::Attach { principal, policy } => {
-            cl.call(
-                Method::PUT,
-                &format!(
-                    "/v1/principals/{}/policies/{}",
-                    encode_name(&principal),
-                    encode_name(&policy)
-                ),
-                &[],
-                None,
-                &policy,
-            )?;
+            cl.attach_policy(&principal, &policy)?;
             eprintln!("attached {policy} to {principal}");
         }
         PrincipalCmd::Detach { principal, policy } => {
-            cl.call(
-                Method::DELETE,
-                &format!(
-                    "/v1/principals/{}/policies/{}",
-                    encode_name(&principal),
-                    encode_name(&policy)
-                ),
-                &[],
-                None,
-                &policy,
-            )?;
+            cl.detach_policy(&principal, &policy)?;
             eprintln!("detached {policy} from {principal}");
         }
     }
@@ -126,23 +87,11 @@ pub fn key(c: KeyCmd) -> Result<i32> {
     let cl = client()?;
     match c {
         KeyCmd::Create { principal, json } => {
-            let v = cl.call(
-                Method::POST,
-                &format!("/v1/principals/{}/keys", encode_name(&principal)),
-                &[],
-                None,
-                &principal,
-            )?;
-            print_new_key(&v, json);
+            let v = cl.create_access_key(&principal)?;
+            print_new_key(&v, &v.access_key_id, &v.secret_access_key, json);
         }
         KeyCmd::Rm { access_key_id } => {
-            cl.call(
-                Method::DELETE,
-                &format!("/v1/keys/{}", encode_name(&access_key_id)),
-                &[],
-                None,
-                &access_key_id,
-            )?;
+            cl.delete_access_key(&access_key_id)?;
             eprintln!("deleted access key {access_key_id}");
         }
     }
@@ -161,47 +110,29 @@ pub fn policy(c: PolicyCmd) -> Result<i32> {
             }
             let doc: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not JSON", file.display()))?;
-            cl.call(
-                Method::PUT,
-                &format!("/v1/policies/{}", encode_name(&name)),
-                &[],
-                Some(&doc),
-                &name,
-            )?;
+            cl.put_policy(&name, &doc)?;
             eprintln!("stored policy {name}");
         }
         PolicyCmd::Get { name, json } => {
-            let v = cl.call(
-                Method::GET,
-                &format!("/v1/policies/{}", encode_name(&name)),
-                &[],
-                None,
-                &name,
-            )?;
+            let v = cl.policy(&name)?;
             if json {
                 print_json(&v);
             } else {
-                print_json(&v["document"]);
+                print_json(&v.document);
             }
         }
         PolicyCmd::Ls { json } => {
-            let v = cl.call(Method::GET, "/v1/policies", &[], None, "policies")?;
+            let v = cl.list_policies()?;
             if json {
-                print_json(&v["policies"]);
+                print_json(&v.policies);
             } else {
-                for p in v["policies"].as_array().into_iter().flatten() {
-                    println!("{}", p["name"].as_str().unwrap_or_default());
+                for p in &v.policies {
+                    println!("{}", p.name);
                 }
             }
         }
         PolicyCmd::Rm { name } => {
-            cl.call(
-                Method::DELETE,
-                &format!("/v1/policies/{}", encode_name(&name)),
-                &[],
-                None,
-                &name,
-            )?;
+            cl.delete_policy(&name)?;
             eprintln!("deleted policy {name}");
         }
     }
@@ -219,22 +150,19 @@ pub fn audit(c: AuditCmd) -> Result<i32> {
             json,
         } => {
             let cl = client()?;
-            let mut q = vec![("limit", limit.to_string())];
-            for (k, v) in [
-                ("secret", secret),
-                ("principal", principal),
-                ("outcome", outcome),
-                ("since", since),
-            ] {
-                if let Some(v) = v {
-                    q.push((k, v));
-                }
-            }
-            let v = cl.call(Method::GET, "/v1/audit", &q, None, "audit")?;
+            let v = cl.audit(&AuditQuery {
+                secret,
+                principal,
+                outcome,
+                since,
+                after_seq: None,
+                limit: Some(limit),
+            })?;
             if json {
-                print_json(&v["records"]);
+                print_json(&v.records);
             } else {
-                for r in v["records"].as_array().into_iter().flatten() {
+                // Records stay JSON: their fields are the store's (see the README).
+                for r in v.records.as_array().into_iter().flatten() {
                     println!(
                         "#{:<6} {} {:<16} {:<40} {} {}",
                         r["seq"],
@@ -255,23 +183,19 @@ pub fn audit(c: AuditCmd) -> Result<i32> {
         } => {
             let report = match data_dir {
                 Some(dir) => super::server::verify_offline(&dir, root_key_file.as_deref())?,
-                None => {
-                    let cl = client()?;
-                    cl.call(Method::GET, "/v1/audit/verify", &[], None, "audit")?
-                }
+                None => client()?.verify_audit()?,
             };
-            let ok = report["ok"].as_bool().unwrap_or(false);
             if json {
                 print_json(&report);
-            } else if ok {
-                println!("audit chain intact: {} records verified", report["records"]);
+            } else if report.ok {
+                println!("audit chain intact: {} records verified", report.records);
             } else {
-                eprintln!("audit chain BROKEN ({} records read):", report["records"]);
-                for p in report["problems"].as_array().into_iter().flatten() {
-                    eprintln!("  - {}", p.as_str().unwrap_or_default());
+                eprintln!("audit chain BROKEN ({} records read):", report.records);
+                for p in &report.problems {
+                    eprintln!("  - {p}");
                 }
             }
-            Ok(if ok { 0 } else { 1 })
+            Ok(if report.ok { 0 } else { 1 })
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::output::print_json;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use keyward_backup::{Opened, Target, Unlock};
+use keyward_client::ClientError;
 use keyward_crypto::RootKey;
 use keyward_crypto::shamir::{Share, combine_shares};
 use serde_json::json;
@@ -35,6 +36,7 @@ pub enum BackupCmd {
         data_dir: Option<PathBuf>,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print the backup's file, root key id, time, encryption and counts as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -45,6 +47,7 @@ pub enum BackupCmd {
         file: PathBuf,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print the verification's result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +73,7 @@ pub enum BackupCmd {
         region: Option<String>,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -78,6 +82,7 @@ pub enum BackupCmd {
         /// Directories to look in.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Print the backups found as a JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -247,19 +252,13 @@ fn restore_secret(opened: &Opened, name: &str, region: Option<&str>, as_json: bo
     // The whole backup is checked first: nothing from a damaged one is restored.
     rt.block_on(opened.verify())?;
     let export = rt.block_on(opened.export_secret(name, region))?;
-    let v = super::client()?.call(
-        reqwest::Method::POST,
-        "/v1/sys/restore-secret",
-        &[],
-        Some(&serde_json::to_value(&export)?),
-        name,
-    )?;
+    let v = super::client()?.restore_from_backup(name, &export)?;
     if as_json {
         print_json(&v);
     } else {
         println!(
             "restored {} with {} versions from the backup of {}",
-            name, v["versions"], opened.manifest.created_at
+            name, v.versions, opened.manifest.created_at
         );
     }
     Ok(0)
@@ -324,30 +323,25 @@ fn create(
                 Ok(serde_json::to_value(m)?)
             }
             None => {
-                let cl = super::client()?;
-                let body = json!({"recipients": recipients});
-                let resp = keyward_client::http_builder()?
-                    .timeout(std::time::Duration::from_secs(3600))
-                    .build()?
-                    .post(format!("{}/v1/sys/backup", cl.addr().trim_end_matches('/')))
-                    .bearer_auth(cl.token())
-                    .json(&body)
-                    .send()
-                    .with_context(|| format!("cannot reach keyward at {}", cl.addr()))?;
-                let status = resp.status();
-                let counts: serde_json::Value = resp
-                    .headers()
-                    .get("x-keyward-backup-counts")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| serde_json::from_str(v).ok())
-                    .unwrap_or(serde_json::Value::Null);
-                if !status.is_success() {
-                    let v: serde_json::Value = resp.json().unwrap_or_default();
-                    bail!(
-                        "the server refused the backup ({status}): {}",
-                        v["error"]["message"].as_str().unwrap_or("no message")
-                    );
-                }
+                let req = keyward_client::api::sys::CreateBackup {
+                    recipients: recipients.to_vec(),
+                };
+                let resp = super::client()?
+                    .download_backup(&req)
+                    .map_err(|e| match e {
+                        // Said as before: the server's refusal with its status line,
+                        // an unreachable server without the generic hint.
+                        ClientError::Api {
+                            status, message, ..
+                        } => {
+                            let status = reqwest::StatusCode::from_u16(status)
+                                .map_or_else(|_| status.to_string(), |s| s.to_string());
+                            anyhow::anyhow!("the server refused the backup ({status}): {message}")
+                        }
+                        ClientError::Transport(why) => anyhow::anyhow!(why),
+                        other => other.into(),
+                    })?;
+                let counts = resp.counts.clone();
                 let b = bar("downloading");
                 b.set_length(resp.content_length().unwrap_or(0));
                 let mut reader = b.wrap_read(resp);

@@ -2,24 +2,16 @@
 
 use super::client;
 use crate::cli::{LoginArgs, MfaCmd};
-use anyhow::{Context, Result};
-use reqwest::Method;
+use anyhow::Result;
+use keyward_client::api::mfa::SessionRequest;
+use keyward_crypto::SecretString;
 use serde_json::json;
 
 pub fn mfa(c: MfaCmd) -> Result<i32> {
     match c {
         MfaCmd::Enable { json } => {
-            let v = client()?.call(
-                Method::POST,
-                "/v1/mfa/enable",
-                &[],
-                Some(&json!({})),
-                "MFA device",
-            )?;
-            let secret = v["secret"].as_str().context("the server sent no secret")?;
-            let uri = v["otpauth_uri"]
-                .as_str()
-                .context("the server sent no otpauth_uri")?;
+            let v = client()?.enable_mfa()?;
+            let (secret, uri) = (v.secret.expose(), v.otpauth_uri.expose());
             if json {
                 crate::output::print_json(&json!({"secret": secret, "otpauth_uri": uri}));
                 return Ok(0);
@@ -44,23 +36,15 @@ pub fn mfa(c: MfaCmd) -> Result<i32> {
 
 pub fn login(a: LoginArgs) -> Result<i32> {
     let c = client()?;
-    let v = c.call(
-        Method::POST,
-        "/v1/sts/session",
-        &[],
-        Some(&json!({"code": a.mfa, "duration_seconds": a.duration_seconds})),
-        "MFA session",
-    )?;
-    let field = |k: &str| {
-        v[k].as_str()
-            .map(str::to_string)
-            .with_context(|| format!("the server's answer has no {k}"))
-    };
+    let v = c.start_session(&SessionRequest {
+        code: SecretString::new(a.mfa),
+        duration_seconds: Some(a.duration_seconds),
+    })?;
     let (id, secret, token, exp) = (
-        field("AccessKeyId")?,
-        field("SecretAccessKey")?,
-        field("SessionToken")?,
-        field("Expiration")?,
+        v.access_key_id.as_str(),
+        v.secret_access_key.expose(),
+        v.session_token.expose(),
+        v.expiration.as_str(),
     );
     if a.json {
         crate::output::print_json(&json!({

@@ -86,39 +86,30 @@ fn scan(args: &keyward_scan::cli::ScanArgs) -> Result<i32> {
         return Ok(keyward_scan::cli::run(args, None));
     }
     let c = client()?;
-    let v = c.call(
-        reqwest::Method::POST,
-        "/v1/scan/fingerprints",
-        &[],
-        Some(&serde_json::json!({})),
-        "fingerprints",
-    )?;
-    let key = hex::decode(v["key"].as_str().unwrap_or_default())
-        .map_err(|_| anyhow::anyhow!("the server sent a malformed scan key"))?;
+    let v = c.scan_fingerprints(&Default::default())?;
+    let key =
+        hex::decode(&v.key).map_err(|_| anyhow::anyhow!("the server sent a malformed scan key"))?;
     let mut by_mac = std::collections::HashMap::new();
     // Every value's length, or none: a server that does not send them gets every span tried.
     let mut lengths = Some(std::collections::HashSet::new());
-    for f in v["fingerprints"].as_array().into_iter().flatten() {
-        let (Some(fp), Some(name)) = (f["fingerprint"].as_str(), f["name"].as_str()) else {
-            continue;
-        };
-        match (
-            f["length"].as_u64().and_then(|n| usize::try_from(n).ok()),
-            &mut lengths,
-        ) {
+    for f in v.fingerprints {
+        match (f.length.and_then(|n| usize::try_from(n).ok()), &mut lengths) {
             (Some(n), Some(set)) => {
                 set.insert(n);
             }
             _ => lengths = None,
         }
-        let Ok(bytes) = hex::decode(fp) else { continue };
+        let Ok(bytes) = hex::decode(&f.fingerprint) else {
+            continue;
+        };
         if let Ok(arr) = <[u8; 32]>::try_from(bytes.as_slice()) {
-            by_mac.insert(arr, name.to_string());
+            by_mac.insert(arr, f.name);
         }
     }
-    if let Some(skipped) = v["skipped"].as_u64().filter(|n| *n > 0) {
+    if v.skipped > 0 {
         eprintln!(
-            "note: {skipped} secret(s) were not fingerprinted: your policy does not allow keyward:GetSecretFingerprint on them"
+            "note: {} secret(s) were not fingerprinted: your policy does not allow keyward:GetSecretFingerprint on them",
+            v.skipped
         );
     }
     let mut managed = keyward_scan::managed::InMemoryManaged::from_fingerprints(key, by_mac);
@@ -169,18 +160,16 @@ fn report_leaks(c: &keyward_client::Client, hits: &std::collections::BTreeMap<St
     if hits.is_empty() {
         return;
     }
-    let found: Vec<serde_json::Value> = hits
-        .iter()
-        .map(|(name, n)| serde_json::json!({"secret": name, "hits": n}))
-        .collect();
-    let body = serde_json::json!({ "found": found });
-    if let Err(e) = c.call(
-        reqwest::Method::POST,
-        "/v1/scan/leaks",
-        &[],
-        Some(&body),
-        "leak report",
-    ) {
+    let report = keyward_client::api::scan::LeakReport {
+        found: hits
+            .iter()
+            .map(|(name, n)| keyward_client::api::scan::LeakFound {
+                secret: name.clone(),
+                hits: *n,
+            })
+            .collect(),
+    };
+    if let Err(e) = c.report_leaks(&report) {
         eprintln!(
             "warning: could not report the leaked secrets to the server ({e}); no leaked_secret alert was raised"
         );

@@ -5,10 +5,11 @@
 use crate::output::print_json;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use keyward_client::api::sys::{
+    BreakGlass, RekeyShares, RootKeyRotated, RotateRootKey, SealStatus, Unseal,
+};
 use keyward_client::{Client, Credentials};
 use keyward_crypto::SecretString;
-use reqwest::Method;
-use serde_json::{Value, json};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -26,6 +27,7 @@ pub enum OperatorCmd {
         /// Forget the shares given so far and start over.
         #[arg(long, conflicts_with = "share")]
         reset: bool,
+        /// Print the seal state as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -33,6 +35,7 @@ pub enum OperatorCmd {
     Seal,
     /// Show the seal state: sealed or not, and for shares the threshold and progress.
     Status {
+        /// Print the seal state as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -47,6 +50,7 @@ pub enum OperatorCmd {
         /// Name of the principal to create (AdministratorAccess attached).
         #[arg(long, default_value = "break-glass")]
         name: String,
+        /// Print the new access key as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -58,6 +62,7 @@ pub enum OperatorCmd {
         /// the root key is split into shares.
         #[arg(long, value_name = "FILE")]
         new_key_file: Option<PathBuf>,
+        /// Print the new root key's id (and new shares) as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -68,6 +73,7 @@ pub enum OperatorCmd {
         key_shares: u8,
         #[arg(long, value_name = "K", value_parser = clap::value_parser!(u8).range(2..=255))]
         key_threshold: u8,
+        /// Print the new shares as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -99,21 +105,20 @@ fn read_stdin(what: &str) -> Result<String> {
     Ok(s)
 }
 
-fn print_status(v: &Value, as_json: bool) {
+fn print_status(v: &SealStatus, as_json: bool) {
     if as_json {
         print_json(v);
         return;
     }
-    let sealed = v["sealed"].as_bool().unwrap_or(true);
-    println!("sealed: {sealed}");
-    if let Some(k) = v["threshold"].as_u64() {
+    println!("sealed: {}", v.sealed);
+    if let Some(k) = v.threshold {
         println!(
             "unseal shares: {k} of {} needed (root key {})",
-            v["shares"].as_u64().unwrap_or(0),
-            v["key_id"].as_str().unwrap_or("?")
+            v.shares.unwrap_or(0),
+            v.key_id.as_deref().unwrap_or("?")
         );
-        if sealed {
-            println!("progress: {}/{k}", v["progress"].as_u64().unwrap_or(0));
+        if v.sealed {
+            println!("progress: {}/{k}", v.progress.unwrap_or(0));
         }
     }
 }
@@ -122,7 +127,10 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
     match c {
         OperatorCmd::Unseal { share, reset, json } => {
             let body = if reset {
-                json!({"reset": true})
+                Unseal {
+                    reset: true,
+                    ..Default::default()
+                }
             } else {
                 let share = match share.as_deref() {
                     None | Some("-") => read_stdin("the share")?,
@@ -132,63 +140,41 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
                 if share.expose().is_empty() {
                     bail!("no share given: pass it as an argument or on standard input");
                 }
-                json!({"share": share.expose()})
+                Unseal {
+                    share: Some(share),
+                    ..Default::default()
+                }
             };
-            let v = anonymous_client()?.call(
-                Method::POST,
-                "/v1/sys/unseal",
-                &[],
-                Some(&body),
-                "unseal",
-            )?;
+            let v = anonymous_client()?.unseal(&body)?;
             print_status(&v, json);
-            if !json && v["sealed"] == json!(false) {
+            if !json && !v.sealed {
                 eprintln!("unsealed");
             }
         }
         OperatorCmd::Seal => {
-            super::client()?.call(Method::POST, "/v1/sys/seal", &[], None, "seal")?;
+            super::client()?.seal()?;
             println!("sealed");
         }
         OperatorCmd::Status { json } => {
-            let v = anonymous_client()?.call(
-                Method::GET,
-                "/v1/sys/seal-status",
-                &[],
-                None,
-                "status",
-            )?;
+            let v = anonymous_client()?.seal_status()?;
             print_status(&v, json);
         }
         OperatorCmd::BreakGlass { name, json } => {
             let text = read_stdin("the unseal shares")?;
-            let shares: Vec<&str> = text.split_whitespace().collect();
+            let shares: Vec<SecretString> = text
+                .split_whitespace()
+                .map(|s| SecretString::new(s.to_owned()))
+                .collect();
             if shares.is_empty() {
                 bail!("no shares on standard input: give one share per line");
             }
-            let body = json!({"shares": shares, "name": name});
-            let v = anonymous_client()?.call(
-                Method::POST,
-                "/v1/sys/break-glass",
-                &[],
-                Some(&body),
-                &name,
-            )?;
+            let v = anonymous_client()?.break_glass(&BreakGlass { shares, name })?;
             if json {
                 print_json(&v);
             } else {
-                println!(
-                    "principal:         {}",
-                    v["principal"].as_str().unwrap_or_default()
-                );
-                println!(
-                    "access_key_id:     {}",
-                    v["access_key_id"].as_str().unwrap_or_default()
-                );
-                println!(
-                    "secret_access_key: {}",
-                    v["secret_access_key"].as_str().unwrap_or_default()
-                );
+                println!("principal:         {}", v.principal);
+                println!("access_key_id:     {}", v.access_key_id);
+                println!("secret_access_key: {}", v.secret_access_key.expose());
                 eprintln!(
                     "break-glass access granted and audited (keyward:BreakGlass); delete this key once regular access is restored"
                 );
@@ -202,17 +188,13 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
                     let key = keyward_crypto::RootKey::generate();
                     crate::datadir::write_private(p, format!("{}\n", key.to_hex()).as_bytes())
                         .with_context(|| format!("{} must not exist yet", p.display()))?;
-                    json!({"new_root_key": key.to_hex()})
+                    RotateRootKey {
+                        new_root_key: Some(SecretString::new(key.to_hex())),
+                    }
                 }
-                None => json!({}),
+                None => RotateRootKey::default(),
             };
-            let v = match super::client()?.call(
-                Method::POST,
-                "/v1/sys/rotate-root-key",
-                &[],
-                Some(&body),
-                "root key",
-            ) {
+            let v = match super::client()?.rotate_root_key(&body) {
                 Ok(v) => v,
                 Err(e) => {
                     if let Some(p) = &new_key_file {
@@ -227,10 +209,7 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
             if json {
                 print_json(&v);
             } else {
-                println!(
-                    "root key rotated: now {}",
-                    v["key_id"].as_str().unwrap_or("?")
-                );
+                println!("root key rotated: now {}", v.key_id);
                 if let Some(p) = &new_key_file {
                     println!(
                         "new root key in {}; the old key no longer unseals this data directory (keep it for older backups)",
@@ -245,14 +224,10 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
             key_threshold,
             json,
         } => {
-            let body = json!({"key_shares": key_shares, "key_threshold": key_threshold});
-            let v = super::client()?.call(
-                Method::POST,
-                "/v1/sys/rekey-shares",
-                &[],
-                Some(&body),
-                "shares",
-            )?;
+            let v = super::client()?.rekey_shares(&RekeyShares {
+                key_shares,
+                key_threshold,
+            })?;
             if json {
                 print_json(&v);
             } else {
@@ -264,17 +239,17 @@ pub fn run(c: OperatorCmd) -> Result<i32> {
     Ok(0)
 }
 
-fn print_shares(v: &Value) {
-    let Some(shares) = v["unseal_shares"].as_array() else {
+fn print_shares(v: &RootKeyRotated) {
+    let Some(shares) = &v.unseal_shares else {
         return;
     };
     println!(
         "new unseal shares ({} of {} needed; the old shares no longer work):",
-        v["unseal_threshold"].as_u64().unwrap_or(0),
+        v.unseal_threshold.unwrap_or(0),
         shares.len()
     );
     for s in shares {
-        println!("  {}", s.as_str().unwrap_or_default());
+        println!("  {}", s.expose());
     }
     println!("the shares are shown only now; give each to a different key holder");
 }

@@ -4,9 +4,9 @@ use super::client;
 use crate::output::print_json;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use keyward_client::encode_name;
-use reqwest::Method;
-use serde_json::{Value, json};
+use keyward_client::api::rotation::{
+    CancelResult, RotateOutcome, RotateRequest, RotationRan, RotationStatus, SetRotation,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum RotationCmd {
@@ -27,12 +27,14 @@ pub enum RotationCmd {
     Status {
         /// One secret (default: every secret with rotation configured).
         name: Option<String>,
+        /// Print the rotation status as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Abandon the rotation in progress: AWSCURRENT stays, AWSPENDING is dropped.
     Cancel {
         name: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +72,7 @@ pub struct SetArgs {
     /// Rotate only this field of a JSON secret (keeps previous_key and rotated_at).
     #[arg(long)]
     pub field: Option<String>,
+    /// Print the resulting rotation status as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -113,118 +116,105 @@ pub struct RotateArgs {
     /// The environment for --type (default: $ENVIRONMENT).
     #[arg(long = "env", value_name = "E", env = "ENVIRONMENT", requires = "kind")]
     pub env: Option<String>,
+    /// Print each secret's result as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-fn opt(v: &Option<String>) -> Value {
-    v.as_ref().map_or(Value::Null, |s| json!(s))
 }
 
 pub fn rotation(c: RotationCmd) -> Result<i32> {
     let cl = client()?;
     match c {
         RotationCmd::Set(a) => {
-            let body = json!({
-                "rotator": a.rotator, "schedule": opt(&a.schedule), "window": opt(&a.window),
-                "master_secret": opt(&a.master_secret), "command": opt(&a.command), "url": opt(&a.url),
-                "format": opt(&a.format), "length": a.length, "field": opt(&a.field),
-            });
-            let v = cl.call(
-                Method::PUT,
-                &format!("/v1/rotation/{}", encode_name(&a.name)),
-                &[],
-                Some(&body),
-                &a.name,
-            )?;
+            let a = *a;
+            let settings = SetRotation {
+                rotator: a.rotator,
+                schedule: a.schedule,
+                window: a.window,
+                master_secret: a.master_secret,
+                command: a.command,
+                url: a.url,
+                format: a.format,
+                length: a.length,
+                field: a.field,
+            };
+            let v = cl.set_rotation(&a.name, &settings)?;
             if a.json {
                 print_json(&v);
             } else {
                 print_status(&v);
             }
         }
-        RotationCmd::Status { name, json } => {
-            let v = match &name {
-                Some(n) => cl.call(
-                    Method::GET,
-                    &format!("/v1/rotation/{}", encode_name(n)),
-                    &[],
-                    None,
-                    n,
-                )?,
-                None => cl.call(Method::GET, "/v1/rotation", &[], None, "rotation")?,
-            };
-            if json {
-                print_json(&v);
-            } else if name.is_some() {
-                print_status(&v);
-            } else {
-                let list = v["rotations"].as_array().cloned().unwrap_or_default();
-                if list.is_empty() {
-                    println!(
-                        "no secret has rotation configured (keyward rotation set NAME --rotator ...)"
-                    );
-                }
-                for r in &list {
-                    print_status(r);
-                    println!();
+        RotationCmd::Status { name, json } => match &name {
+            Some(n) => {
+                let v = cl.rotation_status(n)?;
+                if json {
+                    print_json(&v);
+                } else {
+                    print_status(&v);
                 }
             }
-        }
+            None => {
+                let v = cl.rotation_statuses()?;
+                if json {
+                    print_json(&v);
+                } else {
+                    if v.rotations.is_empty() {
+                        println!(
+                            "no secret has rotation configured (keyward rotation set NAME --rotator ...)"
+                        );
+                    }
+                    for r in &v.rotations {
+                        print_status(r);
+                        println!();
+                    }
+                }
+            }
+        },
         RotationCmd::Cancel { name, json } => {
-            let v = cl.call(
-                Method::POST,
-                &format!("/v1/rotation-cancel/{}", encode_name(&name)),
-                &[],
-                None,
-                &name,
-            )?;
+            let v = cl.cancel_rotation(&name)?;
             if json {
                 print_json(&v);
-            } else if v["cancelled"] == json!(true) {
-                println!(
-                    "cancelled the rotation of {name} (version {}): {}",
-                    s(&v["version_id"]),
-                    s(&v["note"])
-                );
             } else {
-                println!("{name}: {}", s(&v["note"]));
+                match &v {
+                    CancelResult::Cancelled(c) => println!(
+                        "cancelled the rotation of {name} (version {}): {}",
+                        c.version_id, c.note
+                    ),
+                    CancelResult::NotInProgress(n) => println!("{name}: {}", n.note),
+                }
             }
         }
     }
     Ok(0)
 }
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// An optional field as the text output shows it: `-` when unset.
+fn s(v: &Option<impl std::fmt::Display>) -> String {
+    v.as_ref().map_or_else(|| "-".into(), ToString::to_string)
 }
 
-fn print_status(v: &Value) {
-    println!("{}", s(&v["name"]));
-    println!("  rotator:       {}", s(&v["runs_as"]));
+fn print_status(v: &RotationStatus) {
+    println!("{}", v.name);
+    println!("  rotator:       {}", v.runs_as);
     println!(
         "  schedule:      {}{}",
-        s(&v["schedule"]),
-        if v["enabled"] == json!(true) {
+        s(&v.schedule),
+        if v.enabled {
             ""
         } else {
             " (rotation disabled)"
         }
     );
-    println!("  last rotated:  {}", s(&v["last_rotated"]));
-    println!("  next rotation: {}", s(&v["next_rotation"]));
-    println!("  last error:    {}", s(&v["last_error"]));
-    match v["in_progress"].as_object() {
+    println!("  last rotated:  {}", s(&v.last_rotated));
+    println!("  next rotation: {}", s(&v.next_rotation));
+    println!("  last error:    {}", s(&v.last_error));
+    match &v.in_progress {
         Some(p) => println!(
             "  in progress:   token {}, next step {}, attempts {}, retry at {}",
-            s(&p["token"]),
-            s(&p["next_step"]),
-            s(&p["attempts"]),
-            s(&p["retry_at"])
+            p.token,
+            s(&p.next_step),
+            p.attempts,
+            s(&p.retry_at)
         ),
         None => println!("  in progress:   -"),
     }
@@ -245,91 +235,107 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         (None, None) => None,
     };
     let cl = client()?;
-    let body = json!({"dry_run": a.dry_run});
-    let v = match &name {
-        Some(n) => cl.call(
-            Method::POST,
-            &format!("/v1/rotate/{}", encode_name(n)),
-            &[],
-            Some(&body),
-            n,
-        )?,
-        None => cl.call(
-            Method::POST,
-            "/v1/rotate-all",
-            &[],
-            Some(&body),
-            "rotate --all",
-        )?,
+    let req = RotateRequest {
+        dry_run: a.dry_run,
+        ..Default::default()
     };
-    if a.json {
-        print_json(&v);
-        return Ok(if v["failed"].as_u64().unwrap_or(0) > 0 {
-            1
-        } else {
-            0
-        });
-    }
-    let items = match v["results"].as_array() {
-        Some(list) => list.clone(),
-        None => vec![v.clone()],
+    let (items, failed) = match &name {
+        Some(n) => {
+            let v = cl.rotate(n, &req)?;
+            if a.json {
+                print_json(&v);
+            }
+            (vec![v], 0)
+        }
+        None => {
+            let v = cl.rotate_all(&req)?;
+            if a.json {
+                print_json(&v);
+            }
+            (v.results, v.failed)
+        }
     };
-    for r in &items {
-        print_result(r, a.dry_run);
+    if !a.json {
+        for r in &items {
+            print_result(r, a.dry_run);
+        }
+        if items.is_empty() {
+            println!("no secret has rotation configured");
+        }
     }
-    if items.is_empty() {
-        println!("no secret has rotation configured");
-    }
-    Ok(if v["failed"].as_u64().unwrap_or(0) > 0 {
-        1
-    } else {
-        0
-    })
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
-fn print_result(r: &Value, dry_run: bool) {
-    let name = s(&r["name"]);
-    if dry_run || r.get("would_rotate").is_some() {
-        let verb = if r["would_rotate"] == json!(true) {
-            "would rotate"
-        } else {
-            "would skip"
-        };
-        println!(
-            "{name}: {verb} ({}); rotator {}, schedule {}, next {}",
-            s(&r["why"]),
-            s(&r["rotator"]),
-            s(&r["schedule"]),
-            s(&r["next_rotation"])
-        );
-    } else if r["rotated"] == json!(true) {
-        println!("{name}: rotated (new version {})", s(&r["version_id"]));
-    } else if let Some(e) = r["error"].as_str() {
+fn print_result(r: &RotateOutcome, dry_run: bool) {
+    match r {
+        RotateOutcome::Plan(p) => print_plan(
+            &p.name,
+            p.would_rotate,
+            &p.why,
+            Some(&p.rotator),
+            &p.schedule,
+            &p.next_rotation,
+        ),
+        RotateOutcome::Refused(p) => {
+            print_plan(&p.name, p.would_rotate, &p.why, None, &None, &None)
+        }
+        // A dry run changes nothing: an answer that says otherwise shows as a skip.
+        RotateOutcome::Ran(r) if dry_run => print_plan(&r.name, false, "-", None, &None, &None),
+        RotateOutcome::Ran(r) => print_ran(r),
+    }
+}
+
+fn print_plan(
+    name: &str,
+    would_rotate: bool,
+    why: &str,
+    rotator: Option<&String>,
+    schedule: &Option<String>,
+    next_rotation: &Option<String>,
+) {
+    let verb = if would_rotate {
+        "would rotate"
+    } else {
+        "would skip"
+    };
+    println!(
+        "{name}: {verb} ({why}); rotator {}, schedule {}, next {}",
+        s(&rotator),
+        s(schedule),
+        s(next_rotation)
+    );
+}
+
+fn print_ran(r: &RotationRan) {
+    let name = &r.name;
+    if r.rotated {
+        println!("{name}: rotated (new version {})", s(&r.version_id));
+    } else if let Some(e) = &r.error {
         println!("{name}: FAILED: {e}");
     } else {
-        println!("{name}: not rotated: {}", s(&r["note"]));
+        println!("{name}: not rotated: {}", s(&r.note));
     }
 }
 
 /// Rotates each leaked secret through its configured rotator (reason `leak`),
 /// reporting on stderr so the scan's own output format stays intact.
 pub fn rotate_leaked(cl: &keyward_client::Client, names: Vec<String>) -> Result<()> {
-    let body = json!({"reason": "leak"});
+    let req = RotateRequest {
+        reason: Some("leak".into()),
+        ..Default::default()
+    };
     for name in names {
-        match cl.call(
-            Method::POST,
-            &format!("/v1/rotate/{}", encode_name(&name)),
-            &[],
-            Some(&body),
-            &name,
-        ) {
-            Ok(v) if v["rotated"] == json!(true) => {
+        match cl.rotate(&name, &req) {
+            Ok(RotateOutcome::Ran(r)) if r.rotated => {
                 eprintln!(
                     "rotated leaked secret {name} (new version {})",
-                    s(&v["version_id"])
+                    s(&r.version_id)
                 );
             }
-            Ok(v) => eprintln!("leaked secret {name} was not rotated: {}", s(&v["note"])),
+            Ok(RotateOutcome::Ran(r)) => {
+                eprintln!("leaked secret {name} was not rotated: {}", s(&r.note))
+            }
+            Ok(_) => eprintln!("leaked secret {name} was not rotated: -"),
             Err(e) => eprintln!("leaked secret {name} could not be rotated: {e}"),
         }
     }

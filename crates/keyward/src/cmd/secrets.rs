@@ -4,9 +4,8 @@ use super::client;
 use crate::cli::{GetArgs, LsArgs, NameJson, PutArgs, RmArgs};
 use crate::output::print_json;
 use anyhow::{Context, Result, bail};
-use keyward_client::encode_name;
+use keyward_client::api::secrets::{DeleteQuery, ListQuery};
 use keyward_crypto::SecretBytes;
-use reqwest::Method;
 use std::io::{Read, Write};
 
 pub fn put(a: PutArgs) -> Result<i32> {
@@ -41,12 +40,11 @@ pub fn put(a: PutArgs) -> Result<i32> {
     if a.json {
         print_json(&out);
     } else {
-        let created = out["created"].as_bool().unwrap_or(false);
         eprintln!(
             "{} {} (version {})",
-            if created { "created" } else { "updated" },
+            if out.created { "created" } else { "updated" },
             a.name,
-            out["version"]["version_id"].as_str().unwrap_or("?")
+            out.version.as_ref().map_or("?", |v| v.version_id.as_str())
         );
     }
     Ok(0)
@@ -80,44 +78,31 @@ pub fn get(a: GetArgs) -> Result<i32> {
 pub fn ls(a: LsArgs) -> Result<i32> {
     let c = client()?;
     let mut all = Vec::new();
-    let mut next: Option<String> = None;
+    let mut q = ListQuery {
+        prefix: a.prefix.clone(),
+        limit: Some(1000),
+        include_deleted: a.include_deleted,
+        recursive: a.no_recursive.then_some(false),
+        next_token: None,
+    };
     loop {
-        let mut q = vec![("limit", "1000".to_string())];
-        if let Some(p) = &a.prefix {
-            q.push(("prefix", p.clone()));
-        }
-        if a.no_recursive {
-            q.push(("recursive", "false".into()));
-        }
-        if a.include_deleted {
-            q.push(("include_deleted", "true".into()));
-        }
-        if let Some(t) = &next {
-            q.push(("next_token", t.clone()));
-        }
-        let page = c.call(
-            Method::GET,
-            "/v1/secrets",
-            &q,
-            None,
-            a.prefix.as_deref().unwrap_or("/"),
-        )?;
-        all.extend(page["secrets"].as_array().cloned().unwrap_or_default());
-        next = page["next_token"].as_str().map(str::to_string);
-        if next.is_none() {
+        let page = c.list_secrets(&q)?;
+        all.extend(page.secrets);
+        q.next_token = page.next_token;
+        if q.next_token.is_none() {
             break;
         }
     }
     if a.json {
-        print_json(&serde_json::Value::Array(all));
+        print_json(&all);
     } else {
         for s in &all {
-            let deleted = if s["deleted_at"].is_string() {
+            let deleted = if s.deleted_at.is_some() {
                 "  (scheduled for deletion)"
             } else {
                 ""
             };
-            println!("{}{deleted}", s["name"].as_str().unwrap_or_default());
+            println!("{}{deleted}", s.name);
         }
     }
     Ok(0)
@@ -125,29 +110,17 @@ pub fn ls(a: LsArgs) -> Result<i32> {
 
 pub fn history(a: NameJson) -> Result<i32> {
     let c = client()?;
-    let v = c.call(
-        Method::GET,
-        &format!("/v1/history/{}", encode_name(&a.name)),
-        &[],
-        None,
-        &a.name,
-    )?;
+    let v = c.history(&a.name)?;
     if a.json {
         print_json(&v);
     } else {
         println!("{:<38} {:<28} CREATED", "VERSION", "STAGES");
-        for ver in v["versions"].as_array().into_iter().flatten() {
-            let stages: Vec<&str> = ver["stages"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s.as_str())
-                .collect();
+        for ver in &v.versions {
             println!(
                 "{:<38} {:<28} {}",
-                ver["version_id"].as_str().unwrap_or_default(),
-                stages.join(","),
-                ver["created_at"].as_str().unwrap_or_default()
+                ver.version_id,
+                ver.stages.join(","),
+                ver.created_at
             );
         }
     }
@@ -156,19 +129,12 @@ pub fn history(a: NameJson) -> Result<i32> {
 
 pub fn rm(a: RmArgs) -> Result<i32> {
     let c = client()?;
-    let mut q = Vec::new();
-    if a.force {
-        q.push(("force", "true".to_string()));
-    }
-    if let Some(d) = a.recovery_window_days {
-        q.push(("recovery_window_days", d.to_string()));
-    }
-    let v = c.call(
-        Method::DELETE,
-        &format!("/v1/secrets/{}", encode_name(&a.name)),
-        &q,
-        None,
+    let v = c.delete_secret(
         &a.name,
+        &DeleteQuery {
+            recovery_window_days: a.recovery_window_days,
+            force: a.force,
+        },
     )?;
     if a.json {
         print_json(&v);
@@ -178,7 +144,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
         eprintln!(
             "{} is scheduled for deletion on {}; undo with `keyward restore {}`",
             a.name,
-            v["deletion_date"].as_str().unwrap_or("?"),
+            v.deletion_date.as_deref().unwrap_or("?"),
             a.name
         );
     }
@@ -187,13 +153,7 @@ pub fn rm(a: RmArgs) -> Result<i32> {
 
 pub fn restore(a: NameJson) -> Result<i32> {
     let c = client()?;
-    let v = c.call(
-        Method::POST,
-        &format!("/v1/restore/{}", encode_name(&a.name)),
-        &[],
-        None,
-        &a.name,
-    )?;
+    let v = c.restore_secret(&a.name)?;
     if a.json {
         print_json(&v);
     } else {

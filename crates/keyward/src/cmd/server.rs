@@ -423,7 +423,10 @@ fn shell_word(s: &str) -> String {
 }
 
 /// Verifies the audit chain straight from the database, without a server.
-pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json::Value> {
+pub fn verify_offline(
+    dir: &Path,
+    key_file: Option<&Path>,
+) -> Result<keyward_client::api::identities::AuditVerification> {
     runtime()?.block_on(async {
         let store = open_store(dir)?;
         let salt = store.get_setting("passphrase_salt").await?;
@@ -435,6 +438,10 @@ pub fn verify_offline(dir: &Path, key_file: Option<&Path>) -> Result<serde_json:
             }
         let keyring = keyward_server::keyring::load(store.as_ref(), &root).await?;
         let report = keyward_store::audit::verify_stored(store.as_ref(), keyring.audit_key()).await?;
-        Ok(serde_json::to_value(report)?)
+        Ok(keyward_client::api::identities::AuditVerification {
+            records: report.records,
+            ok: report.ok,
+            problems: report.problems,
+        })
     })
 }

@@ -61,7 +61,7 @@ pub fn gen_secret(a: GenArgs) -> Result<i32> {
             None,
         )
         .with_context(|| format!("cannot store the generated value at {name}"))?;
-    let version = out["version"]["version_id"].as_str().unwrap_or("?");
+    let version = out.version.as_ref().map_or("?", |v| v.version_id.as_str());
     if a.json {
         let mut v = json!({"name": name, "format": format.name(), "version_id": version, "length": value.expose().chars().count()});
         if a.show {

@@ -179,26 +179,21 @@ fn previous_key(path: &str) -> String {
 /// Names of the live secrets under `prefix` (recursive, every page).
 pub fn list_names(c: &Client, prefix: &str) -> Result<Vec<String>, ClientError> {
     let mut names = Vec::new();
-    let mut next: Option<String> = None;
+    let mut q = keyward_client::api::secrets::ListQuery {
+        prefix: Some(prefix.to_owned()),
+        limit: Some(1000),
+        ..Default::default()
+    };
     loop {
-        let mut q = vec![
-            ("limit", "1000".to_string()),
-            ("prefix", prefix.to_string()),
-        ];
-        if let Some(t) = &next {
-            q.push(("next_token", t.clone()));
-        }
-        let page = c.call(reqwest::Method::GET, "/v1/secrets", &q, None, prefix)?;
-        for s in page["secrets"].as_array().into_iter().flatten() {
-            if s["deleted_at"].is_string() {
-                continue;
-            }
-            if let Some(n) = s["name"].as_str() {
-                names.push(n.to_owned());
-            }
-        }
-        next = page["next_token"].as_str().map(str::to_owned);
-        if next.is_none() {
+        let page = c.list_secrets(&q)?;
+        names.extend(
+            page.secrets
+                .into_iter()
+                .filter(|s| s.deleted_at.is_none())
+                .map(|s| s.name),
+        );
+        q.next_token = page.next_token;
+        if q.next_token.is_none() {
             return Ok(names);
         }
     }
