@@ -9,8 +9,9 @@ use crate::state::{AppState, Caller};
 use keyward_crypto::SecretBytes;
 use keyward_store::{
     AddVersionOutcome, Namespace, NewSecret, NewVersion, Secret, Tag, ValueKind, Version,
-    VersionSelector,
+    VersionLimit, VersionSelector,
 };
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
@@ -238,9 +239,19 @@ impl AppState {
         if replay {
             self.adopt_stored_mac(secret, &mut nv, value).await?;
         }
-        let out = self
+        // Secrets Manager's limit, for every secret written through here: versions
+        // beyond 100 go when unlabelled and a day old, in the write's transaction.
+        let (out, _pruned) = self
             .write(audit, async |w| {
-                self.store.add_version(secret.id, nv, w).await
+                self.store
+                    .add_version_pruned(
+                        secret.id,
+                        nv,
+                        VersionLimit::SECRETS_MANAGER,
+                        OffsetDateTime::now_utc(),
+                        w,
+                    )
+                    .await
             })
             .await?;
         if matches!(out, AddVersionOutcome::Created(_)) {

@@ -263,6 +263,20 @@ impl Store for ReadCachedStore {
         self.write(self.inner.add_version(secret_id, version, audit))
             .await
     }
+    async fn add_version_pruned(
+        &self,
+        secret_id: Uuid,
+        version: NewVersion,
+        limit: crate::VersionLimit,
+        now: OffsetDateTime,
+        audit: AuditedWrite,
+    ) -> Result<(AddVersionOutcome, Vec<String>)> {
+        self.write(
+            self.inner
+                .add_version_pruned(secret_id, version, limit, now, audit),
+        )
+        .await
+    }
     async fn get_version(
         &self,
         secret_id: Uuid,

@@ -67,10 +67,12 @@ mod alerts;
 mod file_recipients;
 mod leases;
 mod mfa;
+mod prune;
 pub use alerts::alert_outbox_queues_once_and_retries;
 pub use file_recipients::file_recipients_are_created_once;
 pub use leases::{lease_is_exclusive_until_it_lapses, lease_race_has_one_winner};
 pub use mfa::mfa_devices_and_used_steps;
+pub use prune::version_limit_prunes_like_aws;
 
 /// Runs every check, each against a store fresh from `make`, and stops at the first
 /// failure (prefixed with the check's name).
@@ -98,6 +100,7 @@ where
         secret_and_version_read,
         version_move_stage,
         version_prune,
+        version_limit_prunes_like_aws,
         principals_and_keys,
         policies_and_attachments,
         audit_append_and_verify,

@@ -1,5 +1,6 @@
 use crate::StoreError;
 use crate::model::*;
+use crate::prune::VersionLimit;
 use crate::rotation::Rotation;
 use async_trait::async_trait;
 use keyward_crypto::AuditKey;
@@ -97,6 +98,21 @@ pub trait Store: Send + Sync + 'static {
         version: NewVersion,
         audit: AuditedWrite,
     ) -> Result<AddVersionOutcome>;
+    /// [`Store::add_version`], then, when it created a version, removes in the same
+    /// transaction the oldest versions without stages that were created at least
+    /// `limit.min_age` before `now`, until the secret has at most
+    /// `limit.max_versions` or no such version is left (see [`VersionLimit`]). After
+    /// `audit`'s record, one [`crate::PRUNED_ACTION`] record per removed version
+    /// (the same event, naming it) extends the chain. Returns the removed ids,
+    /// oldest first.
+    async fn add_version_pruned(
+        &self,
+        secret_id: Uuid,
+        version: NewVersion,
+        limit: VersionLimit,
+        now: OffsetDateTime,
+        audit: AuditedWrite,
+    ) -> Result<(AddVersionOutcome, Vec<String>)>;
     async fn get_version(
         &self,
         secret_id: Uuid,

@@ -46,6 +46,7 @@ check!(
     secret_and_version_read,
     version_move_stage,
     version_prune,
+    version_limit_prunes_like_aws,
     principals_and_keys,
     policies_and_attachments,
     audit_append_and_verify,

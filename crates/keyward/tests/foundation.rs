@@ -23,5 +23,7 @@ mod root_key;
 mod server_config;
 #[path = "foundation/tamper.rs"]
 mod tamper;
+#[path = "foundation/version_limits.rs"]
+mod version_limits;
 #[path = "foundation/versions.rs"]
 mod versions;

@@ -11,3 +11,10 @@ mod crash;
 mod schedule;
 #[path = "rotation/support.rs"]
 mod support;
+#[path = "rotation/webhook.rs"]
+mod webhook;
+
+// The alert tests' loopback receiver, here behind a rotation service.
+#[allow(dead_code)]
+#[path = "alerts/receiver.rs"]
+mod receiver;

@@ -12,7 +12,7 @@ use keyward_crypto::{SecretBytes, SecretString};
 use keyward_rotate::{Built, ExternalContext, RotateError, RotatorOptions, Step, StepContext};
 use keyward_store::{
     AuditedWrite, Namespace, NewVersion, Outcome, Rotation, RotationConfig, Secret, ValueKind,
-    VersionSelector,
+    VersionLimit, VersionSelector,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -600,7 +600,15 @@ async fn store_pending(
     };
     let mut audit = system_audit("secretsmanager:PutSecretValue", secret, token);
     st.write(&mut audit, async |w| {
-        st.store.add_version(secret.id, nv, w).await
+        st.store
+            .add_version_pruned(
+                secret.id,
+                nv,
+                VersionLimit::SECRETS_MANAGER,
+                OffsetDateTime::now_utc(),
+                w,
+            )
+            .await
     })
     .await
     .map_err(store_err)?;

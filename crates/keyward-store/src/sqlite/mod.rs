@@ -15,6 +15,7 @@ mod file_recipients;
 mod identity;
 mod lease;
 mod mfa;
+mod prune;
 mod rotation;
 mod secrets;
 mod writer;
@@ -598,6 +599,17 @@ impl Store for SqliteStore {
             secrets::add_version(tx, secret_id, version)
         })
         .await
+    }
+
+    async fn add_version_pruned(
+        &self,
+        secret_id: Uuid,
+        version: NewVersion,
+        limit: crate::VersionLimit,
+        now: OffsetDateTime,
+        audit: AuditedWrite,
+    ) -> Result<(AddVersionOutcome, Vec<String>)> {
+        prune::add_version_pruned(self, secret_id, version, limit, now, audit).await
     }
 
     async fn get_version(

@@ -1,6 +1,6 @@
 //! A webhook receiver on loopback: a plain HTTP/1.1 server on a thread that keeps
-//! every request it gets (headers and body) and answers 200, or hangs (never
-//! answers) when told to.
+//! every request it gets (headers and body) and answers 200 (or what its handler
+//! says), or hangs (never answers) when told to.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,6 +22,10 @@ impl Received {
     }
 }
 
+/// Decides the status code of each kept request (the rotation tests' service
+/// verifies signatures and acts on the step before it answers).
+pub type Handler = Arc<dyn Fn(&Received) -> u16 + Send + Sync>;
+
 #[derive(Debug)]
 pub struct Receiver {
     pub port: u16,
@@ -31,8 +35,17 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Listens on `port` (0: any free port).
+    /// Listens on `port` (0: any free port) and answers 200 to everything.
     pub fn start(port: u16) -> Self {
+        Self::start_with(port, |_| 200)
+    }
+
+    /// Listens on `port` (0: any free port); `handler` answers each request.
+    pub fn start_with(
+        port: u16,
+        handler: impl Fn(&Received) -> u16 + Send + Sync + 'static,
+    ) -> Self {
+        let handler: Handler = Arc::new(handler);
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the receiver");
         let port = listener.local_addr().expect("addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
@@ -44,8 +57,8 @@ impl Receiver {
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let (g, h, s) = (g.clone(), h.clone(), s.clone());
-                        std::thread::spawn(move || serve(stream, g, h, s));
+                        let (g, h, s, a) = (g.clone(), h.clone(), s.clone(), handler.clone());
+                        std::thread::spawn(move || serve(stream, g, h, s, a));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
@@ -84,6 +97,7 @@ fn serve(
     got: Arc<Mutex<Vec<Received>>>,
     hang: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    handler: Handler,
 ) {
     let _ = stream.set_nonblocking(false);
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
@@ -128,11 +142,16 @@ fn serve(
             std::thread::sleep(Duration::from_secs(3600));
             return;
         }
-        got.lock().expect("lock").push(Received {
+        let request = Received {
             path,
             headers,
             body,
-        });
-        let _ = writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        };
+        got.lock().expect("lock").push(request.clone());
+        let answer = match handler(&request) {
+            200 => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_string(),
+            code => format!("HTTP/1.1 {code} Refused\r\ncontent-length: 2\r\n\r\nno"),
+        };
+        let _ = writer.write_all(answer.as_bytes());
     }
 }

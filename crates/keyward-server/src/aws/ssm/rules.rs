@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
 pub const STANDARD_MAX: usize = 4096;
 pub const ADVANCED_MAX: usize = 8192;
-pub const MAX_VERSIONS: usize = 100;
+/// Parameter Store keeps this many versions (the store prunes past it).
+pub const MAX_VERSIONS: usize = keyward_store::VersionLimit::PARAMETER_STORE.max_versions;
 pub const MAX_LABELS_PER_VERSION: usize = 10;
 pub const MAX_TAGS: usize = 50;
 /// Prefix of parameter names that read a Secrets Manager secret.

@@ -11,8 +11,7 @@ use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
 use crate::ops::{AWSCURRENT, Value as PlainValue};
 use keyward_crypto::SecretBytes;
 use keyward_store::{
-    AddVersionOutcome, Namespace, NewSecret, Secret, SecretPatch, ValueKind, Version,
-    VersionSelector,
+    Namespace, NewSecret, Secret, SecretPatch, ValueKind, Version, VersionLimit, VersionSelector,
 };
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -271,16 +270,23 @@ pub async fn put_parameter(
             )?;
             nv.metadata = meta.to_json();
             audit.version(next.to_string());
-            let added = ctx
+            // The oldest version goes past 100 (it has no label: checked above).
+            let (added, _pruned) = ctx
                 .st
                 .write(audit, async |w| {
-                    ctx.st.store.add_version(secret.id, nv, w).await
+                    ctx.st
+                        .store
+                        .add_version_pruned(
+                            secret.id,
+                            nv,
+                            VersionLimit::PARAMETER_STORE,
+                            time::OffsetDateTime::now_utc(),
+                            w,
+                        )
+                        .await
                 })
                 .await?;
             let created_at = added.version().created_at;
-            if let AddVersionOutcome::Created(_) = added {
-                prune(ctx, audit, &secret).await?;
-            }
             let secret = ctx
                 .st
                 .write(audit, async |w| {
@@ -305,31 +311,6 @@ pub async fn put_parameter(
     audit.version(version_no.to_string());
     ctx.st.publish(&secret, "put", Some(version_no.to_string()));
     Ok(json!({ "Version": version_no, "Tier": meta.tier }))
-}
-
-/// Keeps at most 100 versions, dropping the oldest (which has no labels: checked
-/// before the write).
-async fn prune(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<(), ApiError> {
-    let all = ctx
-        .st
-        .store
-        .list_versions(secret.id)
-        .await
-        .map_err(ApiError::from)?;
-    if all.len() <= MAX_VERSIONS {
-        return Ok(());
-    }
-    let excess = all.len() - MAX_VERSIONS;
-    let unstaged = all.iter().filter(|v| v.stages.is_empty()).count();
-    ctx.st
-        .write(audit, async |w| {
-            ctx.st
-                .store
-                .prune_versions(secret.id, unstaged.saturating_sub(excess), w)
-                .await
-        })
-        .await?;
-    Ok(())
 }
 
 pub async fn delete_parameter(
