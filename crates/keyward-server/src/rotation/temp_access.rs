@@ -1,14 +1,22 @@
 //! The temporary access key an external rotator runs with: created for one run,
 //! deleted after it, and allowed only what a rotation Lambda needs — the secret
 //! being rotated, its master secret if it names one, and `GetRandomPassword`.
+//! A run killed before it could delete its key (a crashed server) leaves it
+//! behind; the next run of the same secret's rotation, or its cancellation,
+//! deletes it (the principal is tagged with the secret it was made for).
 
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::identities::{NewKey, add_access_key, create_principal, generate_access_key};
 use crate::state::AppState;
 use keyward_crypto::SecretString;
-use keyward_store::{Namespace, Secret};
+use keyward_store::{Namespace, Secret, Tag};
 use serde_json::json;
+
+/// The temporary principals' name prefix.
+const PREFIX: &str = "keyward-rotation-";
+/// The tag naming the secret (its ARN) a temporary principal was made for.
+const ROTATION_OF: &str = "keyward:rotation-of";
 
 /// What a rotation needs on the secret (and on its master secret, read only).
 const ON_SECRET: [&str; 4] = [
@@ -34,7 +42,7 @@ impl TempAccess {
     ) -> Result<Self, ApiError> {
         let keys = st.keys()?;
         let name = format!(
-            "keyward-rotation-{}",
+            "{PREFIX}{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         let mut resources = vec![secret.arn.clone()];
@@ -63,7 +71,11 @@ impl TempAccess {
         audit.resource(st.principal_arn(&name));
         let principal = st
             .write(&mut audit, async |w| {
-                create_principal(st.store.as_ref(), &st.cfg.account_id, &name, vec![], w).await
+                let tags = vec![Tag {
+                    key: ROTATION_OF.into(),
+                    value: secret.arn.clone(),
+                }];
+                create_principal(st.store.as_ref(), &st.cfg.account_id, &name, tags, w).await
             })
             .await?;
         let mut audit = Audit::system("iam:PutPolicy");
@@ -115,27 +127,56 @@ impl TempAccess {
     /// Deletes the key, the principal and its policy. Failures are logged: the
     /// key only reaches one secret, and a leftover shows in `principal ls`.
     pub async fn remove(self, st: &AppState) {
-        let mut audit = Audit::system("iam:DeleteUser");
-        audit.resource(st.principal_arn(&self.name));
-        if let Err(e) = st
-            .write(&mut audit, async |w| {
-                st.store.delete_principal(&self.name, w).await
-            })
-            .await
-        {
-            tracing::error!(principal = %self.name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
-        }
-        let mut audit = Audit::system("iam:DeletePolicy");
-        audit.resource(st.policy_arn(&self.name));
-        if let Err(e) = st
-            .write(&mut audit, async |w| {
-                st.store.delete_policy(&self.name, w).await
-            })
-            .await
-        {
-            tracing::error!(policy = %self.name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
-        }
+        remove_named(st, &self.name).await;
         st.clear_auth_cache();
+    }
+
+    /// Deletes the temporary principals earlier runs of `secret`'s rotation left
+    /// behind. Call it only while no run of that rotation is under way.
+    pub async fn remove_leftovers(st: &AppState, secret: &Secret) {
+        let principals = match st.store.list_principals().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "could not look for a rotation's leftover temporary principals");
+                return;
+            }
+        };
+        let mut removed = false;
+        for p in principals {
+            let made_for_this = p
+                .tags
+                .iter()
+                .any(|t| t.key == ROTATION_OF && t.value == secret.arn);
+            if p.name.starts_with(PREFIX) && made_for_this {
+                tracing::warn!(secret = %secret.name, principal = %p.name, "deleting a temporary rotation principal a killed run left behind");
+                remove_named(st, &p.name).await;
+                removed = true;
+            }
+        }
+        if removed {
+            st.clear_auth_cache();
+        }
+    }
+}
+
+async fn remove_named(st: &AppState, name: &str) {
+    let mut audit = Audit::system("iam:DeleteUser");
+    audit.resource(st.principal_arn(name));
+    if let Err(e) = st
+        .write(&mut audit, async |w| {
+            st.store.delete_principal(name, w).await
+        })
+        .await
+    {
+        tracing::error!(principal = %name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
+    }
+    let mut audit = Audit::system("iam:DeletePolicy");
+    audit.resource(st.policy_arn(name));
+    if let Err(e) = st
+        .write(&mut audit, async |w| st.store.delete_policy(name, w).await)
+        .await
+    {
+        tracing::error!(policy = %name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
     }
 }
 
