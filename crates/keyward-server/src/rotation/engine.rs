@@ -664,13 +664,6 @@ pub async fn cancel(
         return Ok(None);
     };
     let step = rot.state.pending_step.take();
-    let running_here = st
-        .rotations_running
-        .lock()
-        .map_or(true, |set| set.contains(&secret.id));
-    if !running_here {
-        TempAccess::remove_leftovers(st, secret).await;
-    }
     drop_pending_label(st, secret, &token)
         .await
         .map_err(rotate_err)?;

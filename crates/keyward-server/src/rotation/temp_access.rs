@@ -2,8 +2,10 @@
 //! deleted after it, and allowed only what a rotation Lambda needs — the secret
 //! being rotated, its master secret if it names one, and `GetRandomPassword`.
 //! A run killed before it could delete its key (a crashed server) leaves it
-//! behind; the next run of the same secret's rotation, or its cancellation,
-//! deletes it (the principal is tagged with the secret it was made for).
+//! behind. The principal is tagged with the secret it was made for: the next run
+//! of that secret's rotation deletes it, and so does the scheduler once the
+//! secret has no rotation in progress (a key is used only while its rotation is
+//! in progress).
 
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -134,28 +136,68 @@ impl TempAccess {
     /// Deletes the temporary principals earlier runs of `secret`'s rotation left
     /// behind. Call it only while no run of that rotation is under way.
     pub async fn remove_leftovers(st: &AppState, secret: &Secret) {
-        let principals = match st.store.list_principals().await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "could not look for a rotation's leftover temporary principals");
-                return;
-            }
-        };
-        let mut removed = false;
-        for p in principals {
-            let made_for_this = p
-                .tags
-                .iter()
-                .any(|t| t.key == ROTATION_OF && t.value == secret.arn);
-            if p.name.starts_with(PREFIX) && made_for_this {
-                tracing::warn!(secret = %secret.name, principal = %p.name, "deleting a temporary rotation principal a killed run left behind");
-                remove_named(st, &p.name).await;
-                removed = true;
+        let left: Vec<String> = temporary_principals(st)
+            .await
+            .into_iter()
+            .filter(|(_, of)| *of == secret.arn)
+            .map(|(name, _)| name)
+            .collect();
+        remove_all(st, &left).await;
+    }
+
+    /// Deletes the temporary principals of secrets with no rotation in progress:
+    /// their runs are over (a run ends after its rotation's state is cleared,
+    /// and a killed one never ends). Principals are listed before the rotations
+    /// are read, so a run that starts in between is not among them.
+    pub async fn remove_finished(st: &AppState) -> Result<(), ApiError> {
+        let found = temporary_principals(st).await;
+        if found.is_empty() {
+            return Ok(());
+        }
+        let mut in_progress = std::collections::HashSet::new();
+        for rot in st.store.list_rotations().await? {
+            if rot.state.pending_token.is_some()
+                && let Some(secret) = st.store.get_secret_by_id(rot.secret_id).await?
+            {
+                in_progress.insert(secret.arn);
             }
         }
-        if removed {
-            st.clear_auth_cache();
+        let finished: Vec<String> = found
+            .into_iter()
+            .filter(|(_, of)| !in_progress.contains(of))
+            .map(|(name, _)| name)
+            .collect();
+        remove_all(st, &finished).await;
+        Ok(())
+    }
+}
+
+/// Temporary rotation principals: (name, ARN of the secret it was made for).
+async fn temporary_principals(st: &AppState) -> Vec<(String, String)> {
+    let principals = match st.store.list_principals().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "could not look for leftover temporary rotation principals");
+            return Vec::new();
         }
+    };
+    principals
+        .into_iter()
+        .filter(|p| p.name.starts_with(PREFIX))
+        .filter_map(|p| {
+            let of = p.tags.iter().find(|t| t.key == ROTATION_OF)?.value.clone();
+            Some((p.name, of))
+        })
+        .collect()
+}
+
+async fn remove_all(st: &AppState, names: &[String]) {
+    for name in names {
+        tracing::warn!(principal = %name, "deleting a temporary rotation principal a killed run left behind");
+        remove_named(st, name).await;
+    }
+    if !names.is_empty() {
+        st.clear_auth_cache();
     }
 }
 

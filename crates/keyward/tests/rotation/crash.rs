@@ -81,13 +81,16 @@ fn temporary_principals(s: &crate::common::TestServer) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_server_killed_during_a_command_step_leaves_no_temporary_access_behind() {
+/// A server killed while a `command` rotator's createSecret runs (the first run
+/// of the command hangs; later runs fail at once), then restarted: returns the
+/// server, the temporary principal the killed run left behind and the temp dir.
+fn killed_during_a_command_step(
+    name: &str,
+) -> (crate::common::TestServer, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = dir.path().join("ran");
     let pidfile = dir.path().join("pid");
     let script = dir.path().join("rotate");
-    // The first run hangs in createSecret until the server is killed; later runs fail at once.
     std::fs::write(
         &script,
         format!(
@@ -101,7 +104,6 @@ fn a_server_killed_during_a_command_step_leaves_no_temporary_access_behind() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
     let mut s = server_with("");
-    let name = "crash/command";
     s.put_secret(name, "the-old-value-0123456789");
     let command = script.display().to_string();
     s.cli_ok(&[
@@ -128,7 +130,6 @@ fn a_server_killed_during_a_command_step_leaves_no_temporary_access_behind() {
             (pidfile.exists() && names.len() == 1).then(|| names[0].clone())
         },
     );
-
     s.stop(); // SIGKILL: the run cannot delete its key
     let _ = rotate.wait();
     let sleeper = std::fs::read_to_string(&pidfile).expect("pid file");
@@ -138,9 +139,15 @@ fn a_server_killed_during_a_command_step_leaves_no_temporary_access_behind() {
     s.spawn();
     s.wait_healthy();
     assert!(temporary_principals(&s).contains(&leftover));
+    (s, leftover, dir)
+}
 
-    // The resumed rotation (which fails: the command exits 1) deletes the key
-    // the killed run left behind, and its own.
+#[test]
+fn a_resumed_command_rotation_deletes_the_key_a_killed_run_left_behind() {
+    let name = "crash/command-resumed";
+    let (s, leftover, _dir) = killed_during_a_command_step(name);
+    // Still in progress, so only the resumed run (which fails: the command
+    // exits 1) can have deleted it.
     wait_for_gone(&s, &leftover);
     let st = wait_for_failure(&s, name);
     assert!(
@@ -150,7 +157,22 @@ fn a_server_killed_during_a_command_step_leaves_no_temporary_access_behind() {
             .contains("createSecret"),
         "{st}"
     );
+    assert!(!st["in_progress"].is_null(), "{st}");
     s.cli_ok(&["rotation", "cancel", name]);
+    assert_eq!(
+        get(&s, name, "AWSCURRENT", None),
+        "the-old-value-0123456789"
+    );
+}
+
+#[test]
+fn the_key_of_a_killed_command_rotation_that_is_cancelled_is_deleted() {
+    let name = "crash/command-cancelled";
+    let (s, leftover, _dir) = killed_during_a_command_step(name);
+    // Cancelled, the rotation is no longer in progress: the scheduler deletes the
+    // key (or the resumed run did, had it started before the cancel).
+    s.cli_ok(&["rotation", "cancel", name]);
+    wait_for_gone(&s, &leftover);
     assert_eq!(
         get(&s, name, "AWSCURRENT", None),
         "the-old-value-0123456789"
