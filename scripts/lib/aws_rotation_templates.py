@@ -120,7 +120,7 @@ class Keyward:
         subprocess.run([binary, "init", "--data-dir", data, "--json", "--account-id", ACCOUNT,
                         "--admin-access-key-id", ADMIN_ID, "--admin-secret-access-key", ADMIN_SECRET],
                        check=True, capture_output=True)
-        config = [f"[rotation]\ncheck_every = 1\nretry_base = 1\nretry_max = 5\n"]
+        config = ["[rotation]\ncheck_every = 1\nretry_base = 1\nretry_max = 5\n"]
         for kind, directory in TEMPLATES.items():
             wrapper = f"{self.work}/rotate-{kind}"
             with open(wrapper, "w") as f:
@@ -160,7 +160,10 @@ class Keyward:
 
 def rotate(sm, name, kind):
     sm.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA_ARN[kind], RotateImmediately=True)
-    read = lambda stage: json.loads(sm.get_secret_value(SecretId=name, VersionStage=stage)["SecretString"])
+
+    def read(stage):
+        return json.loads(sm.get_secret_value(SecretId=name, VersionStage=stage)["SecretString"])
+
     return read("AWSCURRENT"), read("AWSPREVIOUS")
 
 
