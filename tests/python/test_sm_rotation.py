@@ -51,12 +51,17 @@ def test_rotate_secret_enforces_aws_limits_and_needs_a_configuration(keyward, sm
 
 def test_an_aws_rotation_lambda_runs_unchanged_as_a_command_rotator(keyward, sm, name):
     provider = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-    json.dump(["old-key-0123456789"], provider)
+    json.dump({"admin_token": "provider-admin-0123456789", "keys": ["old-key-0123456789"]}, provider)
     provider.close()
-    first = sm.create_secret(
-        Name=name, SecretString=json.dumps({"api_key": "old-key-0123456789", "provider_file": provider.name})
-    )["VersionId"]
+    # The admin credential the Lambda finds through `masterarn`, as AWS's
+    # alternating-users templates find their master secret.
+    master_arn = sm.create_secret(
+        Name=name + "-master", SecretString=json.dumps({"admin_token": "provider-admin-0123456789"})
+    )["ARN"]
+    value = {"api_key": "old-key-0123456789", "provider_file": provider.name, "masterarn": master_arn}
+    first = sm.create_secret(Name=name, SecretString=json.dumps(value))["VersionId"]
     token = str(uuid.uuid4())
+    # The first rotation: no AWSPREVIOUS yet (the Lambda gets ResourceNotFoundException).
     rot = sm.rotate_secret(
         SecretId=name, ClientRequestToken=token, RotationLambdaARN=ROTATOR_LAMBDA_ARN,
         RotationRules={"AutomaticallyAfterDays": 90}, RotateImmediately=True,
@@ -66,9 +71,13 @@ def test_an_aws_rotation_lambda_runs_unchanged_as_a_command_rotator(keyward, sm,
     previous = json.loads(sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")["SecretString"])
     assert previous["api_key"] == "old-key-0123456789"
     assert current["previous_key"] == "old-key-0123456789"
-    assert len(current["api_key"]) == 40 and current["api_key"].isalnum()
+    key = current["api_key"]
+    # get_random_password with the templates' parameters: 40 characters, no
+    # punctuation, each included type present.
+    assert len(key) == 40 and key.isalnum()
+    assert any(c.isupper() for c in key) and any(c.islower() for c in key) and any(c.isdigit() for c in key)
     with open(provider.name) as f:
-        assert sorted(json.load(f)) == sorted([current["api_key"], "old-key-0123456789"])
+        assert sorted(json.load(f)["keys"]) == sorted([key, "old-key-0123456789"])
     stages = _stages(sm, name)
     assert stages[token] == ["AWSCURRENT"] and stages[first] == ["AWSPREVIOUS"]
     d = sm.describe_secret(SecretId=name)
@@ -76,8 +85,21 @@ def test_an_aws_rotation_lambda_runs_unchanged_as_a_command_rotator(keyward, sm,
     # Each step ran as a temporary principal, which is gone afterwards.
     steps = [r for r in keyward.audit() if r.get("resource") == d["ARN"] and r.get("action") == "secretsmanager:PutSecretValue"]
     assert steps and all("keyward-rotation-" in (r.get("principal") or "") for r in steps)
+    reads = [r for r in keyward.audit() if r.get("resource") == master_arn and r.get("action") == "secretsmanager:GetSecretValue"]
+    assert reads and all("keyward-rotation-" in (r.get("principal") or "") for r in reads)
     principals = keyward.cli("principal", "ls", "--json").stdout
     assert "keyward-rotation-" not in principals
+
+    # The second rotation: AWSPREVIOUS exists now; the key before the previous one is revoked.
+    second = sm.rotate_secret(SecretId=name, RotateImmediately=True)["VersionId"]
+    assert second != token
+    newer = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+    assert newer["previous_key"] == key and newer["api_key"] != key
+    assert json.loads(sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")["SecretString"])["api_key"] == key
+    with open(provider.name) as f:
+        assert sorted(json.load(f)["keys"]) == sorted([newer["api_key"], key])
+    stages = _stages(sm, name)
+    assert stages[second] == ["AWSCURRENT"] and stages[token] == ["AWSPREVIOUS"]
     os.unlink(provider.name)
 
 

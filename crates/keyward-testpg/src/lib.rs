@@ -243,6 +243,34 @@ impl TestCluster {
             .block_on(self.execute(sql));
     }
 
+    /// Runs a query as the superuser from blocking code and returns its rows as
+    /// text (NULL as `None`), so tests need no PostgreSQL client of their own.
+    pub fn query_blocking(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(async {
+                let messages = self
+                    .superuser()
+                    .await
+                    .simple_query(sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("test cluster rejected a query: {e}"));
+                messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                            (0..row.len())
+                                .map(|i| row.get(i).map(str::to_owned))
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .collect()
+            })
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -7,6 +7,8 @@ mod common;
 mod cli;
 #[path = "rotation/crash.rs"]
 mod crash;
+#[path = "rotation/pg_crash.rs"]
+mod pg_crash;
 #[path = "rotation/schedule.rs"]
 mod schedule;
 #[path = "rotation/support.rs"]

@@ -4,9 +4,15 @@ describe_secret, get_secret_value with VersionStage/VersionId,
 get_random_password, put_secret_value(VersionStages=['AWSPENDING']) and
 update_secret_version_stage. Nothing in it knows about keyward.
 
-The "provider" is a JSON file of accepted keys named in the secret
-(`provider_file`): setSecret registers the new key there, testSecret checks it,
-finishSecret revokes keys older than the previous one.
+The "provider" is a JSON file named in the secret (`provider_file`) holding the
+accepted keys and an admin token: setSecret registers the new key there with the
+admin token it reads from the secret the value's `masterarn` names (as AWS's
+alternating-users templates read their master secret), after checking that the
+current or previous key (AWSPREVIOUS, which a first rotation does not have:
+ResourceNotFoundException) is still accepted, as the single-user templates log in
+with either; testSecret checks the new key, finishSecret revokes keys older than
+the previous one. Passwords come from get_random_password with the templates'
+parameters.
 """
 
 import json
@@ -27,7 +33,7 @@ def lambda_handler(event, context):
     service_client = boto3.client("secretsmanager", endpoint_url=os.environ["SECRETS_MANAGER_ENDPOINT"])
 
     metadata = service_client.describe_secret(SecretId=arn)
-    if not metadata["RotationEnabled"]:
+    if "RotationEnabled" in metadata and not metadata["RotationEnabled"]:
         logger.error("Secret %s is not enabled for rotation" % arn)
         raise ValueError("Secret %s is not enabled for rotation" % arn)
     versions = metadata["VersionIdsToStages"]
@@ -59,13 +65,28 @@ def create_secret(service_client, arn, token):
         service_client.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
         logger.info("createSecret: Successfully retrieved secret for %s." % arn)
     except service_client.exceptions.ResourceNotFoundException:
-        passwd = service_client.get_random_password(ExcludePunctuation=True, PasswordLength=40)
+        passwd = service_client.get_random_password(
+            ExcludeCharacters=os.environ.get("EXCLUDE_CHARACTERS", ":/@\"'\\"),
+            PasswordLength=40,
+            ExcludeNumbers=False,
+            ExcludePunctuation=True,
+            ExcludeUppercase=False,
+            ExcludeLowercase=False,
+            RequireEachIncludedType=True,
+        )
         current["previous_key"] = current["api_key"]
         current["api_key"] = passwd["RandomPassword"]
         service_client.put_secret_value(
             SecretId=arn, ClientRequestToken=token, SecretString=json.dumps(current), VersionStages=["AWSPENDING"]
         )
         logger.info("createSecret: Successfully put secret for ARN %s and version %s." % (arn, token))
+
+
+def _stage(service_client, arn, stage):
+    try:
+        return json.loads(service_client.get_secret_value(SecretId=arn, VersionStage=stage)["SecretString"])
+    except service_client.exceptions.ResourceNotFoundException:
+        return None
 
 
 def _pending(service_client, arn, token):
@@ -79,18 +100,31 @@ def _provider(secret):
         return json.load(f)
 
 
+def _save(secret, provider):
+    with open(secret["provider_file"], "w") as f:
+        json.dump(provider, f)
+
+
 def set_secret(service_client, arn, token):
+    previous = _stage(service_client, arn, "AWSPREVIOUS")
+    current = _stage(service_client, arn, "AWSCURRENT")
     pending = _pending(service_client, arn, token)
-    accepted = _provider(pending)
-    if pending["api_key"] not in accepted:
-        accepted.append(pending["api_key"])
-    with open(pending["provider_file"], "w") as f:
-        json.dump(accepted, f)
+    provider = _provider(pending)
+    if pending["api_key"] in provider["keys"]:
+        logger.info("setSecret: the pending key is already accepted for %s." % arn)
+        return
+    if not any(s and s["api_key"] in provider["keys"] for s in (current, previous)):
+        raise ValueError("setSecret: neither the current nor the previous key is accepted for %s" % arn)
+    master = json.loads(service_client.get_secret_value(SecretId=current["masterarn"], VersionStage="AWSCURRENT")["SecretString"])
+    if master["admin_token"] != provider["admin_token"]:
+        raise ValueError("setSecret: the master secret's admin token is refused")
+    provider["keys"].append(pending["api_key"])
+    _save(pending, provider)
 
 
 def test_secret(service_client, arn, token):
     pending = _pending(service_client, arn, token)
-    if pending["api_key"] not in _provider(pending):
+    if pending["api_key"] not in _provider(pending)["keys"]:
         raise ValueError("testSecret: the provider does not accept the pending key")
 
 
@@ -109,7 +143,7 @@ def finish_secret(service_client, arn, token):
     )
     # Two keys stay valid (the new one and the one it replaced); older ones go.
     pending = _pending(service_client, arn, token)
-    keep = [k for k in _provider(pending) if k in (pending["api_key"], pending.get("previous_key"))]
-    with open(pending["provider_file"], "w") as f:
-        json.dump(keep, f)
+    provider = _provider(pending)
+    provider["keys"] = [k for k in provider["keys"] if k in (pending["api_key"], pending.get("previous_key"))]
+    _save(pending, provider)
     logger.info("finishSecret: Successfully set AWSCURRENT stage to version %s for secret %s." % (token, arn))

@@ -207,6 +207,9 @@ pub async fn drive(st: &AppState, secret_id: Uuid) -> Result<Driven, ApiError> {
     };
     let access = match &runner {
         Built::External(_) if next.is_some() => {
+            // A run of this rotation killed mid-step (a crashed server) never
+            // deleted its key; this process holds the rotation now, so it is stale.
+            TempAccess::remove_leftovers(st, &secret).await;
             Some(TempAccess::create(st, &secret, rot.config.master_secret.as_deref()).await?)
         }
         _ => None,

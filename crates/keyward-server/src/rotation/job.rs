@@ -1,11 +1,13 @@
 //! The scheduler's rotation job: on one server at a time (the cluster lease),
 //! resumes rotations in progress whose retry time has come (after a crash too),
-//! starts scheduled rotations that are due, and fills in the next run of
-//! schedules that have none yet. The next run is persisted, so a restart neither
+//! starts scheduled rotations that are due, fills in the next run of schedules
+//! that have none yet, and deletes temporary access keys that runs killed with a
+//! server left behind. The next run is persisted, so a restart neither
 //! repeats a rotation nor runs one per missed period: an overdue secret rotates
 //! once and its next run is computed from then.
 
 use super::engine::{self, Driven, next_run};
+use super::temp_access::TempAccess;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::jobs::Job;
@@ -36,6 +38,7 @@ impl Job for RotationJob {
     }
 
     async fn run(&self, st: &AppState) -> Result<(), ApiError> {
+        TempAccess::remove_finished(st).await?;
         let now = OffsetDateTime::now_utc();
         for mut rot in st.store.list_rotations().await? {
             let id = rot.secret_id;

@@ -1,14 +1,24 @@
 //! The temporary access key an external rotator runs with: created for one run,
 //! deleted after it, and allowed only what a rotation Lambda needs — the secret
 //! being rotated, its master secret if it names one, and `GetRandomPassword`.
+//! A run killed before it could delete its key (a crashed server) leaves it
+//! behind. The principal is tagged with the secret it was made for: the next run
+//! of that secret's rotation deletes it, and so does the scheduler once the
+//! secret has no rotation in progress (a key is used only while its rotation is
+//! in progress).
 
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::identities::{NewKey, add_access_key, create_principal, generate_access_key};
 use crate::state::AppState;
 use keyward_crypto::SecretString;
-use keyward_store::{Namespace, Secret};
+use keyward_store::{Namespace, Secret, Tag};
 use serde_json::json;
+
+/// The temporary principals' name prefix.
+const PREFIX: &str = "keyward-rotation-";
+/// The tag naming the secret (its ARN) a temporary principal was made for.
+const ROTATION_OF: &str = "keyward:rotation-of";
 
 /// What a rotation needs on the secret (and on its master secret, read only).
 const ON_SECRET: [&str; 4] = [
@@ -34,7 +44,7 @@ impl TempAccess {
     ) -> Result<Self, ApiError> {
         let keys = st.keys()?;
         let name = format!(
-            "keyward-rotation-{}",
+            "{PREFIX}{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         let mut resources = vec![secret.arn.clone()];
@@ -63,7 +73,11 @@ impl TempAccess {
         audit.resource(st.principal_arn(&name));
         let principal = st
             .write(&mut audit, async |w| {
-                create_principal(st.store.as_ref(), &st.cfg.account_id, &name, vec![], w).await
+                let tags = vec![Tag {
+                    key: ROTATION_OF.into(),
+                    value: secret.arn.clone(),
+                }];
+                create_principal(st.store.as_ref(), &st.cfg.account_id, &name, tags, w).await
             })
             .await?;
         let mut audit = Audit::system("iam:PutPolicy");
@@ -115,27 +129,96 @@ impl TempAccess {
     /// Deletes the key, the principal and its policy. Failures are logged: the
     /// key only reaches one secret, and a leftover shows in `principal ls`.
     pub async fn remove(self, st: &AppState) {
-        let mut audit = Audit::system("iam:DeleteUser");
-        audit.resource(st.principal_arn(&self.name));
-        if let Err(e) = st
-            .write(&mut audit, async |w| {
-                st.store.delete_principal(&self.name, w).await
-            })
-            .await
-        {
-            tracing::error!(principal = %self.name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
-        }
-        let mut audit = Audit::system("iam:DeletePolicy");
-        audit.resource(st.policy_arn(&self.name));
-        if let Err(e) = st
-            .write(&mut audit, async |w| {
-                st.store.delete_policy(&self.name, w).await
-            })
-            .await
-        {
-            tracing::error!(policy = %self.name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
-        }
+        remove_named(st, &self.name).await;
         st.clear_auth_cache();
+    }
+
+    /// Deletes the temporary principals earlier runs of `secret`'s rotation left
+    /// behind. Call it only while no run of that rotation is under way.
+    pub async fn remove_leftovers(st: &AppState, secret: &Secret) {
+        let left: Vec<String> = temporary_principals(st)
+            .await
+            .into_iter()
+            .filter(|(_, of)| *of == secret.arn)
+            .map(|(name, _)| name)
+            .collect();
+        remove_all(st, &left).await;
+    }
+
+    /// Deletes the temporary principals of secrets with no rotation in progress:
+    /// their runs are over (a run ends after its rotation's state is cleared,
+    /// and a killed one never ends). Principals are listed before the rotations
+    /// are read, so a run that starts in between is not among them.
+    pub async fn remove_finished(st: &AppState) -> Result<(), ApiError> {
+        let found = temporary_principals(st).await;
+        if found.is_empty() {
+            return Ok(());
+        }
+        let mut in_progress = std::collections::HashSet::new();
+        for rot in st.store.list_rotations().await? {
+            if rot.state.pending_token.is_some()
+                && let Some(secret) = st.store.get_secret_by_id(rot.secret_id).await?
+            {
+                in_progress.insert(secret.arn);
+            }
+        }
+        let finished: Vec<String> = found
+            .into_iter()
+            .filter(|(_, of)| !in_progress.contains(of))
+            .map(|(name, _)| name)
+            .collect();
+        remove_all(st, &finished).await;
+        Ok(())
+    }
+}
+
+/// Temporary rotation principals: (name, ARN of the secret it was made for).
+async fn temporary_principals(st: &AppState) -> Vec<(String, String)> {
+    let principals = match st.store.list_principals().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "could not look for leftover temporary rotation principals");
+            return Vec::new();
+        }
+    };
+    principals
+        .into_iter()
+        .filter(|p| p.name.starts_with(PREFIX))
+        .filter_map(|p| {
+            let of = p.tags.iter().find(|t| t.key == ROTATION_OF)?.value.clone();
+            Some((p.name, of))
+        })
+        .collect()
+}
+
+async fn remove_all(st: &AppState, names: &[String]) {
+    for name in names {
+        tracing::warn!(principal = %name, "deleting a temporary rotation principal a killed run left behind");
+        remove_named(st, name).await;
+    }
+    if !names.is_empty() {
+        st.clear_auth_cache();
+    }
+}
+
+async fn remove_named(st: &AppState, name: &str) {
+    let mut audit = Audit::system("iam:DeleteUser");
+    audit.resource(st.principal_arn(name));
+    if let Err(e) = st
+        .write(&mut audit, async |w| {
+            st.store.delete_principal(name, w).await
+        })
+        .await
+    {
+        tracing::error!(principal = %name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
+    }
+    let mut audit = Audit::system("iam:DeletePolicy");
+    audit.resource(st.policy_arn(name));
+    if let Err(e) = st
+        .write(&mut audit, async |w| st.store.delete_policy(name, w).await)
+        .await
+    {
+        tracing::error!(policy = %name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
     }
 }
 
