@@ -3,7 +3,7 @@
 
 use super::filters::{self, Mode, View};
 use super::rules::{self, ParamMeta};
-use super::{AwsCtx, max_results, metadata_json, opt_str, verr};
+use super::{AwsCtx, max_results, metadata_json, verr, wire};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use keyward_store::{ListQuery, Namespace};
@@ -14,15 +14,18 @@ pub async fn describe_parameters(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let legacy = filters::parse_legacy_filters(input)?;
-    let pfilters = filters::parse_parameter_filters(input, Mode::Describe)?;
+    let req: wire::DescribeParametersRequest = wire::parse(input)?;
+    let legacy = filters::parse_legacy_filters(req.Filters)?;
+    let pfilters = filters::parse_parameter_filters(req.ParameterFilters, Mode::Describe)?;
     if !legacy.is_empty() && !pfilters.is_empty() {
         return Err(verr(
             "You can use either Filters or ParameterFilters in a single request.".into(),
         ));
     }
-    let max = max_results(input, 50, 10, true)?;
-    let offset = opt_str(input, "NextToken")?
+    let max = max_results(req.MaxResults, 50, 10, true)?;
+    let offset = req
+        .NextToken
+        .as_deref()
         .map(rules::parse_offset_token)
         .transpose()?
         .unwrap_or(0);

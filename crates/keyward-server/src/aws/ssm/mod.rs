@@ -13,9 +13,11 @@ mod filters;
 mod read;
 mod rules;
 mod tags;
+pub mod wire;
 mod write;
 
 use super::AwsCtx;
+use super::wire::{Timestamp, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::AWSCURRENT;
@@ -65,52 +67,15 @@ fn verr(message: String) -> ApiError {
     err("ValidationException", message)
 }
 
-fn not_null(field: &str) -> ApiError {
-    verr(format!(
-        "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-        lower_first(field)
-    ))
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-// ---- input fields
-
-pub fn req_str<'a>(input: &'a Value, field: &str) -> Result<&'a str, ApiError> {
-    opt_str(input, field)?.ok_or_else(|| not_null(field))
-}
-
-pub fn opt_str<'a>(input: &'a Value, field: &str) -> Result<Option<&'a str>, ApiError> {
-    super::opt_str(input, field, verr)
-}
-
-pub fn opt_bool(input: &Value, field: &str) -> Result<bool, ApiError> {
-    Ok(super::opt_bool(input, field, verr)?.unwrap_or(false))
-}
-
-pub fn opt_i64(input: &Value, field: &str) -> Result<Option<i64>, ApiError> {
-    super::opt_i64(input, field, verr)
-}
-
-pub fn str_list(input: &Value, field: &str) -> Result<Option<Vec<String>>, ApiError> {
-    super::opt_str_list(input, field, verr)
-}
-
 /// `MaxResults` within `1..=max`, or `default`. AWS words the error slightly
 /// differently per operation (`quoted`: the value in quotes, with a full stop).
 pub fn max_results(
-    input: &Value,
+    given: Option<i64>,
     max: i64,
     default: usize,
     quoted: bool,
 ) -> Result<usize, ApiError> {
-    match opt_i64(input, "MaxResults")? {
+    match given {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(usize::try_from(n).unwrap_or(default)),
         Some(n) => {
@@ -280,27 +245,25 @@ fn policies_json(meta: &ParamMeta) -> Option<Value> {
 }
 
 /// The `Parameter` shape of GetParameter(s) and GetParametersByPath.
-pub fn parameter_json(
+pub fn parameter_out(
     ctx: &AwsCtx<'_>,
     secret: &Secret,
     version: &Version,
     selector: Option<&Selector>,
     decrypt: bool,
-) -> Result<Value, ApiError> {
+) -> Result<wire::Parameter, ApiError> {
     let meta = version_meta(secret, version);
-    let mut out = json!({
-        "Name": display_name(secret, &meta),
-        "Type": meta.ptype,
-        "Value": shown_value(ctx, secret, version, &meta, decrypt)?,
-        "Version": version_number(version),
-        "LastModifiedDate": super::epoch(version.created_at),
-        "ARN": secret.arn,
-        "DataType": meta.data_type,
-    });
-    if let Some(s) = selector {
-        out["Selector"] = json!(s.render());
-    }
-    Ok(out)
+    Ok(wire::Parameter {
+        Name: display_name(secret, &meta),
+        Value: shown_value(ctx, secret, version, &meta, decrypt)?.into(),
+        Type: meta.ptype,
+        Version: version_number(version),
+        Selector: selector.map(Selector::render),
+        SourceResult: None,
+        LastModifiedDate: Timestamp(version.created_at),
+        ARN: secret.arn.clone(),
+        DataType: meta.data_type,
+    })
 }
 
 /// The `ParameterHistory` shape of GetParameterHistory.
@@ -314,7 +277,7 @@ pub fn history_json(
     let mut out = json!({
         "Name": display_name(secret, &meta),
         "Type": meta.ptype,
-        "LastModifiedDate": super::epoch(version.created_at),
+        "LastModifiedDate": Timestamp(version.created_at),
         "LastModifiedUser": version.created_by.clone().unwrap_or_default(),
         "Value": shown_value(ctx, secret, version, &meta, decrypt)?,
         "Version": version_number(version),
@@ -333,7 +296,7 @@ pub fn metadata_json(secret: &Secret) -> Value {
         "Name": display_name(secret, &meta),
         "ARN": secret.arn,
         "Type": meta.ptype,
-        "LastModifiedDate": meta.last_modified.map(|t| json!(t)).unwrap_or_else(|| super::epoch(secret.updated_at)),
+        "LastModifiedDate": meta.last_modified.map(|t| json!(t)).unwrap_or_else(|| json!(Timestamp(secret.updated_at))),
         "LastModifiedUser": meta.last_modified_user.clone().unwrap_or_default(),
         "Version": meta.version.unwrap_or(1),
         "Tier": meta.tier,
@@ -360,8 +323,8 @@ fn add_optional(out: &mut Value, meta: &ParamMeta) {
 }
 
 /// The `Names` list of GetParameters / DeleteParameters: 1–10 names, as AWS checks it.
-fn names_1_to_10(input: &Value) -> Result<Vec<String>, ApiError> {
-    let names = str_list(input, "Names")?.ok_or_else(|| not_null("Names"))?;
+fn names_1_to_10(names: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
+    let names = required(names, "Names")?;
     if names.is_empty() || names.len() > 10 {
         return Err(verr(format!(
             "1 validation error detected: Value '[{}]' at 'names' failed to satisfy constraint: Member must have length {}.",
