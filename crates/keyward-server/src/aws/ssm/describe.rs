@@ -3,11 +3,12 @@
 
 use super::filters::{self, Mode, View};
 use super::rules::{self, ParamMeta};
-use super::{AwsCtx, max_results, metadata_json, verr, wire};
+use super::{AwsCtx, max_results, metadata_out, verr, wire};
+use crate::aws::wire::answer;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use keyward_store::{ListQuery, Namespace};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn describe_parameters(
     ctx: &AwsCtx<'_>,
@@ -67,7 +68,7 @@ pub async fn describe_parameters(
             skipped += 1;
             continue;
         }
-        out.push(metadata_json(s));
+        out.push(metadata_out(s));
         if out.len() == max {
             more = true;
             break;
@@ -76,9 +77,8 @@ pub async fn describe_parameters(
     // A full page always carries a NextToken (the next page may be empty), as
     // AWS answers: every item comes exactly once and paginators stop on the
     // first page without a token.
-    let mut resp = json!({ "Parameters": out });
-    if more {
-        resp["NextToken"] = json!(rules::offset_token(offset + max));
-    }
-    Ok(resp)
+    Ok(answer(&wire::DescribeParametersResult {
+        Parameters: out,
+        NextToken: more.then(|| rules::offset_token(offset + max)),
+    }))
 }

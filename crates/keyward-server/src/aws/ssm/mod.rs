@@ -24,7 +24,7 @@ use crate::ops::AWSCURRENT;
 use base64::Engine;
 use keyward_store::{Namespace, Secret, Version, VersionSelector};
 use rules::{ParamMeta, Selector};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn dispatch(
     ctx: &AwsCtx<'_>,
@@ -219,29 +219,33 @@ fn display_name(secret: &Secret, meta: &ParamMeta) -> String {
 }
 
 /// Parameter policies as responses list them; `None` when the stored text isn't a
-/// JSON array (the field is then left out).
-fn policies_json(meta: &ParamMeta) -> Option<Value> {
+/// JSON array (the member is then left out).
+fn policies_out(meta: &ParamMeta) -> Option<Vec<wire::ParameterInlinePolicy>> {
     let Some(text) = meta.policies.as_deref() else {
-        return Some(json!([]));
+        return Some(Vec::new());
     };
     let items: Vec<Value> = serde_json::from_str(text).ok()?;
-    Some(Value::Array(
+    Some(
         items
             .iter()
             .map(|p| match p {
-                Value::String(s) => json!({
-                    "PolicyText": s,
-                    "PolicyType": s,
-                    "PolicyStatus": "Finished",
-                }),
-                other => json!({
-                    "PolicyText": other.to_string(),
-                    "PolicyType": other.get("Type").and_then(Value::as_str).unwrap_or(""),
-                    "PolicyStatus": "Pending",
-                }),
+                Value::String(s) => wire::ParameterInlinePolicy {
+                    PolicyText: s.clone(),
+                    PolicyType: s.clone(),
+                    PolicyStatus: "Finished".into(),
+                },
+                other => wire::ParameterInlinePolicy {
+                    PolicyText: other.to_string(),
+                    PolicyType: other
+                        .get("Type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .into(),
+                    PolicyStatus: "Pending".into(),
+                },
             })
             .collect(),
-    ))
+    )
 }
 
 /// The `Parameter` shape of GetParameter(s) and GetParametersByPath.
@@ -267,58 +271,51 @@ pub fn parameter_out(
 }
 
 /// The `ParameterHistory` shape of GetParameterHistory.
-pub fn history_json(
+pub fn history_out(
     ctx: &AwsCtx<'_>,
     secret: &Secret,
     version: &Version,
     decrypt: bool,
-) -> Result<Value, ApiError> {
+) -> Result<wire::ParameterHistory, ApiError> {
     let meta = version_meta(secret, version);
-    let mut out = json!({
-        "Name": display_name(secret, &meta),
-        "Type": meta.ptype,
-        "LastModifiedDate": Timestamp(version.created_at),
-        "LastModifiedUser": version.created_by.clone().unwrap_or_default(),
-        "Value": shown_value(ctx, secret, version, &meta, decrypt)?,
-        "Version": version_number(version),
-        "Labels": rules::user_labels(&version.stages),
-        "Tier": meta.tier,
-        "DataType": meta.data_type,
-    });
-    add_optional(&mut out, &meta);
-    Ok(out)
+    Ok(wire::ParameterHistory {
+        Name: display_name(secret, &meta),
+        LastModifiedDate: Timestamp(version.created_at).seconds(),
+        LastModifiedUser: version.created_by.clone().unwrap_or_default(),
+        Value: Some(shown_value(ctx, secret, version, &meta, decrypt)?.into()),
+        Version: version_number(version),
+        Labels: Some(rules::user_labels(&version.stages)),
+        Policies: policies_out(&meta),
+        Type: meta.ptype,
+        Tier: meta.tier,
+        DataType: meta.data_type,
+        Description: meta.description,
+        AllowedPattern: meta.allowed_pattern,
+        KeyId: meta.key_id,
+        ARN: None,
+    })
 }
 
 /// The `ParameterMetadata` shape of DescribeParameters.
-pub fn metadata_json(secret: &Secret) -> Value {
+pub fn metadata_out(secret: &Secret) -> wire::ParameterHistory {
     let meta = ParamMeta::from_json(&secret.metadata).unwrap_or_default();
-    let mut out = json!({
-        "Name": display_name(secret, &meta),
-        "ARN": secret.arn,
-        "Type": meta.ptype,
-        "LastModifiedDate": meta.last_modified.map(|t| json!(t)).unwrap_or_else(|| json!(Timestamp(secret.updated_at))),
-        "LastModifiedUser": meta.last_modified_user.clone().unwrap_or_default(),
-        "Version": meta.version.unwrap_or(1),
-        "Tier": meta.tier,
-        "DataType": meta.data_type,
-    });
-    add_optional(&mut out, &meta);
-    out
-}
-
-/// Description, AllowedPattern, KeyId and Policies, when the parameter has them.
-fn add_optional(out: &mut Value, meta: &ParamMeta) {
-    if let Some(d) = &meta.description {
-        out["Description"] = json!(d);
-    }
-    if let Some(p) = &meta.allowed_pattern {
-        out["AllowedPattern"] = json!(p);
-    }
-    if let Some(k) = &meta.key_id {
-        out["KeyId"] = json!(k);
-    }
-    if let Some(p) = policies_json(meta) {
-        out["Policies"] = p;
+    wire::ParameterHistory {
+        Name: display_name(secret, &meta),
+        ARN: Some(secret.arn.clone()),
+        LastModifiedDate: meta
+            .last_modified
+            .unwrap_or_else(|| Timestamp(secret.updated_at).seconds()),
+        LastModifiedUser: meta.last_modified_user.clone().unwrap_or_default(),
+        Version: meta.version.unwrap_or(1),
+        Policies: policies_out(&meta),
+        Value: None,
+        Labels: None,
+        Type: meta.ptype,
+        Tier: meta.tier,
+        DataType: meta.data_type,
+        Description: meta.description,
+        AllowedPattern: meta.allowed_pattern,
+        KeyId: meta.key_id,
     }
 }
 

@@ -4,7 +4,7 @@
 use super::filters::{self, Mode, View};
 use super::rules::{self, SM_REFERENCE, Selector, canonical, parse_selector, strip_arn};
 use super::{
-    AwsCtx, err, history_json, lookup, max_results, not_found, param_arn, parameter_out,
+    AwsCtx, err, history_out, lookup, max_results, not_found, param_arn, parameter_out,
     select_version, verr, version_meta, wire,
 };
 use crate::aws::wire::{Timestamp, answer, required};
@@ -287,17 +287,17 @@ pub async fn get_parameter_history(
         .list_versions(secret.id)
         .await
         .map_err(ApiError::from)?;
-    let page: Vec<Value> = versions
+    let page = versions
         .iter()
         .skip(offset)
         .take(max)
-        .map(|v| history_json(ctx, &secret, v, decrypt))
+        .map(|v| history_out(ctx, &secret, v, decrypt))
         .collect::<Result<_, _>>()?;
-    let mut resp = json!({ "Parameters": page });
-    if versions.len() > offset.saturating_add(max) {
-        resp["NextToken"] = json!(rules::offset_token(offset + max));
-    }
-    Ok(resp)
+    Ok(answer(&wire::GetParameterHistoryResult {
+        Parameters: page,
+        NextToken: (versions.len() > offset.saturating_add(max))
+            .then(|| rules::offset_token(offset + max)),
+    }))
 }
 
 /// `/aws/reference/secretsmanager/<secret>[:<version id or staging label>]`: the

@@ -286,3 +286,53 @@ pub struct GetParametersByPathResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub NextToken: Option<String>,
 }
+
+#[derive(Debug, Serialize)]
+pub struct ParameterInlinePolicy {
+    pub PolicyText: String,
+    pub PolicyType: String,
+    pub PolicyStatus: String,
+}
+
+/// GetParameterHistory's `ParameterHistory` and, without `Value` and `Labels`
+/// but with `ARN`, DescribeParameters' `ParameterMetadata` (the same members
+/// otherwise). `LastModifiedDate` is epoch seconds, as `Timestamp` renders them.
+#[derive(Debug, Serialize)]
+pub struct ParameterHistory {
+    pub Name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ARN: Option<String>,
+    pub Type: String,
+    pub LastModifiedDate: f64,
+    pub LastModifiedUser: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Value: Option<SecretString>,
+    pub Version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Labels: Option<Vec<String>>,
+    pub Tier: String,
+    pub DataType: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub AllowedPattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub KeyId: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub Policies: Option<Vec<ParameterInlinePolicy>>,
+}
+pub type ParameterMetadata = ParameterHistory;
+
+#[derive(Debug, Serialize)]
+pub struct GetParameterHistoryResult {
+    pub Parameters: Vec<ParameterHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub NextToken: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DescribeParametersResult {
+    pub Parameters: Vec<ParameterMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub NextToken: Option<String>,
+}
