@@ -514,3 +514,72 @@ pub struct ReplicationResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ReplicationStatus: Option<Vec<Value>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fault<T: serde::de::DeserializeOwned + std::fmt::Debug>(v: Value) -> (String, String) {
+        let e = parse::<T>(&v).expect_err("a fault");
+        (e.aws_type().to_string(), e.to_string())
+    }
+
+    #[test]
+    fn wrong_types_are_serialization_exceptions_naming_the_member() {
+        let s = |m: &str| ("SerializationException".to_string(), m.to_string());
+        assert_eq!(
+            fault::<GetSecretValueRequest>(json!({"SecretId": ["x"]})),
+            s("SecretId must be a string")
+        );
+        assert_eq!(
+            fault::<CreateSecretRequest>(json!({"Name": "y", "Tags": "nope"})),
+            s("Tags must be a list of tags")
+        );
+        assert_eq!(
+            fault::<CreateSecretRequest>(json!({"SecretString": {"k": "v"}})),
+            s("SecretString must be a string")
+        );
+        assert_eq!(
+            fault::<CreateSecretRequest>(json!({"AddReplicaRegions": [{"Region": 1}]})),
+            s("Region must be a string")
+        );
+        assert_eq!(
+            fault::<ListSecretsRequest>(json!({"Filters": [1]})),
+            s("Each filter must be an object")
+        );
+        assert_eq!(
+            fault::<ListSecretsRequest>(json!({"Filters": [{"Key": "name", "Values": "x"}]})),
+            s("Filter Values must be a list")
+        );
+        assert_eq!(
+            fault::<ListSecretsRequest>(json!({"Filters": [{"Key": "name", "Values": [1]}]})),
+            s("Filter values must be strings")
+        );
+        assert_eq!(
+            fault::<RotateSecretRequest>(json!({"RotationRules": 5})),
+            s("RotationRules must be an object")
+        );
+        assert_eq!(
+            fault::<RotateSecretRequest>(json!({"RotationRules": {"AutomaticallyAfterDays": "1"}})),
+            s("AutomaticallyAfterDays must be an integer")
+        );
+        assert_eq!(
+            fault::<DeleteSecretRequest>(json!({"ForceDeleteWithoutRecovery": 1})),
+            s("ForceDeleteWithoutRecovery must be a boolean")
+        );
+        assert_eq!(
+            fault::<UntagResourceRequest>(json!({"TagKeys": "k"})),
+            s("TagKeys must be a list of strings")
+        );
+    }
+
+    #[test]
+    fn members_of_other_operations_are_ignored() {
+        // DescribeSecret has no Tags member: a malformed one is not its business.
+        let r: DescribeSecretRequest = parse(&json!({"SecretId": "x", "Tags": 5})).unwrap();
+        assert_eq!(r.SecretId.as_deref(), Some("x"));
+        let r: GetRandomPasswordRequest = parse(&json!({"SecretId": 5})).unwrap();
+        assert_eq!(r.PasswordLength, None);
+    }
+}

@@ -336,3 +336,66 @@ pub struct DescribeParametersResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub NextToken: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fault<T: serde::de::DeserializeOwned + std::fmt::Debug>(v: Value) -> String {
+        let e = parse::<T>(&v).expect_err("a fault");
+        assert_eq!(e.aws_type(), "ValidationException");
+        e.to_string()
+    }
+
+    #[test]
+    fn wrong_types_are_validation_exceptions_naming_the_member() {
+        assert_eq!(
+            fault::<PutParameterRequest>(json!({"Value": 5})),
+            "Value must be a string"
+        );
+        assert_eq!(
+            fault::<PutParameterRequest>(json!({"Tags": {}})),
+            "Tags must be a list of {Key, Value}"
+        );
+        assert_eq!(
+            fault::<GetParametersRequest>(json!({"Names": [1]})),
+            "Names must be a list of strings"
+        );
+        assert_eq!(
+            fault::<DescribeParametersRequest>(json!({"ParameterFilters": [{}, 1]})),
+            "ParameterFilters must be a list of objects"
+        );
+        assert_eq!(
+            fault::<DescribeParametersRequest>(json!({"Filters": [{"Values": "x"}]})),
+            "Values must be a list of strings"
+        );
+        assert_eq!(
+            fault::<GetParametersByPathRequest>(json!({"ParameterFilters": [{"Option": 1}]})),
+            "Option must be a string"
+        );
+        assert_eq!(
+            fault::<LabelParameterVersionRequest>(json!({"ParameterVersion": "1"})),
+            "ParameterVersion must be an integer"
+        );
+    }
+
+    #[test]
+    fn tags_and_filter_keys_of_another_type_read_as_absent() {
+        // Their own checks answer (with AWS's words for a bad tag or filter key).
+        let r: PutParameterRequest =
+            parse(&json!({"Tags": [{"Key": 1, "Value": "v"}, 5]})).unwrap();
+        let tags = r.Tags.unwrap();
+        assert_eq!(
+            (tags[0].Key.as_deref(), tags[0].Value.as_deref()),
+            (None, Some("v"))
+        );
+        assert!(tags[1].Key.is_none() && tags[1].Value.is_none());
+        let r: DescribeParametersRequest =
+            parse(&json!({"ParameterFilters": [{"Key": 7}]})).unwrap();
+        assert_eq!(r.ParameterFilters.unwrap()[0].Key, None);
+        // Members of other operations are ignored, as unknown ones are.
+        let r: ListTagsForResourceRequest = parse(&json!({"Tags": 5, "TagKeys": 6})).unwrap();
+        assert!(r.ResourceId.is_none());
+    }
+}
