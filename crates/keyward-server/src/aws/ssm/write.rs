@@ -10,7 +10,7 @@ use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
 use crate::ops::{AWSCURRENT, Value as PlainValue};
-use keyward_crypto::SecretBytes;
+use keyward_crypto::{SecretBytes, SecretString};
 use keyward_store::{
     AddVersionOutcome, Namespace, NewSecret, Secret, SecretPatch, ValueKind, Version,
     VersionSelector,
@@ -26,7 +26,8 @@ static WRITE_LOCK: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sy
 #[derive(Debug)]
 struct PutInput<'a> {
     name: &'a str,
-    value: &'a str,
+    /// Redacted in `Debug`, as every value is.
+    value: &'a SecretString,
     ptype: Option<&'static str>,
     description: Option<&'a str>,
     allowed_pattern: Option<&'a str>,
@@ -38,7 +39,7 @@ struct PutInput<'a> {
 
 fn parse_put(req: &wire::PutParameterRequest) -> Result<PutInput<'_>, ApiError> {
     let name = required(req.Name.as_deref(), "Name")?;
-    let value = required(req.Value.as_ref(), "Value")?.expose();
+    let value = required(req.Value.as_ref(), "Value")?;
     if value.is_empty() {
         return Err(verr("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.".into()));
     }
@@ -130,7 +131,7 @@ fn merge(req: &PutInput<'_>, prev: Option<&ParamMeta>) -> Result<ParamMeta, ApiE
         policies,
         ..Default::default()
     };
-    check_value(&meta, req.value)?;
+    check_value(&meta, req.value.expose())?;
     Ok(meta)
 }
 
@@ -205,7 +206,7 @@ pub async fn put_parameter(
     let user = ctx.caller.principal.arn.clone();
     let plain = PlainValue {
         kind: ValueKind::String,
-        bytes: SecretBytes::new(req.value.as_bytes().to_vec()),
+        bytes: SecretBytes::new(req.value.expose().as_bytes().to_vec()),
     };
     let (secret, version_no, meta) = match existing {
         Some(_) if !overwrite => {
