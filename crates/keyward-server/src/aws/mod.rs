@@ -6,6 +6,7 @@
 
 mod secretsmanager;
 mod ssm;
+pub mod wire;
 
 use crate::authz::AuthzExtras;
 use crate::ctx::{Audit, RequestMeta};
@@ -298,72 +299,4 @@ pub fn validation(message: impl Into<String>) -> ApiError {
         aws_type: "ValidationException",
         message: message.into(),
     }
-}
-
-/// Optional string field; wrong type is an error.
-pub fn opt_str<'a>(
-    input: &'a Value,
-    field: &str,
-    err: fn(String) -> ApiError,
-) -> Result<Option<&'a str>, ApiError> {
-    match input.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(err(format!("{field} must be a string"))),
-    }
-}
-
-/// Optional boolean field.
-pub fn opt_bool(
-    input: &Value,
-    field: &str,
-    err: fn(String) -> ApiError,
-) -> Result<Option<bool>, ApiError> {
-    match input.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(err(format!("{field} must be a boolean"))),
-    }
-}
-
-/// Optional integer field.
-pub fn opt_i64(
-    input: &Value,
-    field: &str,
-    err: fn(String) -> ApiError,
-) -> Result<Option<i64>, ApiError> {
-    match input.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| err(format!("{field} must be an integer"))),
-    }
-}
-
-/// Optional list of strings; a wrong type is `err`.
-pub fn opt_str_list(
-    input: &Value,
-    field: &str,
-    err: fn(String) -> ApiError,
-) -> Result<Option<Vec<String>>, ApiError> {
-    match input.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| err(format!("{field} must be a list of strings")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(err(format!("{field} must be a list of strings"))),
-    }
-}
-
-/// Epoch seconds with fraction, as AWS JSON timestamps are.
-pub fn epoch(t: time::OffsetDateTime) -> Value {
-    let secs = t.unix_timestamp_nanos() as f64 / 1e9;
-    serde_json::json!((secs * 1000.0).round() / 1000.0)
 }

@@ -7,14 +7,14 @@
 //! `!` negates. Values of one filter are OR-ed, filters are AND-ed.
 
 use super::{
-    decode_token, describe_json, encode_token, opt_bool, opt_i64, opt_str, owning_service,
-    primary_region, replicas, serialization,
+    decode_token, describe_out, encode_token, owning_service, primary_region, replicas, wire,
 };
+use crate::aws::wire::answer;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use keyward_store::{ListQuery, Namespace, Secret};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const KEYS: [&str; 7] = [
     "all",
@@ -32,55 +32,36 @@ pub struct Filter {
     values: Vec<String>,
 }
 
-/// Parses and validates `Filters`.
-pub fn filters(input: &Value) -> Result<Vec<Filter>, ApiError> {
-    let items = match input.get("Filters") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(serialization("Filters must be a list".into())),
+/// Validates `Filters`.
+pub fn filters(items: Option<Vec<wire::Filter>>) -> Result<Vec<Filter>, ApiError> {
+    let Some(items) = items else {
+        return Ok(Vec::new());
     };
     if items.len() > 10 {
         return Err(invalid_param("You can specify at most 10 filters."));
     }
     let mut out = Vec::with_capacity(items.len());
-    for (i, f) in items.iter().enumerate() {
-        if !f.is_object() {
-            return Err(serialization("Each filter must be an object".into()));
-        }
-        let Some(key) = opt_str(f, "Key")? else {
+    for (i, f) in items.into_iter().enumerate() {
+        let Some(key) = f.Key else {
             return Err(invalid_param("Invalid filter key"));
         };
-        if !KEYS.contains(&key) {
+        if !KEYS.contains(&key.as_str()) {
             return Err(super::validation(format!(
                 "1 validation error detected: Value '{key}' at 'filters.{}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [all, name, tag-key, description, tag-value]",
                 i + 1
             )));
         }
-        let values = match f.get("Values") {
-            None | Some(Value::Null) => {
-                return Err(invalid_param(format!(
-                    "Invalid filter values for key: {key}"
-                )));
-            }
-            Some(Value::Array(v)) => v
-                .iter()
-                .map(|x| {
-                    x.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| serialization("Filter values must be strings".into()))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err(serialization("Filter Values must be a list".into())),
+        let Some(values) = f.Values else {
+            return Err(invalid_param(format!(
+                "Invalid filter values for key: {key}"
+            )));
         };
         if values.len() > 10 || values.iter().any(|v| v.chars().count() > 512) {
             return Err(invalid_param(
                 "A filter can have at most 10 values of at most 512 characters.",
             ));
         }
-        out.push(Filter {
-            key: key.to_string(),
-            values,
-        });
+        out.push(Filter { key, values });
     }
     Ok(out)
 }
@@ -111,14 +92,15 @@ pub async fn matching(
 }
 
 pub async fn list(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let filters = filters(input)?;
-    let include_deleted = opt_bool(input, "IncludePlannedDeletion")?.unwrap_or(false);
-    let max = match opt_i64(input, "MaxResults")? {
+    let req: wire::ListSecretsRequest = wire::parse(input)?;
+    let filters = filters(req.Filters)?;
+    let include_deleted = req.IncludePlannedDeletion.unwrap_or(false);
+    let max = match req.MaxResults {
         None => 100,
         Some(m) if (1..=100).contains(&m) => m as usize,
         Some(_) => return Err(invalid_param("MaxResults must be between 1 and 100.")),
     };
-    let desc = match opt_str(input, "SortOrder")? {
+    let desc = match req.SortOrder.as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
         Some(o) => {
@@ -127,7 +109,7 @@ pub async fn list(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<
             )));
         }
     };
-    let offset = decode_token(opt_str(input, "NextToken")?)?;
+    let offset = decode_token(req.NextToken.as_deref())?;
     ctx.authorize("secretsmanager:ListSecrets", "*", None)?;
     audit.event.resource = None;
     let mut all = matching(ctx, &filters, include_deleted).await?;
@@ -139,18 +121,12 @@ pub async fn list(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<
     for s in &page {
         let versions = ctx.versions(s).await?;
         let rotation = ctx.st.store.get_rotation(s.id).await?;
-        list.push(describe_json(
-            s,
-            &versions,
-            rotation.as_ref(),
-            "SecretVersionsToStages",
-        ));
+        list.push(describe_out(s, &versions, rotation.as_ref(), true));
     }
-    let mut out = json!({ "SecretList": list });
-    if offset + page.len() < all.len() {
-        out["NextToken"] = json!(encode_token(offset + page.len()));
-    }
-    Ok(out)
+    Ok(answer(&wire::ListSecretsResponse {
+        SecretList: list,
+        NextToken: (offset + page.len() < all.len()).then(|| encode_token(offset + page.len())),
+    }))
 }
 
 fn filter_matches(s: &Secret, f: &Filter) -> bool {

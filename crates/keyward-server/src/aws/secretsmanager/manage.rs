@@ -1,33 +1,32 @@
 //! DescribeSecret, ListSecretVersionIds, UpdateSecretVersionStage, DeleteSecret,
 //! RestoreSecret, TagResource, UntagResource.
 
-use super::{
-    decode_token, describe_json, encode_token, opt_bool, opt_i64, opt_str, opt_str_list, replicas,
-    req_str, secret_id, tags,
-};
-use crate::aws::{AwsCtx, epoch, invalid_param};
+use super::{arn_name, decode_token, describe_out, encode_token, replicas, secret_id, tags, wire};
+use crate::aws::wire::{Timestamp, answer, required};
+use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::lifecycle;
 use crate::ops::{AWSCURRENT, AWSPENDING};
 use keyward_store::{Secret, SecretPatch, Tag};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn describe(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::DescribeSecretRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "DescribeSecret", id).await?;
     let versions = ctx.versions(&secret).await?;
     let rotation = ctx.st.store.get_rotation(secret.id).await?;
-    Ok(describe_json(
+    Ok(answer(&describe_out(
         &secret,
         &versions,
         rotation.as_ref(),
-        "VersionIdsToStages",
-    ))
+        false,
+    )))
 }
 
 pub async fn list_version_ids(
@@ -35,39 +34,36 @@ pub async fn list_version_ids(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let include_deprecated = opt_bool(input, "IncludeDeprecated")?.unwrap_or(false);
-    let max = match opt_i64(input, "MaxResults")? {
+    let req: wire::ListSecretVersionIdsRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let include_deprecated = req.IncludeDeprecated.unwrap_or(false);
+    let max = match req.MaxResults {
         None => 100,
         Some(m) if (1..=100).contains(&m) => m as usize,
         Some(_) => return Err(invalid_param("MaxResults must be between 1 and 100.")),
     };
-    let offset = decode_token(opt_str(input, "NextToken")?)?;
+    let offset = decode_token(req.NextToken.as_deref())?;
     let secret = ctx.lookup(audit, "ListSecretVersionIds", id).await?;
     let mut versions = ctx.versions(&secret).await?;
     versions.retain(|v| include_deprecated || !v.stages.is_empty());
     versions.reverse(); // newest first
-    let page: Vec<Value> = versions
+    let page = versions
         .iter()
         .skip(offset)
         .take(max)
-        .map(|v| {
-            let mut o = json!({
-                "VersionId": v.version_id,
-                "VersionStages": v.stages,
-                "CreatedDate": epoch(v.created_at),
-            });
-            if let Some(k) = &secret.kms_key_id {
-                o["KmsKeyIds"] = json!([k]);
-            }
-            o
+        .map(|v| wire::SecretVersionsListEntry {
+            VersionId: v.version_id.clone(),
+            VersionStages: v.stages.clone(),
+            CreatedDate: Timestamp(v.created_at),
+            KmsKeyIds: secret.kms_key_id.clone().map(|k| vec![k]),
         })
         .collect();
-    let mut out = json!({"ARN": secret.arn, "Name": secret.name, "Versions": page});
-    if offset + max < versions.len() {
-        out["NextToken"] = json!(encode_token(offset + max));
-    }
-    Ok(out)
+    Ok(answer(&wire::ListSecretVersionIdsResponse {
+        Versions: page,
+        NextToken: (offset + max < versions.len()).then(|| encode_token(offset + max)),
+        ARN: secret.arn,
+        Name: secret.name,
+    }))
 }
 
 pub async fn update_version_stage(
@@ -75,13 +71,14 @@ pub async fn update_version_stage(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let stage = req_str(input, "VersionStage")?;
+    let req: wire::UpdateSecretVersionStageRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let stage = required(req.VersionStage.as_deref(), "VersionStage")?;
     if stage.is_empty() || stage.len() > 256 {
         return Err(invalid_param("VersionStage must be 1-256 characters."));
     }
-    let remove_from = opt_str(input, "RemoveFromVersionId")?.filter(|s| !s.is_empty());
-    let move_to = opt_str(input, "MoveToVersionId")?.filter(|s| !s.is_empty());
+    let remove_from = req.RemoveFromVersionId.as_deref().filter(|s| !s.is_empty());
+    let move_to = req.MoveToVersionId.as_deref().filter(|s| !s.is_empty());
     let secret = ctx.lookup(audit, "UpdateSecretVersionStage", id).await?;
     if secret.deleted_at.is_some() {
         return Err(super::marked_deleted());
@@ -121,7 +118,7 @@ pub async fn update_version_stage(
                 "You can't remove the staging label AWSCURRENT from a version without moving it to another version.",
             ));
         }
-        (_, None, None) => return Ok(json!({"ARN": secret.arn, "Name": secret.name})),
+        (_, None, None) => return Ok(arn_name(&secret)),
         _ => {}
     }
     ctx.st
@@ -141,13 +138,14 @@ pub async fn update_version_stage(
             super::rotate::note_rotated(ctx, audit, &secret, to).await?;
         }
     }
-    Ok(json!({"ARN": secret.arn, "Name": secret.name}))
+    Ok(arn_name(&secret))
 }
 
 pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let days = opt_i64(input, "RecoveryWindowInDays")?;
-    let force = opt_bool(input, "ForceDeleteWithoutRecovery")?.unwrap_or(false);
+    let req: wire::DeleteSecretRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let days = req.RecoveryWindowInDays;
+    let force = req.ForceDeleteWithoutRecovery.unwrap_or(false);
     if let Some(d) = days {
         if !(7..=30).contains(&d) {
             return Err(invalid_param(
@@ -164,10 +162,10 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         if force {
             // AWS answers a forced delete of a missing secret as done.
             let name = keyward_policy::arn::secret_name_from_arn(id).unwrap_or(id);
-            return Ok(json!({
-                "ARN": ctx.would_be_secret_arn(id),
-                "Name": name,
-                "DeletionDate": epoch(time::OffsetDateTime::now_utc()),
+            return Ok(answer(&wire::DeleteSecretResponse {
+                ARN: ctx.would_be_secret_arn(id),
+                Name: name.to_string(),
+                DeletionDate: Timestamp(time::OffsetDateTime::now_utc()),
             }));
         }
         return Err(super::not_found());
@@ -194,7 +192,11 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     }
     let at = lifecycle::delete_secret(ctx.st, &secret, days, force, audit).await?;
     let at = at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    Ok(json!({"ARN": secret.arn, "Name": secret.name, "DeletionDate": epoch(at)}))
+    Ok(answer(&wire::DeleteSecretResponse {
+        ARN: secret.arn,
+        Name: secret.name,
+        DeletionDate: Timestamp(at),
+    }))
 }
 
 pub async fn restore(
@@ -202,7 +204,8 @@ pub async fn restore(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::RestoreSecretRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "RestoreSecret", id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
@@ -210,13 +213,13 @@ pub async fn restore(
     if secret.deleted_at.is_some() {
         lifecycle::restore_secret(ctx.st, &secret, audit).await?;
     }
-    Ok(json!({"ARN": secret.arn, "Name": secret.name}))
+    Ok(arn_name(&secret))
 }
 
 pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let new = tags(input, "Tags")?
-        .ok_or_else(|| super::validation("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"))?;
+    let req: wire::TagResourceRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let new = required(tags(req.Tags)?, "Tags")?;
     let secret = ctx.lookup(audit, "TagResource", id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
@@ -237,7 +240,7 @@ pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
         return Err(invalid_param("A secret can have at most 50 tags."));
     }
     set_tags(ctx, audit, &secret, merged).await?;
-    Ok(json!({}))
+    Ok(answer(&wire::Empty {}))
 }
 
 /// Replaces a secret's tags (and remembers that tags were set, for DescribeSecret).
@@ -271,9 +274,9 @@ async fn set_tags(
 }
 
 pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let keys = opt_str_list(input, "TagKeys")?
-        .ok_or_else(|| super::validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"))?;
+    let req: wire::UntagResourceRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let keys = required(req.TagKeys, "TagKeys")?;
     let secret = ctx.lookup(audit, "UntagResource", id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
@@ -287,5 +290,5 @@ pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result
     if kept.len() != secret.tags.len() {
         set_tags(ctx, audit, &secret, kept).await?;
     }
-    Ok(json!({}))
+    Ok(answer(&wire::Empty {}))
 }

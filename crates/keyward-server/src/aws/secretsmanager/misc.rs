@@ -1,18 +1,21 @@
 //! GetRandomPassword and resource policies.
 
 use super::replication::not_replica;
-use super::{opt_bool, opt_i64, opt_str, req_str, secret_id};
+use super::{secret_id, wire};
+use crate::aws::wire::{answer, required};
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use keyward_crypto::{GenError, PasswordPolicy, generate_password};
 use keyward_policy::PolicyKind;
 use keyward_store::SecretPatch;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub fn random_password(ctx: &AwsCtx<'_>, input: &Value) -> Result<Value, ApiError> {
     ctx.authorize("secretsmanager:GetRandomPassword", "*", None)?;
-    let length = opt_i64(input, "PasswordLength")?.unwrap_or(32);
+    // Parsed after authorizing: a denied caller learns nothing, whatever it sent.
+    let req: wire::GetRandomPasswordRequest = wire::parse(input)?;
+    let length = req.PasswordLength.unwrap_or(32);
     if length > 4096 {
         return Err(ApiError::Aws {
             status: 400,
@@ -27,22 +30,21 @@ pub fn random_password(ctx: &AwsCtx<'_>, input: &Value) -> Result<Value, ApiErro
             "1 validation error detected: Value '{length}' at 'passwordLength' failed to satisfy constraint: Member must have value greater than or equal to 1"
         )));
     }
-    let exclude = opt_str(input, "ExcludeCharacters")?.unwrap_or("");
+    let exclude = req.ExcludeCharacters.unwrap_or_default();
     if exclude.chars().count() > 4096 {
         return Err(invalid_param(
             "ExcludeCharacters must be at most 4096 characters.",
         ));
     }
-    let flag = |f: &str| opt_bool(input, f).map(|b| b.unwrap_or(false));
     let policy = PasswordPolicy {
         length: length as usize,
-        exclude_characters: exclude.to_string(),
-        exclude_numbers: flag("ExcludeNumbers")?,
-        exclude_punctuation: flag("ExcludePunctuation")?,
-        exclude_uppercase: flag("ExcludeUppercase")?,
-        exclude_lowercase: flag("ExcludeLowercase")?,
-        include_space: flag("IncludeSpace")?,
-        require_each_included_type: opt_bool(input, "RequireEachIncludedType")?.unwrap_or(true),
+        exclude_characters: exclude,
+        exclude_numbers: req.ExcludeNumbers.unwrap_or(false),
+        exclude_punctuation: req.ExcludePunctuation.unwrap_or(false),
+        exclude_uppercase: req.ExcludeUppercase.unwrap_or(false),
+        exclude_lowercase: req.ExcludeLowercase.unwrap_or(false),
+        include_space: req.IncludeSpace.unwrap_or(false),
+        require_each_included_type: req.RequireEachIncludedType.unwrap_or(true),
     };
     let pw = generate_password(&policy).map_err(|e| match e {
         GenError::TooShortForPolicy { .. } => {
@@ -53,7 +55,9 @@ pub fn random_password(ctx: &AwsCtx<'_>, input: &Value) -> Result<Value, ApiErro
         ),
         other => invalid_param(other.to_string()),
     })?;
-    Ok(json!({"RandomPassword": pw.expose()}))
+    Ok(answer(&wire::GetRandomPasswordResponse {
+        RandomPassword: pw,
+    }))
 }
 
 // ---- resource policies ----------------------------------------------------------
@@ -80,9 +84,10 @@ pub async fn put_policy(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let doc = req_str(input, "ResourcePolicy")?;
-    let block_public = opt_bool(input, "BlockPublicPolicy")?.unwrap_or(false);
+    let req: wire::PutResourcePolicyRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let doc = required(req.ResourcePolicy.as_deref(), "ResourcePolicy")?;
+    let block_public = req.BlockPublicPolicy.unwrap_or(false);
     let secret = ctx.lookup(audit, "PutResourcePolicy", id).await?;
     not_replica(&secret)?;
     let report = check_policy(doc)?;
@@ -112,7 +117,7 @@ pub async fn put_policy(
         })
         .await?;
     ctx.st.clear_auth_cache();
-    Ok(json!({"ARN": secret.arn, "Name": secret.name}))
+    Ok(super::arn_name(&secret))
 }
 
 pub async fn get_policy(
@@ -120,14 +125,15 @@ pub async fn get_policy(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::GetResourcePolicyRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "GetResourcePolicy", id).await?;
     not_replica(&secret)?;
-    let mut out = json!({"ARN": secret.arn, "Name": secret.name});
-    if let Some(p) = &secret.resource_policy {
-        out["ResourcePolicy"] = json!(p);
-    }
-    Ok(out)
+    Ok(answer(&wire::GetResourcePolicyResponse {
+        ARN: secret.arn,
+        Name: secret.name,
+        ResourcePolicy: secret.resource_policy,
+    }))
 }
 
 pub async fn delete_policy(
@@ -135,7 +141,8 @@ pub async fn delete_policy(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::DeleteResourcePolicyRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "DeleteResourcePolicy", id).await?;
     not_replica(&secret)?;
     if secret.resource_policy.is_some() {
@@ -155,7 +162,7 @@ pub async fn delete_policy(
             })
             .await?;
     }
-    Ok(json!({"ARN": secret.arn, "Name": secret.name}))
+    Ok(super::arn_name(&secret))
 }
 
 pub async fn validate_policy(
@@ -163,21 +170,25 @@ pub async fn validate_policy(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let doc = req_str(input, "ResourcePolicy")?;
-    match opt_str(input, "SecretId")? {
+    let req: wire::ValidateResourcePolicyRequest = wire::parse(input)?;
+    let doc = required(req.ResourcePolicy.as_deref(), "ResourcePolicy")?;
+    match req.SecretId.as_deref() {
         Some(id) => {
             ctx.lookup(audit, "ValidateResourcePolicy", id).await?;
         }
         None => ctx.authorize("secretsmanager:ValidateResourcePolicy", "*", None)?,
     }
     let report = check_policy(doc)?;
-    let errors: Vec<Value> = report
+    let errors = report
         .findings
         .iter()
-        .map(|f| json!({"CheckName": f.field, "ErrorMessage": f.to_string()}))
+        .map(|f| wire::ValidationErrorsEntry {
+            CheckName: f.field.clone(),
+            ErrorMessage: f.to_string(),
+        })
         .collect();
-    Ok(json!({
-        "PolicyValidationPassed": report.is_valid() && !report.broad_access,
-        "ValidationErrors": errors,
+    Ok(answer(&wire::ValidateResourcePolicyResponse {
+        PolicyValidationPassed: report.is_valid() && !report.broad_access,
+        ValidationErrors: errors,
     }))
 }

@@ -12,14 +12,16 @@ mod misc;
 mod replication;
 mod rotate;
 mod values;
+pub mod wire;
 
 use super::AwsCtx;
+use super::wire::{Timestamp, answer, required};
 use crate::authz::AuthzExtras;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::{self, AWSCURRENT};
 use base64::Engine;
-use keyward_crypto::SecretBytes;
+use keyward_crypto::{SecretBytes, SecretString};
 use keyward_store::{Namespace, Secret, Tag, ValueKind, Version};
 use serde_json::{Map, Value, json};
 
@@ -102,39 +104,9 @@ pub(super) fn validation(message: impl Into<String>) -> ApiError {
     super::validation(message)
 }
 
-pub(super) fn opt_str<'a>(input: &'a Value, field: &str) -> Result<Option<&'a str>, ApiError> {
-    super::opt_str(input, field, serialization)
-}
-
-pub(super) fn opt_bool(input: &Value, field: &str) -> Result<Option<bool>, ApiError> {
-    super::opt_bool(input, field, serialization)
-}
-
-pub(super) fn opt_i64(input: &Value, field: &str) -> Result<Option<i64>, ApiError> {
-    super::opt_i64(input, field, serialization)
-}
-
-/// A required string field (AWS: `ValidationException` when it is missing).
-pub(super) fn req_str<'a>(input: &'a Value, field: &str) -> Result<&'a str, ApiError> {
-    opt_str(input, field)?.ok_or_else(|| {
-        validation(format!(
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            lower_first(field)
-        ))
-    })
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// `SecretId`: a name, a full ARN or a partial ARN, 1–2048 characters.
-pub(super) fn secret_id(input: &Value) -> Result<&str, ApiError> {
-    let id = req_str(input, "SecretId")?;
+pub(super) fn secret_id(id: Option<&str>) -> Result<&str, ApiError> {
+    let id = required(id, "SecretId")?;
     if id.is_empty() || id.len() > 2048 {
         return Err(validation(
             "1 validation error detected: Value at 'secretId' failed to satisfy constraint: Member must have length between 1 and 2048",
@@ -143,30 +115,23 @@ pub(super) fn secret_id(input: &Value) -> Result<&str, ApiError> {
     Ok(id)
 }
 
-/// Optional list of strings.
-pub(super) fn opt_str_list(input: &Value, field: &str) -> Result<Option<Vec<String>>, ApiError> {
-    super::opt_str_list(input, field, serialization)
-}
-
 /// `ClientRequestToken`: 32–64 characters when given.
-pub(super) fn client_token(input: &Value) -> Result<Option<String>, ApiError> {
-    match opt_str(input, "ClientRequestToken")? {
-        None => Ok(None),
-        Some(t) => {
-            if t.chars().count() < 32 || t.chars().count() > 64 {
-                return Err(ApiError::InvalidParameter(
-                    "ClientRequestToken must be 32-64 characters long.".into(),
-                ));
-            }
-            Ok(Some(t.to_string()))
-        }
+pub(super) fn client_token(token: Option<String>) -> Result<Option<String>, ApiError> {
+    if let Some(t) = &token
+        && (t.chars().count() < 32 || t.chars().count() > 64)
+    {
+        return Err(ApiError::InvalidParameter(
+            "ClientRequestToken must be 32-64 characters long.".into(),
+        ));
     }
+    Ok(token)
 }
 
 /// `SecretString` / `SecretBinary` (base64 in JSON); at most one of them.
-pub(super) fn secret_value(input: &Value) -> Result<Option<ops::Value>, ApiError> {
-    let string = opt_str(input, "SecretString")?;
-    let binary = opt_str(input, "SecretBinary")?;
+pub(super) fn secret_value(
+    string: Option<SecretString>,
+    binary: Option<SecretString>,
+) -> Result<Option<ops::Value>, ApiError> {
     let value = match (string, binary) {
         (Some(_), Some(_)) => {
             return Err(ApiError::InvalidParameter(
@@ -175,11 +140,11 @@ pub(super) fn secret_value(input: &Value) -> Result<Option<ops::Value>, ApiError
         }
         (Some(s), None) => ops::Value {
             kind: ValueKind::String,
-            bytes: SecretBytes::new(s.as_bytes().to_vec()),
+            bytes: SecretBytes::new(s.expose().as_bytes().to_vec()),
         },
         (None, Some(b)) => {
             let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b)
+                .decode(b.expose())
                 .map_err(|_| serialization("SecretBinary is not valid base64".into()))?;
             ops::Value {
                 kind: ValueKind::Binary,
@@ -197,29 +162,25 @@ pub(super) fn secret_value(input: &Value) -> Result<Option<ops::Value>, ApiError
     Ok(Some(value))
 }
 
-/// `Tags`: `[{"Key": .., "Value": ..}]`.
-pub(super) fn tags(input: &Value, field: &str) -> Result<Option<Vec<Tag>>, ApiError> {
-    let items = match input.get(field) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(serialization(format!("{field} must be a list of tags"))),
+/// `Tags`: each with a Key, later duplicates replacing earlier ones.
+pub(super) fn tags(items: Option<Vec<wire::Tag>>) -> Result<Option<Vec<Tag>>, ApiError> {
+    let Some(items) = items else {
+        return Ok(None);
     };
     let mut out: Vec<Tag> = Vec::with_capacity(items.len());
     for item in items {
-        let key = opt_str(item, "Key")?
+        let key = item
+            .Key
             .ok_or_else(|| ApiError::InvalidParameter("Every tag needs a Key.".into()))?;
-        let value = opt_str(item, "Value")?.unwrap_or("");
+        let value = item.Value.unwrap_or_default();
         if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
             return Err(ApiError::InvalidParameter(
                 "Tag keys must be 1-128 characters and tag values at most 256 characters.".into(),
             ));
         }
         match out.iter_mut().find(|t| t.key == key) {
-            Some(t) => t.value = value.to_string(),
-            None => out.push(Tag {
-                key: key.to_string(),
-                value: value.to_string(),
-            }),
+            Some(t) => t.value = value,
+            None => out.push(Tag { key, value }),
         }
     }
     if out.len() > 50 {
@@ -329,12 +290,13 @@ pub(super) fn versions_to_stages(versions: &[Version]) -> Map<String, Value> {
         .collect()
 }
 
-pub(super) fn tags_json(tags: &[Tag]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|t| json!({"Key": t.key, "Value": t.value}))
-            .collect(),
-    )
+pub(super) fn tags_out(tags: &[Tag]) -> Vec<wire::TagOut> {
+    tags.iter()
+        .map(|t| wire::TagOut {
+            Key: t.key.clone(),
+            Value: t.value.clone(),
+        })
+        .collect()
 }
 
 /// Replication status entries kept in the secret's metadata.
@@ -359,92 +321,92 @@ pub(super) fn owning_service(secret: &Secret) -> Option<&str> {
         .map(|t| t.value.as_str())
 }
 
-/// DescribeSecret / ListSecrets entry. `versions_key` is `VersionIdsToStages` for
-/// DescribeSecret and `SecretVersionsToStages` for ListSecrets.
-pub(super) fn describe_json(
+/// DescribeSecret's answer (`listed`: false) or a ListSecrets entry (`listed`: true).
+pub(super) fn describe_out(
     secret: &Secret,
     versions: &[Version],
     rotation: Option<&keyward_store::Rotation>,
-    versions_key: &str,
-) -> Value {
-    let mut o = Map::new();
-    o.insert("ARN".into(), json!(secret.arn));
-    o.insert("Name".into(), json!(secret.name));
-    if let Some(d) = secret.description.as_deref().filter(|d| !d.is_empty()) {
-        o.insert("Description".into(), json!(d));
-    }
-    if let Some(k) = &secret.kms_key_id {
-        o.insert("KmsKeyId".into(), json!(k));
-    }
-    if let Some(rot) = rotation {
-        rotate::describe_into(&mut o, rot);
-    }
-    o.insert("LastChangedDate".into(), super::epoch(secret.updated_at));
-    o.insert("CreatedDate".into(), super::epoch(secret.created_at));
-    if let Some(at) = secret.last_accessed_at {
-        o.insert("LastAccessedDate".into(), super::epoch(at));
-    }
-    if let Some(at) = secret.deleted_at {
-        o.insert("DeletedDate".into(), super::epoch(at));
-    }
+    listed: bool,
+) -> wire::DescribeSecretResponse {
     let tagged = secret.metadata.get("TagsSet").and_then(Value::as_bool) == Some(true);
-    if !secret.tags.is_empty() || tagged {
-        o.insert("Tags".into(), tags_json(&secret.tags));
+    let vts = Some(versions_to_stages(versions)).filter(|m| !m.is_empty());
+    let mut out = wire::DescribeSecretResponse {
+        ARN: secret.arn.clone(),
+        Name: secret.name.clone(),
+        Description: secret.description.clone().filter(|d| !d.is_empty()),
+        KmsKeyId: secret.kms_key_id.clone(),
+        RotationEnabled: None,
+        RotationLambdaARN: None,
+        RotationRules: None,
+        LastRotatedDate: None,
+        NextRotationDate: None,
+        LastChangedDate: Timestamp(secret.updated_at),
+        CreatedDate: Timestamp(secret.created_at),
+        LastAccessedDate: secret.last_accessed_at.map(Timestamp),
+        DeletedDate: secret.deleted_at.map(Timestamp),
+        Tags: (!secret.tags.is_empty() || tagged).then(|| tags_out(&secret.tags)),
+        // Raw-JSON clients written against other emulators read ListSecrets'
+        // name in DescribeSecret too; SDKs ignore the extra member.
+        SecretVersionsToStages: vts.clone(),
+        VersionIdsToStages: if listed { None } else { vts },
+        OwningService: owning_service(secret).map(str::to_string),
+        PrimaryRegion: primary_region(secret).map(str::to_string),
+        ReplicationStatus: replicas(secret),
+    };
+    if let Some(rot) = rotation {
+        rotate::describe_into(&mut out, rot);
     }
-    let vts = versions_to_stages(versions);
-    if !vts.is_empty() {
-        if versions_key == "VersionIdsToStages" {
-            // Raw-JSON clients written against other emulators read ListSecrets'
-            // name here too; SDKs ignore the extra member.
-            o.insert("SecretVersionsToStages".into(), Value::Object(vts.clone()));
-        }
-        o.insert(versions_key.into(), Value::Object(vts));
-    }
-    if let Some(svc) = owning_service(secret) {
-        o.insert("OwningService".into(), json!(svc));
-    }
-    if let Some(p) = primary_region(secret) {
-        o.insert("PrimaryRegion".into(), json!(p));
-    }
-    let reps = replicas(secret);
-    if !reps.is_empty() {
-        o.insert("ReplicationStatus".into(), Value::Array(reps));
-    }
-    Value::Object(o)
+    out
 }
 
 /// `{"ARN", "Name"}` plus `VersionId` when one applies.
-pub(super) fn short_json(secret: &Secret, version_id: Option<&str>) -> Value {
-    let mut o = json!({"ARN": secret.arn, "Name": secret.name});
-    if let Some(v) = version_id {
-        o["VersionId"] = json!(v);
-    }
-    let reps = replicas(secret);
-    if !reps.is_empty() {
-        o["ReplicationStatus"] = Value::Array(reps);
-    }
-    o
+pub(super) fn short_out(secret: &Secret, version_id: Option<&str>) -> Value {
+    answer(&wire::SecretRef {
+        ARN: secret.arn.clone(),
+        Name: secret.name.clone(),
+        VersionId: version_id.map(str::to_string),
+        ReplicationStatus: replicas(secret),
+    })
+}
+
+/// `{"ARN", "Name"}` alone.
+pub(super) fn arn_name(secret: &Secret) -> Value {
+    answer(&wire::SecretRef {
+        ARN: secret.arn.clone(),
+        Name: secret.name.clone(),
+        ..Default::default()
+    })
 }
 
 /// GetSecretValue's answer for one version.
-pub(super) fn value_json(secret: &Secret, version: &Version, value: &ops::Value) -> Value {
-    let mut o = json!({
-        "ARN": secret.arn,
-        "Name": secret.name,
-        "VersionId": version.version_id,
-        "VersionStages": version.stages,
-        "CreatedDate": super::epoch(version.created_at),
-    });
-    match value.kind {
-        ValueKind::String => {
-            o["SecretString"] = json!(String::from_utf8_lossy(value.bytes.expose()))
-        }
-        ValueKind::Binary => {
-            o["SecretBinary"] =
-                json!(base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()))
-        }
+pub(super) fn value_out(
+    secret: &Secret,
+    version: &Version,
+    value: &ops::Value,
+) -> wire::GetSecretValueResponse {
+    let (string, binary) = match value.kind {
+        ValueKind::String => (
+            Some(SecretString::new(
+                String::from_utf8_lossy(value.bytes.expose()).into_owned(),
+            )),
+            None,
+        ),
+        ValueKind::Binary => (
+            None,
+            Some(SecretString::new(
+                base64::engine::general_purpose::STANDARD.encode(value.bytes.expose()),
+            )),
+        ),
+    };
+    wire::GetSecretValueResponse {
+        ARN: secret.arn.clone(),
+        Name: secret.name.clone(),
+        VersionId: version.version_id.clone(),
+        SecretBinary: binary,
+        SecretString: string,
+        VersionStages: version.stages.clone(),
+        CreatedDate: Timestamp(version.created_at),
     }
-    o
 }
 
 /// Whether a stored version holds the same plaintext as `value`.

@@ -15,7 +15,8 @@
 //! one audited write per replica; a replica that cannot be updated is marked
 //! `Failed` with a message, as AWS does, and the caller's request still succeeds.
 
-use super::{opt_bool, opt_str, opt_str_list, replicas, secret_id};
+use super::{replicas, secret_id, wire};
+use crate::aws::wire::answer;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -42,22 +43,15 @@ pub(super) fn not_replica(secret: &Secret) -> Result<(), ApiError> {
 
 /// `AddReplicaRegions`: `[(region, kms key)]`, each region a valid AWS region name.
 pub fn replica_regions(
-    input: &Value,
-    field: &str,
+    items: Option<Vec<wire::ReplicaRegionType>>,
 ) -> Result<Vec<(String, Option<String>)>, ApiError> {
-    let items = match input.get(field) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(super::serialization(format!("{field} must be a list"))),
-    };
     let mut out = Vec::new();
-    for item in items {
-        let region = opt_str(item, "Region")?.unwrap_or("");
-        let kms = opt_str(item, "KmsKeyId")?.map(str::to_string);
-        if !keyward_policy::arn::is_valid_region(region) {
+    for item in items.unwrap_or_default() {
+        let region = item.Region.unwrap_or_default();
+        if !keyward_policy::arn::is_valid_region(&region) {
             return Err(invalid_param("Invalid replica region."));
         }
-        out.push((region.to_string(), kms));
+        out.push((region, item.KmsKeyId));
     }
     Ok(out)
 }
@@ -366,12 +360,13 @@ pub async fn replicate(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let force = opt_bool(input, "ForceOverwriteReplicaSecret")?.unwrap_or(false);
+    let req: wire::ReplicateSecretToRegionsRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let force = req.ForceOverwriteReplicaSecret.unwrap_or(false);
     let secret = ctx.lookup(audit, "ReplicateSecretToRegions", id).await?;
     // A replica refuses the call whatever regions it names, as AWS answers.
     not_replica(&secret)?;
-    let regions = replica_regions(input, "AddReplicaRegions")?;
+    let regions = replica_regions(req.AddReplicaRegions)?;
     if regions.is_empty() {
         return Err(invalid_param(
             "AddReplicaRegions must name at least one region.",
@@ -379,7 +374,7 @@ pub async fn replicate(
     }
     let plans = plan_replicas(ctx, &secret.name, &secret.arn, &regions, force).await?;
     let secret = apply_replicas(ctx, audit, &secret, plans, force).await?;
-    Ok(json!({"ARN": secret.arn, "ReplicationStatus": replicas(&secret)}))
+    Ok(replication_out(secret))
 }
 
 pub async fn remove_regions(
@@ -387,12 +382,13 @@ pub async fn remove_regions(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::RemoveRegionsFromReplicationRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx
         .lookup(audit, "RemoveRegionsFromReplication", id)
         .await?;
     not_replica(&secret)?;
-    let regions = opt_str_list(input, "RemoveReplicaRegions")?.unwrap_or_default();
+    let regions = req.RemoveReplicaRegions.unwrap_or_default();
     // Authorize every replica's deletion first, so a denial deletes nothing.
     let mut doomed = Vec::new();
     for region in &regions {
@@ -426,7 +422,7 @@ pub async fn remove_regions(
             .any(|r| s.get("Region").and_then(Value::as_str) == Some(r))
     });
     let secret = save_statuses(st, audit, &secret, statuses).await?;
-    Ok(json!({"ARN": secret.arn, "ReplicationStatus": replicas(&secret)}))
+    Ok(replication_out(secret))
 }
 
 /// Promotes a replica to a standalone secret.
@@ -435,7 +431,8 @@ pub async fn stop_replication(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::StopReplicationToReplicaRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "StopReplicationToReplica", id).await?;
     let Some(primary_arn) = secret.metadata.get("PrimaryArn").and_then(Value::as_str) else {
         return Err(invalid_param("This secret is not a replica."));
@@ -461,5 +458,17 @@ pub async fn stop_replication(
         st.store.update_secret(secret.id, patch, w).await
     })
     .await?;
-    Ok(json!({"ARN": secret.arn}))
+    Ok(answer(&wire::ReplicationResponse {
+        ARN: secret.arn,
+        ReplicationStatus: None,
+    }))
+}
+
+/// The secret's ARN and the status of each of its replicas.
+fn replication_out(secret: Secret) -> Value {
+    let statuses = replicas(&secret);
+    answer(&wire::ReplicationResponse {
+        ARN: secret.arn,
+        ReplicationStatus: Some(statuses),
+    })
 }

@@ -15,94 +15,73 @@
 //!   is re-issued under the token as the new `AWSCURRENT` (as AWS emulators do);
 //! - nothing configured, now or before: AWS's error.
 
-use super::{client_token, opt_bool, opt_str, secret_id};
-use crate::aws::{AwsCtx, epoch, invalid_param};
+use super::{client_token, secret_id, wire};
+use crate::aws::wire::Timestamp;
+use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::rotation::{self, schedule::Rules};
 use keyward_store::{Rotation, Secret};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
-/// The fields of a parsed `RotationRules`.
-#[derive(Debug, Default)]
-struct RulesInput {
-    after_days: Option<i64>,
-    expression: Option<String>,
-    window: Option<String>,
-}
-
-fn rules(ctx: &AwsCtx<'_>, input: &Value) -> Result<Option<RulesInput>, ApiError> {
-    let r = match input.get("RotationRules") {
-        None | Some(Value::Null) => return Ok(None),
-        Some(v @ Value::Object(_)) => v,
-        Some(_) => {
-            return Err(super::serialization(
-                "RotationRules must be an object".into(),
-            ));
-        }
-    };
-    let after_days = super::opt_i64(r, "AutomaticallyAfterDays")?;
-    if after_days.is_some_and(|d| !(1..=1000).contains(&d)) {
+/// Checks `RotationRules`; `None` when none were given.
+fn rules(
+    ctx: &AwsCtx<'_>,
+    r: Option<wire::RotationRulesType>,
+) -> Result<Option<wire::RotationRulesType>, ApiError> {
+    let Some(r) = r else { return Ok(None) };
+    if r.AutomaticallyAfterDays
+        .is_some_and(|d| !(1..=1000).contains(&d))
+    {
         return Err(invalid_param(
             "RotationRules.AutomaticallyAfterDays must be within 1-1000.",
         ));
     }
-    let expression = opt_str(r, "ScheduleExpression")?.map(str::to_owned);
-    let window = opt_str(r, "Duration")?.map(str::to_owned);
-    for (key, v) in [("ScheduleExpression", &expression), ("Duration", &window)] {
+    for (key, v) in [
+        ("ScheduleExpression", &r.ScheduleExpression),
+        ("Duration", &r.Duration),
+    ] {
         if v.as_ref().is_some_and(|v| v.is_empty() || v.len() > 256) {
             return Err(invalid_param(format!(
                 "RotationRules.{key} must be 1-256 characters."
             )));
         }
     }
-    if after_days.is_some() && expression.is_some() {
+    if r.AutomaticallyAfterDays.is_some() && r.ScheduleExpression.is_some() {
         return Err(invalid_param(
             "You can't specify both AutomaticallyAfterDays and ScheduleExpression.",
         ));
     }
     Rules::from_config(
-        after_days,
-        expression.as_deref(),
-        window.as_deref(),
+        r.AutomaticallyAfterDays,
+        r.ScheduleExpression.as_deref(),
+        r.Duration.as_deref(),
         ctx.st.cfg.rotation.limits,
     )
     .map_err(invalid_param)?;
-    Ok(Some(RulesInput {
-        after_days,
-        expression,
-        window,
-    }))
+    Ok(Some(r))
 }
 
 /// DescribeSecret's rotation members.
-pub(super) fn describe_into(o: &mut Map<String, Value>, rot: &Rotation) {
+pub(super) fn describe_into(o: &mut wire::DescribeSecretResponse, rot: &Rotation) {
     let c = &rot.config;
-    o.insert("RotationEnabled".into(), json!(c.enabled));
-    if let Some(l) = &c.lambda_arn {
-        o.insert("RotationLambdaARN".into(), json!(l));
-    }
-    let mut rules = Map::new();
-    if let Some(d) = c.after_days {
-        rules.insert("AutomaticallyAfterDays".into(), json!(d));
-    }
-    if let Some(e) = &c.schedule_expression {
-        rules.insert("ScheduleExpression".into(), json!(e));
-    }
-    if let Some(w) = &c.window {
-        rules.insert("Duration".into(), json!(w));
-    }
-    if !rules.is_empty() {
-        o.insert("RotationRules".into(), Value::Object(rules));
-    }
-    if let Some(t) = rot.state.last_rotated_at {
-        o.insert("LastRotatedDate".into(), epoch(t));
-    }
-    if c.enabled
-        && let Some(t) = rot.state.next_rotation_at
+    o.RotationEnabled = Some(c.enabled);
+    o.RotationLambdaARN = c.lambda_arn.clone();
+    let rules = wire::RotationRulesOut {
+        AutomaticallyAfterDays: c.after_days,
+        ScheduleExpression: c.schedule_expression.clone(),
+        Duration: c.window.clone(),
+    };
+    if rules.AutomaticallyAfterDays.is_some()
+        || rules.ScheduleExpression.is_some()
+        || rules.Duration.is_some()
     {
-        o.insert("NextRotationDate".into(), epoch(t));
+        o.RotationRules = Some(rules);
+    }
+    o.LastRotatedDate = rot.state.last_rotated_at.map(Timestamp);
+    if c.enabled {
+        o.NextRotationDate = rot.state.next_rotation_at.map(Timestamp);
     }
 }
 
@@ -122,16 +101,17 @@ async fn save(ctx: &AwsCtx<'_>, audit: &mut Audit, rot: &Rotation) -> Result<(),
 }
 
 pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let token = client_token(input)?;
-    let lambda = opt_str(input, "RotationLambdaARN")?;
+    let req: wire::RotateSecretRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let token = client_token(req.ClientRequestToken)?;
+    let lambda = req.RotationLambdaARN.as_deref();
     if lambda.is_some_and(|l| l.len() > 2048) {
         return Err(invalid_param(
             "RotationLambdaARN must <= 2048 characters long.",
         ));
     }
-    let new_rules = rules(ctx, input)?;
-    let immediately = opt_bool(input, "RotateImmediately")?.unwrap_or(true);
+    let new_rules = rules(ctx, req.RotationRules)?;
+    let immediately = req.RotateImmediately.unwrap_or(true);
     let secret = ctx.lookup(audit, "RotateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
@@ -161,9 +141,9 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         rot.config.lambda_arn = Some(l.to_string()).filter(|l| !l.is_empty());
     }
     if let Some(r) = new_rules {
-        rot.config.after_days = r.after_days;
-        rot.config.schedule_expression = r.expression;
-        rot.config.window = r.window;
+        rot.config.after_days = r.AutomaticallyAfterDays;
+        rot.config.schedule_expression = r.ScheduleExpression;
+        rot.config.window = r.Duration;
     }
     if !configured(&rot) {
         return Err(ApiError::InvalidRequest(
@@ -193,18 +173,18 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         .is_some();
     if !has_current || (!immediately && runner.is_some()) {
         // Rotates at the next window (or once the secret has a value).
-        return Ok(super::short_json(&secret, None));
+        return Ok(super::short_out(&secret, None));
     }
     audit.version(token.clone());
     if immediately && runner.is_none() && rot.config.lambda_arn.is_none() {
         reissue_current(ctx, audit, &secret, &mut rot, &token).await?;
-        return Ok(super::short_json(&secret, Some(&token)));
+        return Ok(super::short_out(&secret, Some(&token)));
     }
     rotation::begin(ctx.st, &secret, &token).await?;
     if runner.is_some() {
         rotation::drive(ctx.st, secret.id).await?;
     }
-    Ok(super::short_json(&secret, Some(&token)))
+    Ok(super::short_out(&secret, Some(&token)))
 }
 
 /// Rules but neither a rotator nor a Lambda ARN: nothing can make a new value,
@@ -276,7 +256,8 @@ pub async fn note_rotated(
 }
 
 pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
+    let req: wire::CancelRotateSecretRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "CancelRotateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
@@ -300,7 +281,7 @@ pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     rot.config.enabled = false;
     rot.state.next_rotation_at = None;
     save(ctx, audit, &rot).await?;
-    Ok(super::short_json(
+    Ok(super::short_out(
         &secret,
         pending.as_ref().map(|(t, _)| t.as_str()),
     ))

@@ -1,9 +1,10 @@
 //! CreateSecret, GetSecretValue, BatchGetSecretValue, PutSecretValue, UpdateSecret.
 
 use super::{
-    client_token, decode_token, default_stages, encode_token, marked_deleted, opt_i64, opt_str,
-    opt_str_list, same_value, secret_id, secret_value, short_json, tags, value_json,
+    client_token, decode_token, default_stages, encode_token, marked_deleted, same_value,
+    secret_id, secret_value, short_out, tags, value_out, wire,
 };
+use crate::aws::wire::{answer, required};
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -12,26 +13,24 @@ use crate::ops::AWSCURRENT;
 use keyward_store::{AddVersionOutcome, Namespace, Secret, SecretPatch, Version, VersionSelector};
 use serde_json::{Value, json};
 
-fn description(input: &Value) -> Result<Option<String>, ApiError> {
-    let d = opt_str(input, "Description")?;
-    if let Some(d) = d
+fn description(d: Option<String>) -> Result<Option<String>, ApiError> {
+    if let Some(d) = &d
         && d.chars().count() > 2048
     {
         return Err(invalid_param(
             "Description must be at most 2048 characters.",
         ));
     }
-    Ok(d.map(str::to_string))
+    Ok(d)
 }
 
-fn kms_key(input: &Value) -> Result<Option<String>, ApiError> {
-    let k = opt_str(input, "KmsKeyId")?;
-    if let Some(k) = k
+fn kms_key(k: Option<String>) -> Result<Option<String>, ApiError> {
+    if let Some(k) = &k
         && (k.is_empty() || k.len() > 2048)
     {
         return Err(invalid_param("KmsKeyId must be 1-2048 characters."));
     }
-    Ok(k.map(str::to_string))
+    Ok(k)
 }
 
 fn token_in_use(token: &str, secret: &Secret) -> ApiError {
@@ -65,15 +64,16 @@ async fn replayed(
 }
 
 pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let name = super::req_str(input, "Name")?;
+    let req: wire::CreateSecretRequest = wire::parse(input)?;
+    let name = required(req.Name.as_deref(), "Name")?;
     validate_secret_name(name)?;
-    let value = secret_value(input)?;
-    let token = client_token(input)?;
-    let description = description(input)?;
-    let kms = kms_key(input)?;
-    let tags = tags(input, "Tags")?.unwrap_or_default();
-    let replica_regions = super::replication::replica_regions(input, "AddReplicaRegions")?;
-    let force_overwrite = super::opt_bool(input, "ForceOverwriteReplicaSecret")?.unwrap_or(false);
+    let value = secret_value(req.SecretString, req.SecretBinary)?;
+    let token = client_token(req.ClientRequestToken)?;
+    let description = description(req.Description)?;
+    let kms = kms_key(req.KmsKeyId)?;
+    let tags = tags(req.Tags)?.unwrap_or_default();
+    let replica_regions = super::replication::replica_regions(req.AddReplicaRegions)?;
+    let force_overwrite = req.ForceOverwriteReplicaSecret.unwrap_or(false);
     if replica_regions.iter().any(|r| r.0 == ctx.region) {
         return Err(invalid_param("Invalid replica region."));
     }
@@ -93,7 +93,7 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         return match replayed(ctx, &secret, &token, value.as_ref()).await? {
             Some(v) => {
                 audit.version(v.version_id.clone());
-                Ok(short_json(&secret, Some(&v.version_id)))
+                Ok(short_out(&secret, Some(&v.version_id)))
             }
             None => Err(ApiError::AlreadyExists(format!(
                 "The operation failed because the secret {name} already exists."
@@ -132,18 +132,25 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     } else {
         super::replication::apply_replicas(ctx, audit, &secret, plans, force_overwrite).await?
     };
-    Ok(short_json(
+    Ok(short_out(
         &secret,
         version.as_ref().map(|v| v.version_id.as_str()),
     ))
 }
 
 pub async fn get(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let version_id = opt_str(input, "VersionId")?;
-    let stage = opt_str(input, "VersionStage")?;
+    let req: wire::GetSecretValueRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx.lookup(audit, "GetSecretValue", id).await?;
-    read(ctx, audit, &secret, version_id, stage).await
+    let out = read(
+        ctx,
+        audit,
+        &secret,
+        req.VersionId.as_deref(),
+        req.VersionStage.as_deref(),
+    )
+    .await?;
+    Ok(answer(&out))
 }
 
 async fn read(
@@ -152,7 +159,7 @@ async fn read(
     secret: &Secret,
     version_id: Option<&str>,
     stage: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<wire::GetSecretValueResponse, ApiError> {
     if secret.deleted_at.is_some() {
         return Err(marked_deleted());
     }
@@ -169,7 +176,7 @@ async fn read(
             "You provided a VersionStage that is not associated to the provided VersionId.".into(),
         ));
     }
-    Ok(value_json(secret, &version, &value))
+    Ok(value_out(secret, &version, &value))
 }
 
 pub async fn batch_get(
@@ -177,10 +184,11 @@ pub async fn batch_get(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let ids = opt_str_list(input, "SecretIdList")?.unwrap_or_default();
-    let filters = super::list::filters(input)?;
-    let max = opt_i64(input, "MaxResults")?;
-    let offset = decode_token(opt_str(input, "NextToken")?)?;
+    let req: wire::BatchGetSecretValueRequest = wire::parse(input)?;
+    let ids = req.SecretIdList.unwrap_or_default();
+    let filters = super::list::filters(req.Filters)?;
+    let max = req.MaxResults;
+    let offset = decode_token(req.NextToken.as_deref())?;
     if !ids.is_empty() && !filters.is_empty() {
         return Err(invalid_param(
             "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
@@ -230,22 +238,26 @@ pub async fn batch_get(
             // value yet: the whole batch fails with ResourceNotFoundException, as
             // AWS answers (denials still go to `Errors`, naming nothing more).
             Err(e @ ApiError::NotFound(_)) if by_filter => return Err(e),
-            Err(e) => errors.push(json!({
-                "SecretId": id,
-                "ErrorCode": e.aws_type(),
-                "Message": e.to_string(),
-            })),
+            Err(e) => errors.push(wire::APIErrorType {
+                SecretId: id.clone(),
+                ErrorCode: e.aws_type().to_string(),
+                Message: e.to_string(),
+            }),
         }
     }
-    let mut out = json!({"SecretValues": values, "Errors": errors});
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(answer(&wire::BatchGetSecretValueResponse {
+        SecretValues: values,
+        NextToken: next,
+        Errors: errors,
+    }))
 }
 
 /// One secret of a batch read, with its own audit record.
-async fn read_one(ctx: &AwsCtx<'_>, batch: &Audit, id: &str) -> Result<Value, ApiError> {
+async fn read_one(
+    ctx: &AwsCtx<'_>,
+    batch: &Audit,
+    id: &str,
+) -> Result<wire::GetSecretValueResponse, ApiError> {
     let mut audit = batch.clone();
     audit.action("secretsmanager:GetSecretValue");
     audit.event.resource = None;
@@ -273,13 +285,11 @@ async fn read_one(ctx: &AwsCtx<'_>, batch: &Audit, id: &str) -> Result<Value, Ap
 }
 
 pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let value = secret_value(input)?;
-    let token = client_token(input)?;
-    let stages = match opt_str_list(input, "VersionStages")? {
-        Some(s) => s,
-        None => default_stages(),
-    };
+    let req: wire::PutSecretValueRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let value = secret_value(req.SecretString, req.SecretBinary)?;
+    let token = client_token(req.ClientRequestToken)?;
+    let stages = req.VersionStages.unwrap_or_else(default_stages);
     if stages.len() > 20 || stages.iter().any(|s| s.is_empty() || s.len() > 256) {
         return Err(invalid_param(
             "VersionStages can hold at most 20 labels of 1-256 characters.",
@@ -320,11 +330,11 @@ pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
         })?;
     Ok(match out {
         // Answer with the labels in the order they were asked for.
-        AddVersionOutcome::Created(v) => json!({
-            "ARN": secret.arn,
-            "Name": secret.name,
-            "VersionId": v.version_id,
-            "VersionStages": dedup(stages),
+        AddVersionOutcome::Created(v) => answer(&wire::PutSecretValueResponse {
+            ARN: secret.arn,
+            Name: secret.name,
+            VersionId: v.version_id,
+            VersionStages: dedup(stages),
         }),
         AddVersionOutcome::AlreadyExisted(v) => put_json(&secret, &v),
     })
@@ -341,20 +351,21 @@ fn dedup(stages: Vec<String>) -> Vec<String> {
 }
 
 fn put_json(secret: &Secret, version: &Version) -> Value {
-    json!({
-        "ARN": secret.arn,
-        "Name": secret.name,
-        "VersionId": version.version_id,
-        "VersionStages": version.stages,
+    answer(&wire::PutSecretValueResponse {
+        ARN: secret.arn.clone(),
+        Name: secret.name.clone(),
+        VersionId: version.version_id.clone(),
+        VersionStages: version.stages.clone(),
     })
 }
 
 pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
-    let id = secret_id(input)?;
-    let value = secret_value(input)?;
-    let token = client_token(input)?;
-    let description = description(input)?;
-    let kms = kms_key(input)?;
+    let req: wire::UpdateSecretRequest = wire::parse(input)?;
+    let id = secret_id(req.SecretId.as_deref())?;
+    let value = secret_value(req.SecretString, req.SecretBinary)?;
+    let token = client_token(req.ClientRequestToken)?;
+    let description = description(req.Description)?;
+    let kms = kms_key(req.KmsKeyId)?;
     let secret = ctx.lookup(audit, "UpdateSecret", id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
@@ -363,7 +374,7 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         && let Some(existing) = replayed(ctx, &secret, t, Some(v)).await?
     {
         audit.version(existing.version_id.clone());
-        return Ok(short_json(&secret, Some(&existing.version_id)));
+        return Ok(short_out(&secret, Some(&existing.version_id)));
     }
     if secret.deleted_at.is_some() {
         return Err(super::marked_for_deletion());
@@ -383,7 +394,7 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         secret
     };
     let Some(value) = value else {
-        return Ok(short_json(&secret, None));
+        return Ok(short_out(&secret, None));
     };
     let out = ctx
         .st
@@ -395,5 +406,5 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
             }
             e => e,
         })?;
-    Ok(short_json(&secret, Some(&out.version().version_id)))
+    Ok(short_out(&secret, Some(&out.version().version_id)))
 }

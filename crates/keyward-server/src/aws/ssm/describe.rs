@@ -3,26 +3,30 @@
 
 use super::filters::{self, Mode, View};
 use super::rules::{self, ParamMeta};
-use super::{AwsCtx, max_results, metadata_json, opt_str, verr};
+use super::{AwsCtx, max_results, metadata_out, verr, wire};
+use crate::aws::wire::answer;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use keyward_store::{ListQuery, Namespace};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn describe_parameters(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let legacy = filters::parse_legacy_filters(input)?;
-    let pfilters = filters::parse_parameter_filters(input, Mode::Describe)?;
+    let req: wire::DescribeParametersRequest = wire::parse(input)?;
+    let legacy = filters::parse_legacy_filters(req.Filters)?;
+    let pfilters = filters::parse_parameter_filters(req.ParameterFilters, Mode::Describe)?;
     if !legacy.is_empty() && !pfilters.is_empty() {
         return Err(verr(
             "You can use either Filters or ParameterFilters in a single request.".into(),
         ));
     }
-    let max = max_results(input, 50, 10, true)?;
-    let offset = opt_str(input, "NextToken")?
+    let max = max_results(req.MaxResults, 50, 10, true)?;
+    let offset = req
+        .NextToken
+        .as_deref()
         .map(rules::parse_offset_token)
         .transpose()?
         .unwrap_or(0);
@@ -64,7 +68,7 @@ pub async fn describe_parameters(
             skipped += 1;
             continue;
         }
-        out.push(metadata_json(s));
+        out.push(metadata_out(s));
         if out.len() == max {
             more = true;
             break;
@@ -73,9 +77,8 @@ pub async fn describe_parameters(
     // A full page always carries a NextToken (the next page may be empty), as
     // AWS answers: every item comes exactly once and paginators stop on the
     // first page without a token.
-    let mut resp = json!({ "Parameters": out });
-    if more {
-        resp["NextToken"] = json!(rules::offset_token(offset + max));
-    }
-    Ok(resp)
+    Ok(answer(&wire::DescribeParametersResult {
+        Parameters: out,
+        NextToken: more.then(|| rules::offset_token(offset + max)),
+    }))
 }

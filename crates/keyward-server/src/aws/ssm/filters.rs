@@ -1,12 +1,11 @@
 //! DescribeParameters / GetParametersByPath filters: parsing, AWS's validation rules
 //! (which keys and options each operation accepts), and matching.
 
-use super::err;
 use super::rules::{canonical, normalize_path, under_path};
+use super::{err, wire};
 use crate::error::ApiError;
 use crate::names::{PARAMETER_NAME_RULES, validate_parameter_name_syntax};
 use keyward_store::Tag;
-use serde_json::Value;
 
 /// Which operation the filters are for: they accept different keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,40 +34,6 @@ pub struct View<'a> {
     pub labels: &'a [String],
 }
 
-fn string_list(v: Option<&Value>, what: &str) -> Result<Vec<String>, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str().map(str::to_string).ok_or_else(|| {
-                    err(
-                        "ValidationException",
-                        format!("{what} must be a list of strings"),
-                    )
-                })
-            })
-            .collect(),
-        Some(_) => Err(err(
-            "ValidationException",
-            format!("{what} must be a list of strings"),
-        )),
-    }
-}
-
-fn objects<'a>(v: &'a Value, field: &str) -> Result<Vec<&'a Value>, ApiError> {
-    match v.get(field) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.iter().all(Value::is_object) => {
-            Ok(items.iter().collect())
-        }
-        Some(_) => Err(err(
-            "ValidationException",
-            format!("{field} must be a list of objects"),
-        )),
-    }
-}
-
 fn key_shape_ok(key: &str) -> bool {
     matches!(
         key,
@@ -85,27 +50,24 @@ struct Raw {
 
 /// AWS's shape constraints on every filter, reported together as one
 /// ValidationException ("N validation errors detected: ...").
-fn shape(raw: &[&Value]) -> Result<Vec<Raw>, ApiError> {
+fn shape(raw: Vec<wire::ParameterStringFilter>) -> Result<Vec<Raw>, ApiError> {
     let mut problems = Vec::new();
     let mut out = Vec::with_capacity(raw.len());
-    for (i, f) in raw.iter().enumerate() {
+    for (i, f) in raw.into_iter().enumerate() {
         let n = i + 1;
-        let key = f.get("Key").and_then(Value::as_str).unwrap_or("");
+        let key = f.Key.unwrap_or_default();
+        let key = key.as_str();
         if !key_shape_ok(key) {
             problems.push(format!("Value \"{key}\" at \"parameterFilters.{n}.member.key\" failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"));
         }
         if key.chars().count() > 132 {
             problems.push(format!("Value \"{key}\" at \"parameterFilters.{n}.member.key\" failed to satisfy constraint: Member must have length less than or equal to 132"));
         }
-        let option = match f.get("Option") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(o)) => Some(o.clone()),
-            Some(_) => return Err(err("ValidationException", "Option must be a string".into())),
-        };
+        let option = f.Option;
         if option.as_ref().is_some_and(|o| o.chars().count() > 10) {
             problems.push(format!("Value \"over 10 chars\" at \"parameterFilters.{n}.member.option\" failed to satisfy constraint: Member must have length less than or equal to 10"));
         }
-        let values = string_list(f.get("Values"), "Values")?;
+        let values = f.Values.unwrap_or_default();
         if values.len() > 50 {
             problems.push(format!("Value at \"parameterFilters.{n}.member.values\" failed to satisfy constraint: Member must have length less than or equal to 50"));
         }
@@ -136,8 +98,11 @@ fn shape(raw: &[&Value]) -> Result<Vec<Raw>, ApiError> {
 }
 
 /// Parses and validates `ParameterFilters` with the rules of `mode`'s operation.
-pub fn parse_parameter_filters(input: &Value, mode: Mode) -> Result<Vec<Filter>, ApiError> {
-    let raw = shape(&objects(input, "ParameterFilters")?)?;
+pub fn parse_parameter_filters(
+    given: Option<Vec<wire::ParameterStringFilter>>,
+    mode: Mode,
+) -> Result<Vec<Filter>, ApiError> {
+    let raw = shape(given.unwrap_or_default())?;
     let mut out: Vec<Filter> = Vec::with_capacity(raw.len());
     for Raw {
         key,
@@ -261,11 +226,14 @@ fn check_values(key: &str, values: &[String]) -> Result<(), ApiError> {
 }
 
 /// Parses the legacy `Filters` of DescribeParameters (keys Name, Type, KeyId).
-pub fn parse_legacy_filters(input: &Value) -> Result<Vec<Filter>, ApiError> {
-    let raw = objects(input, "Filters")?;
+pub fn parse_legacy_filters(
+    given: Option<Vec<wire::ParametersFilter>>,
+) -> Result<Vec<Filter>, ApiError> {
+    let raw = given.unwrap_or_default();
     let mut out = Vec::with_capacity(raw.len());
-    for (i, f) in raw.iter().enumerate() {
-        let key = f.get("Key").and_then(Value::as_str).unwrap_or("");
+    for (i, f) in raw.into_iter().enumerate() {
+        let key = f.Key.unwrap_or_default();
+        let key = key.as_str();
         if !matches!(key, "Name" | "Type" | "KeyId") {
             return Err(err(
                 "ValidationException",
@@ -275,7 +243,7 @@ pub fn parse_legacy_filters(input: &Value) -> Result<Vec<Filter>, ApiError> {
                 ),
             ));
         }
-        let values = string_list(f.get("Values"), "Values")?;
+        let values = f.Values.unwrap_or_default();
         if values.is_empty() || values.len() > 50 {
             return Err(err(
                 "ValidationException",
@@ -351,10 +319,16 @@ pub fn matches_all(filters: &[Filter], v: &View<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn pf(v: Value, mode: Mode) -> Result<Vec<Filter>, ApiError> {
-        parse_parameter_filters(&json!({ "ParameterFilters": v }), mode)
+        let req: wire::DescribeParametersRequest = wire::parse(&json!({ "ParameterFilters": v }))?;
+        parse_parameter_filters(req.ParameterFilters, mode)
+    }
+
+    fn legacy(v: Value) -> Result<Vec<Filter>, ApiError> {
+        let req: wire::DescribeParametersRequest = wire::parse(&v)?;
+        parse_legacy_filters(req.Filters)
     }
 
     fn aws_type(r: Result<Vec<Filter>, ApiError>) -> &'static str {
@@ -474,12 +448,8 @@ mod tests {
         assert_eq!(f[0].option, "Equals");
         let f = pf(json!([{"Key": "Path", "Values": ["/a"]}]), Mode::Describe).unwrap();
         assert_eq!(f[0].option, "OneLevel");
-        assert!(
-            parse_legacy_filters(&json!({"Filters": [{"Key": "Path", "Values": ["/a"]}]})).is_err()
-        );
-        assert!(
-            parse_legacy_filters(&json!({"Filters": [{"Key": "Name", "Values": []}]})).is_err()
-        );
+        assert!(legacy(json!({"Filters": [{"Key": "Path", "Values": ["/a"]}]})).is_err());
+        assert!(legacy(json!({"Filters": [{"Key": "Name", "Values": []}]})).is_err());
     }
 
     #[test]

@@ -13,16 +13,18 @@ mod filters;
 mod read;
 mod rules;
 mod tags;
+pub mod wire;
 mod write;
 
 use super::AwsCtx;
+use super::wire::{Timestamp, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::AWSCURRENT;
 use base64::Engine;
 use keyward_store::{Namespace, Secret, Version, VersionSelector};
 use rules::{ParamMeta, Selector};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn dispatch(
     ctx: &AwsCtx<'_>,
@@ -65,52 +67,15 @@ fn verr(message: String) -> ApiError {
     err("ValidationException", message)
 }
 
-fn not_null(field: &str) -> ApiError {
-    verr(format!(
-        "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-        lower_first(field)
-    ))
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-// ---- input fields
-
-pub fn req_str<'a>(input: &'a Value, field: &str) -> Result<&'a str, ApiError> {
-    opt_str(input, field)?.ok_or_else(|| not_null(field))
-}
-
-pub fn opt_str<'a>(input: &'a Value, field: &str) -> Result<Option<&'a str>, ApiError> {
-    super::opt_str(input, field, verr)
-}
-
-pub fn opt_bool(input: &Value, field: &str) -> Result<bool, ApiError> {
-    Ok(super::opt_bool(input, field, verr)?.unwrap_or(false))
-}
-
-pub fn opt_i64(input: &Value, field: &str) -> Result<Option<i64>, ApiError> {
-    super::opt_i64(input, field, verr)
-}
-
-pub fn str_list(input: &Value, field: &str) -> Result<Option<Vec<String>>, ApiError> {
-    super::opt_str_list(input, field, verr)
-}
-
 /// `MaxResults` within `1..=max`, or `default`. AWS words the error slightly
 /// differently per operation (`quoted`: the value in quotes, with a full stop).
 pub fn max_results(
-    input: &Value,
+    given: Option<i64>,
     max: i64,
     default: usize,
     quoted: bool,
 ) -> Result<usize, ApiError> {
-    match opt_i64(input, "MaxResults")? {
+    match given {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(usize::try_from(n).unwrap_or(default)),
         Some(n) => {
@@ -254,114 +219,109 @@ fn display_name(secret: &Secret, meta: &ParamMeta) -> String {
 }
 
 /// Parameter policies as responses list them; `None` when the stored text isn't a
-/// JSON array (the field is then left out).
-fn policies_json(meta: &ParamMeta) -> Option<Value> {
+/// JSON array (the member is then left out).
+fn policies_out(meta: &ParamMeta) -> Option<Vec<wire::ParameterInlinePolicy>> {
     let Some(text) = meta.policies.as_deref() else {
-        return Some(json!([]));
+        return Some(Vec::new());
     };
     let items: Vec<Value> = serde_json::from_str(text).ok()?;
-    Some(Value::Array(
+    Some(
         items
             .iter()
             .map(|p| match p {
-                Value::String(s) => json!({
-                    "PolicyText": s,
-                    "PolicyType": s,
-                    "PolicyStatus": "Finished",
-                }),
-                other => json!({
-                    "PolicyText": other.to_string(),
-                    "PolicyType": other.get("Type").and_then(Value::as_str).unwrap_or(""),
-                    "PolicyStatus": "Pending",
-                }),
+                Value::String(s) => wire::ParameterInlinePolicy {
+                    PolicyText: s.clone(),
+                    PolicyType: s.clone(),
+                    PolicyStatus: "Finished".into(),
+                },
+                other => wire::ParameterInlinePolicy {
+                    PolicyText: other.to_string(),
+                    PolicyType: other
+                        .get("Type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .into(),
+                    PolicyStatus: "Pending".into(),
+                },
             })
             .collect(),
-    ))
+    )
 }
 
 /// The `Parameter` shape of GetParameter(s) and GetParametersByPath.
-pub fn parameter_json(
+pub fn parameter_out(
     ctx: &AwsCtx<'_>,
     secret: &Secret,
     version: &Version,
     selector: Option<&Selector>,
     decrypt: bool,
-) -> Result<Value, ApiError> {
+) -> Result<wire::Parameter, ApiError> {
     let meta = version_meta(secret, version);
-    let mut out = json!({
-        "Name": display_name(secret, &meta),
-        "Type": meta.ptype,
-        "Value": shown_value(ctx, secret, version, &meta, decrypt)?,
-        "Version": version_number(version),
-        "LastModifiedDate": super::epoch(version.created_at),
-        "ARN": secret.arn,
-        "DataType": meta.data_type,
-    });
-    if let Some(s) = selector {
-        out["Selector"] = json!(s.render());
-    }
-    Ok(out)
+    Ok(wire::Parameter {
+        Name: display_name(secret, &meta),
+        Value: shown_value(ctx, secret, version, &meta, decrypt)?.into(),
+        Type: meta.ptype,
+        Version: version_number(version),
+        Selector: selector.map(Selector::render),
+        SourceResult: None,
+        LastModifiedDate: Timestamp(version.created_at),
+        ARN: secret.arn.clone(),
+        DataType: meta.data_type,
+    })
 }
 
 /// The `ParameterHistory` shape of GetParameterHistory.
-pub fn history_json(
+pub fn history_out(
     ctx: &AwsCtx<'_>,
     secret: &Secret,
     version: &Version,
     decrypt: bool,
-) -> Result<Value, ApiError> {
+) -> Result<wire::ParameterHistory, ApiError> {
     let meta = version_meta(secret, version);
-    let mut out = json!({
-        "Name": display_name(secret, &meta),
-        "Type": meta.ptype,
-        "LastModifiedDate": super::epoch(version.created_at),
-        "LastModifiedUser": version.created_by.clone().unwrap_or_default(),
-        "Value": shown_value(ctx, secret, version, &meta, decrypt)?,
-        "Version": version_number(version),
-        "Labels": rules::user_labels(&version.stages),
-        "Tier": meta.tier,
-        "DataType": meta.data_type,
-    });
-    add_optional(&mut out, &meta);
-    Ok(out)
+    Ok(wire::ParameterHistory {
+        Name: display_name(secret, &meta),
+        LastModifiedDate: Timestamp(version.created_at).seconds(),
+        LastModifiedUser: version.created_by.clone().unwrap_or_default(),
+        Value: Some(shown_value(ctx, secret, version, &meta, decrypt)?.into()),
+        Version: version_number(version),
+        Labels: Some(rules::user_labels(&version.stages)),
+        Policies: policies_out(&meta),
+        Type: meta.ptype,
+        Tier: meta.tier,
+        DataType: meta.data_type,
+        Description: meta.description,
+        AllowedPattern: meta.allowed_pattern,
+        KeyId: meta.key_id,
+        ARN: None,
+    })
 }
 
 /// The `ParameterMetadata` shape of DescribeParameters.
-pub fn metadata_json(secret: &Secret) -> Value {
+pub fn metadata_out(secret: &Secret) -> wire::ParameterHistory {
     let meta = ParamMeta::from_json(&secret.metadata).unwrap_or_default();
-    let mut out = json!({
-        "Name": display_name(secret, &meta),
-        "ARN": secret.arn,
-        "Type": meta.ptype,
-        "LastModifiedDate": meta.last_modified.map(|t| json!(t)).unwrap_or_else(|| super::epoch(secret.updated_at)),
-        "LastModifiedUser": meta.last_modified_user.clone().unwrap_or_default(),
-        "Version": meta.version.unwrap_or(1),
-        "Tier": meta.tier,
-        "DataType": meta.data_type,
-    });
-    add_optional(&mut out, &meta);
-    out
-}
-
-/// Description, AllowedPattern, KeyId and Policies, when the parameter has them.
-fn add_optional(out: &mut Value, meta: &ParamMeta) {
-    if let Some(d) = &meta.description {
-        out["Description"] = json!(d);
-    }
-    if let Some(p) = &meta.allowed_pattern {
-        out["AllowedPattern"] = json!(p);
-    }
-    if let Some(k) = &meta.key_id {
-        out["KeyId"] = json!(k);
-    }
-    if let Some(p) = policies_json(meta) {
-        out["Policies"] = p;
+    wire::ParameterHistory {
+        Name: display_name(secret, &meta),
+        ARN: Some(secret.arn.clone()),
+        LastModifiedDate: meta
+            .last_modified
+            .unwrap_or_else(|| Timestamp(secret.updated_at).seconds()),
+        LastModifiedUser: meta.last_modified_user.clone().unwrap_or_default(),
+        Version: meta.version.unwrap_or(1),
+        Policies: policies_out(&meta),
+        Value: None,
+        Labels: None,
+        Type: meta.ptype,
+        Tier: meta.tier,
+        DataType: meta.data_type,
+        Description: meta.description,
+        AllowedPattern: meta.allowed_pattern,
+        KeyId: meta.key_id,
     }
 }
 
 /// The `Names` list of GetParameters / DeleteParameters: 1–10 names, as AWS checks it.
-fn names_1_to_10(input: &Value) -> Result<Vec<String>, ApiError> {
-    let names = str_list(input, "Names")?.ok_or_else(|| not_null("Names"))?;
+fn names_1_to_10(names: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
+    let names = required(names, "Names")?;
     if names.is_empty() || names.len() > 10 {
         return Err(verr(format!(
             "1 validation error detected: Value '[{}]' at 'names' failed to satisfy constraint: Member must have length {}.",

@@ -4,9 +4,10 @@
 use super::filters::{self, Mode, View};
 use super::rules::{self, SM_REFERENCE, Selector, canonical, parse_selector, strip_arn};
 use super::{
-    AwsCtx, err, history_json, lookup, max_results, not_found, opt_bool, opt_str, param_arn,
-    parameter_json, req_str, select_version, verr, version_meta,
+    AwsCtx, err, history_out, lookup, max_results, not_found, param_arn, parameter_out,
+    select_version, verr, version_meta, wire,
 };
+use crate::aws::wire::{Timestamp, answer, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::names::validate_parameter_name_syntax;
@@ -41,12 +42,13 @@ pub async fn get_parameter(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
+    let req: wire::GetParameterRequest = wire::parse(input)?;
     // AWS ignores spaces around the name.
-    let full = req_str(input, "Name")?.trim();
-    let decrypt = opt_bool(input, "WithDecryption")?;
+    let full = required(req.Name.as_deref(), "Name")?.trim();
+    let decrypt = req.WithDecryption.unwrap_or(false);
     if let Some(rest) = full.strip_prefix(SM_REFERENCE) {
         let p = sm_reference(ctx, audit, full, rest, decrypt, "ssm:GetParameter").await?;
-        return Ok(json!({ "Parameter": p }));
+        return Ok(answer(&wire::GetParameterResult { Parameter: p }));
     }
     let req = resolve(ctx, full)?;
     let arn = param_arn(ctx, &req.key);
@@ -56,8 +58,8 @@ pub async fn get_parameter(
     let secret = secret.ok_or_else(|| not_found(full))?;
     let version = select_version(ctx, &secret, req.selector.as_ref(), req.written).await?;
     audit.version(version.version_id.clone());
-    let p = parameter_json(ctx, &secret, &version, req.selector.as_ref(), decrypt)?;
-    Ok(json!({ "Parameter": p }))
+    let p = parameter_out(ctx, &secret, &version, req.selector.as_ref(), decrypt)?;
+    Ok(answer(&wire::GetParameterResult { Parameter: p }))
 }
 
 pub async fn get_parameters(
@@ -65,8 +67,9 @@ pub async fn get_parameters(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let names = super::names_1_to_10(input)?;
-    let decrypt = opt_bool(input, "WithDecryption")?;
+    let req: wire::GetParametersRequest = wire::parse(input)?;
+    let names = super::names_1_to_10(req.Names)?;
+    let decrypt = req.WithDecryption.unwrap_or(false);
     let mut seen: Vec<&str> = Vec::new();
     let mut params = Vec::new();
     let mut invalid = Vec::new();
@@ -97,7 +100,7 @@ pub async fn get_parameters(
             continue;
         };
         match select_version(ctx, &secret, req.selector.as_ref(), req.written).await {
-            Ok(v) => params.push(parameter_json(
+            Ok(v) => params.push(parameter_out(
                 ctx,
                 &secret,
                 &v,
@@ -112,11 +115,11 @@ pub async fn get_parameters(
         audit.resource(arns.join(","));
     }
     // AWS lists the parameters in alphabetical order.
-    params.sort_by(|a, b| {
-        let name = |v: &Value| v["Name"].as_str().unwrap_or("").to_string();
-        name(a).cmp(&name(b))
-    });
-    Ok(json!({ "Parameters": params, "InvalidParameters": invalid }))
+    params.sort_by(|a, b| a.Name.cmp(&b.Name));
+    Ok(answer(&wire::GetParametersResult {
+        Parameters: params,
+        InvalidParameters: invalid,
+    }))
 }
 
 fn is_missing(e: &ApiError) -> bool {
@@ -131,12 +134,15 @@ pub async fn get_parameters_by_path(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let path = rules::normalize_path(req_str(input, "Path")?)?;
-    let recursive = opt_bool(input, "Recursive")?;
-    let decrypt = opt_bool(input, "WithDecryption")?;
-    let filters = filters::parse_parameter_filters(input, Mode::ByPath)?;
-    let max = max_results(input, 10, 10, false)?;
-    let offset = opt_str(input, "NextToken")?
+    let req: wire::GetParametersByPathRequest = wire::parse(input)?;
+    let path = rules::normalize_path(required(req.Path.as_deref(), "Path")?)?;
+    let recursive = req.Recursive.unwrap_or(false);
+    let decrypt = req.WithDecryption.unwrap_or(false);
+    let filters = filters::parse_parameter_filters(req.ParameterFilters, Mode::ByPath)?;
+    let max = max_results(req.MaxResults, 10, 10, false)?;
+    let offset = req
+        .NextToken
+        .as_deref()
         .map(rules::parse_offset_token)
         .transpose()?
         .unwrap_or(0);
@@ -213,7 +219,7 @@ pub async fn get_parameters_by_path(
             skipped += 1;
             continue;
         }
-        out.push(parameter_json(ctx, s, &version, None, decrypt)?);
+        out.push(parameter_out(ctx, s, &version, None, decrypt)?);
         if out.len() == max {
             more = true;
             break;
@@ -222,11 +228,10 @@ pub async fn get_parameters_by_path(
     // A full page always carries a NextToken (the next page may be empty), as
     // AWS answers; the offset counts only parameters that pass the filters and
     // the explicit-deny check, so each one comes exactly once.
-    let mut resp = json!({ "Parameters": out });
-    if more {
-        resp["NextToken"] = json!(rules::offset_token(offset + max));
-    }
-    Ok(resp)
+    Ok(answer(&wire::GetParametersByPathResult {
+        Parameters: out,
+        NextToken: more.then(|| rules::offset_token(offset + max)),
+    }))
 }
 
 /// AWS authorizes `GetParametersByPath` on the path alone, so a `Deny` on one
@@ -257,10 +262,13 @@ pub async fn get_parameter_history(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let full = req_str(input, "Name")?;
-    let decrypt = opt_bool(input, "WithDecryption")?;
-    let max = max_results(input, 50, 50, true)?;
-    let offset = opt_str(input, "NextToken")?
+    let req: wire::GetParameterHistoryRequest = wire::parse(input)?;
+    let full = required(req.Name.as_deref(), "Name")?;
+    let decrypt = req.WithDecryption.unwrap_or(false);
+    let max = max_results(req.MaxResults, 50, 50, true)?;
+    let offset = req
+        .NextToken
+        .as_deref()
         .map(rules::parse_offset_token)
         .transpose()?
         .unwrap_or(0);
@@ -279,17 +287,17 @@ pub async fn get_parameter_history(
         .list_versions(secret.id)
         .await
         .map_err(ApiError::from)?;
-    let page: Vec<Value> = versions
+    let page = versions
         .iter()
         .skip(offset)
         .take(max)
-        .map(|v| history_json(ctx, &secret, v, decrypt))
+        .map(|v| history_out(ctx, &secret, v, decrypt))
         .collect::<Result<_, _>>()?;
-    let mut resp = json!({ "Parameters": page });
-    if versions.len() > offset.saturating_add(max) {
-        resp["NextToken"] = json!(rules::offset_token(offset + max));
-    }
-    Ok(resp)
+    Ok(answer(&wire::GetParameterHistoryResult {
+        Parameters: page,
+        NextToken: (versions.len() > offset.saturating_add(max))
+            .then(|| rules::offset_token(offset + max)),
+    }))
 }
 
 /// `/aws/reference/secretsmanager/<secret>[:<version id or staging label>]`: the
@@ -303,7 +311,7 @@ async fn sm_reference(
     rest: &str,
     decrypt: bool,
     action: &str,
-) -> Result<Value, ApiError> {
+) -> Result<wire::Parameter, ApiError> {
     if !decrypt {
         return Err(verr(
             "WithDecryption flag must be True for retrieving a Secret Manager secret.".into(),
@@ -383,24 +391,23 @@ async fn sm_reference(
         "VersionId": version.version_id,
         "VersionStages": version.stages,
         "VersionIdsToStages": stages,
-        "CreatedDate": super::super::epoch(version.created_at),
+        "CreatedDate": Timestamp(version.created_at),
     });
     source[match value.kind {
         ValueKind::String => "SecretString",
         ValueKind::Binary => "SecretBinary",
     }] = json!(shown);
-    let mut p = json!({
-        "Name": format!("{SM_REFERENCE}{sname}"),
-        "Type": "SecureString",
-        "Value": shown,
-        "Version": 0,
-        "SourceResult": source.to_string(),
-        "LastModifiedDate": super::super::epoch(version.created_at),
-        "ARN": secret.arn,
-        "DataType": "text",
-    });
-    if let Some(s) = sel {
-        p["Selector"] = json!(format!(":{s}"));
-    }
-    Ok(p)
+    let source_text = source.to_string();
+    crate::scrub::scrub(&mut source);
+    Ok(wire::Parameter {
+        Name: format!("{SM_REFERENCE}{sname}"),
+        Type: "SecureString".into(),
+        Value: shown.into(),
+        Version: 0,
+        Selector: sel.map(|s| format!(":{s}")),
+        SourceResult: Some(source_text.into()),
+        LastModifiedDate: Timestamp(version.created_at),
+        ARN: secret.arn.clone(),
+        DataType: "text".into(),
+    })
 }

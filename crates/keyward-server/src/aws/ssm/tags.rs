@@ -2,36 +2,31 @@
 //! `Parameter`; other SSM resource types don't exist here).
 
 use super::rules::{self, MAX_TAGS};
-use super::{AwsCtx, err, lookup, param_arn, req_str, str_list, verr};
+use super::{AwsCtx, err, lookup, param_arn, verr, wire};
+use crate::aws::wire::{answer, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::names::validate_parameter_name_syntax;
 use keyward_store::{Secret, SecretPatch, Tag};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// Parses a `Tags` list of `{Key, Value}`, validating each tag.
-pub fn parse_tags(input: &Value, field: &str) -> Result<Option<Vec<Tag>>, ApiError> {
-    let items = match input.get(field) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(verr(format!("{field} must be a list of {{Key, Value}}"))),
+/// Checks a `Tags` list: each tag needs a string Key and a string Value.
+pub fn check_tags(items: Option<Vec<wire::Tag>>) -> Result<Option<Vec<Tag>>, ApiError> {
+    let Some(items) = items else {
+        return Ok(None);
     };
     let mut tags: Vec<Tag> = Vec::with_capacity(items.len());
     for t in items {
-        let key = t.get("Key").and_then(Value::as_str);
-        let value = t.get("Value").and_then(Value::as_str);
-        let (Some(key), Some(value)) = (key, value) else {
-            return Err(verr(format!(
-                "1 validation error detected: each of {field} must have a string Key and a string Value"
-            )));
+        let (Some(key), Some(value)) = (t.Key, t.Value) else {
+            return Err(verr(
+                "1 validation error detected: each of Tags must have a string Key and a string Value"
+                    .into(),
+            ));
         };
-        rules::check_tag(key, value)?;
+        rules::check_tag(&key, &value)?;
         match tags.iter_mut().find(|x| x.key == key) {
-            Some(existing) => existing.value = value.to_string(),
-            None => tags.push(Tag {
-                key: key.to_string(),
-                value: value.to_string(),
-            }),
+            Some(existing) => existing.value = value,
+            None => tags.push(Tag { key, value }),
         }
     }
     Ok(Some(tags))
@@ -57,11 +52,11 @@ fn invalid_id() -> ApiError {
 async fn resource(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
-    input: &Value,
+    (rtype, rid): (Option<&str>, Option<&str>),
     action: &str,
 ) -> Result<Secret, ApiError> {
-    let rtype = req_str(input, "ResourceType")?;
-    let rid = req_str(input, "ResourceId")?;
+    let rtype = required(rtype, "ResourceType")?;
+    let rid = required(rid, "ResourceId")?;
     match rtype {
         "Parameter" => {}
         "Document" | "ManagedInstance" | "MaintenanceWindow" | "PatchBaseline" | "OpsItem"
@@ -112,11 +107,18 @@ pub async fn add_tags(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let new = parse_tags(input, "Tags")?.ok_or_else(|| super::not_null("Tags"))?;
+    let req: wire::AddTagsToResourceRequest = wire::parse(input)?;
+    let new = required(check_tags(req.Tags)?, "Tags")?;
     if new.is_empty() {
         return Err(verr("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length greater than or equal to 1".into()));
     }
-    let secret = resource(ctx, audit, input, "ssm:AddTagsToResource").await?;
+    let secret = resource(
+        ctx,
+        audit,
+        (req.ResourceType.as_deref(), req.ResourceId.as_deref()),
+        "ssm:AddTagsToResource",
+    )
+    .await?;
     let mut tags = secret.tags.clone();
     for t in new {
         match tags.iter_mut().find(|x| x.key == t.key) {
@@ -128,7 +130,7 @@ pub async fn add_tags(
         return Err(too_many());
     }
     save(ctx, audit, &secret, tags).await?;
-    Ok(json!({}))
+    Ok(answer(&wire::Empty {}))
 }
 
 pub async fn remove_tags(
@@ -136,12 +138,14 @@ pub async fn remove_tags(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let keys = str_list(input, "TagKeys")?.ok_or_else(|| super::not_null("TagKeys"))?;
-    let secret = resource(ctx, audit, input, "ssm:RemoveTagsFromResource").await?;
+    let req: wire::RemoveTagsFromResourceRequest = wire::parse(input)?;
+    let keys = required(req.TagKeys, "TagKeys")?;
+    let target = (req.ResourceType.as_deref(), req.ResourceId.as_deref());
+    let secret = resource(ctx, audit, target, "ssm:RemoveTagsFromResource").await?;
     let mut tags = secret.tags.clone();
     tags.retain(|t| !keys.contains(&t.key));
     save(ctx, audit, &secret, tags).await?;
-    Ok(json!({}))
+    Ok(answer(&wire::Empty {}))
 }
 
 pub async fn list_tags(
@@ -149,11 +153,21 @@ pub async fn list_tags(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let secret = resource(ctx, audit, input, "ssm:ListTagsForResource").await?;
-    let list: Vec<Value> = secret
+    let req: wire::ListTagsForResourceRequest = wire::parse(input)?;
+    let secret = resource(
+        ctx,
+        audit,
+        (req.ResourceType.as_deref(), req.ResourceId.as_deref()),
+        "ssm:ListTagsForResource",
+    )
+    .await?;
+    let list = secret
         .tags
-        .iter()
-        .map(|t| json!({ "Key": t.key, "Value": t.value }))
+        .into_iter()
+        .map(|t| wire::TagOut {
+            Key: t.key,
+            Value: t.value,
+        })
         .collect();
-    Ok(json!({ "TagList": list }))
+    Ok(answer(&wire::ListTagsForResourceResult { TagList: list }))
 }

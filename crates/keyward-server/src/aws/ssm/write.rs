@@ -2,18 +2,19 @@
 
 use super::rules::{self, DEFAULT_KEY_ID, MAX_LABELS_PER_VERSION, MAX_VERSIONS, ParamMeta};
 use super::{
-    AwsCtx, current_version, err, lookup, not_found, opt_bool, opt_i64, opt_str, param_arn,
-    req_str, str_list, verr, version_meta, version_not_found, version_number,
+    AwsCtx, current_version, err, lookup, not_found, param_arn, verr, version_meta,
+    version_not_found, version_number, wire,
 };
+use crate::aws::wire::{Timestamp, answer, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
 use crate::ops::{AWSCURRENT, Value as PlainValue};
-use keyward_crypto::SecretBytes;
+use keyward_crypto::{SecretBytes, SecretString};
 use keyward_store::{
     Namespace, NewSecret, Secret, SecretPatch, ValueKind, Version, VersionLimit, VersionSelector,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::LazyLock;
 
 /// Serialises this server's SSM writes: version numbers are allocated by reading
@@ -24,7 +25,8 @@ static WRITE_LOCK: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sy
 #[derive(Debug)]
 struct PutInput<'a> {
     name: &'a str,
-    value: &'a str,
+    /// Redacted in `Debug`, as every value is.
+    value: &'a SecretString,
     ptype: Option<&'static str>,
     description: Option<&'a str>,
     allowed_pattern: Option<&'a str>,
@@ -34,33 +36,35 @@ struct PutInput<'a> {
     policies: Option<&'a str>,
 }
 
-fn parse_put(input: &Value) -> Result<PutInput<'_>, ApiError> {
-    let name = req_str(input, "Name")?;
-    let value = req_str(input, "Value")?;
+fn parse_put(req: &wire::PutParameterRequest) -> Result<PutInput<'_>, ApiError> {
+    let name = required(req.Name.as_deref(), "Name")?;
+    let value = required(req.Value.as_ref(), "Value")?;
     if value.is_empty() {
         return Err(verr("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.".into()));
     }
-    let description = opt_str(input, "Description")?;
+    let description = req.Description.as_deref();
     if description.is_some_and(|d| d.chars().count() > 1024) {
         return Err(verr("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024".into()));
     }
-    let allowed_pattern = opt_str(input, "AllowedPattern")?;
+    let allowed_pattern = req.AllowedPattern.as_deref();
     if allowed_pattern.is_some_and(|p| p.chars().count() > 1024) {
         return Err(verr("1 validation error detected: Value at 'allowedPattern' failed to satisfy constraint: Member must have length less than or equal to 1024".into()));
     }
-    let key_id = opt_str(input, "KeyId")?;
+    let key_id = req.KeyId.as_deref();
     // Parameter policies are kept as given; only a JSON array of them needs the
     // advanced tier (see `has_policies`).
-    let policies = opt_str(input, "Policies")?;
+    let policies = req.Policies.as_deref();
     Ok(PutInput {
         name,
         value,
-        ptype: opt_str(input, "Type")?.map(rules::parse_type).transpose()?,
+        ptype: req.Type.as_deref().map(rules::parse_type).transpose()?,
         description,
         allowed_pattern,
         key_id,
-        tier: opt_str(input, "Tier")?,
-        data_type: opt_str(input, "DataType")?
+        tier: req.Tier.as_deref(),
+        data_type: req
+            .DataType
+            .as_deref()
             .map(rules::parse_data_type)
             .transpose()?,
         policies,
@@ -126,7 +130,7 @@ fn merge(req: &PutInput<'_>, prev: Option<&ParamMeta>) -> Result<ParamMeta, ApiE
         policies,
         ..Default::default()
     };
-    check_value(&meta, req.value)?;
+    check_value(&meta, req.value.expose())?;
     Ok(meta)
 }
 
@@ -167,7 +171,7 @@ fn check_value(meta: &ParamMeta, value: &str) -> Result<(), ApiError> {
 fn secret_meta(meta: &ParamMeta, version: i64, at: time::OffsetDateTime, user: &str) -> Value {
     let mut m = meta.clone();
     m.version = Some(version);
-    m.last_modified = super::super::epoch(at).as_f64();
+    m.last_modified = Some(Timestamp(at).seconds());
     m.last_modified_user = Some(user.to_string());
     m.to_json()
 }
@@ -177,9 +181,11 @@ pub async fn put_parameter(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let req = parse_put(input)?;
-    let overwrite = opt_bool(input, "Overwrite")?;
-    let tags = super::tags::parse_tags(input, "Tags")?.unwrap_or_default();
+    let mut input: wire::PutParameterRequest = wire::parse(input)?;
+    let tags = input.Tags.take();
+    let req = parse_put(&input)?;
+    let overwrite = input.Overwrite.unwrap_or(false);
+    let tags = super::tags::check_tags(tags)?.unwrap_or_default();
     if overwrite && !tags.is_empty() {
         return Err(verr("Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.".into()));
     }
@@ -199,7 +205,7 @@ pub async fn put_parameter(
     let user = ctx.caller.principal.arn.clone();
     let plain = PlainValue {
         kind: ValueKind::String,
-        bytes: SecretBytes::new(req.value.as_bytes().to_vec()),
+        bytes: SecretBytes::new(req.value.expose().as_bytes().to_vec()),
     };
     let (secret, version_no, meta) = match existing {
         Some(_) if !overwrite => {
@@ -310,7 +316,10 @@ pub async fn put_parameter(
     };
     audit.version(version_no.to_string());
     ctx.st.publish(&secret, "put", Some(version_no.to_string()));
-    Ok(json!({ "Version": version_no, "Tier": meta.tier }))
+    Ok(answer(&wire::PutParameterResult {
+        Version: version_no,
+        Tier: meta.tier,
+    }))
 }
 
 pub async fn delete_parameter(
@@ -318,7 +327,8 @@ pub async fn delete_parameter(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let name = req_str(input, "Name")?;
+    let req: wire::DeleteParameterRequest = wire::parse(input)?;
+    let name = required(req.Name.as_deref(), "Name")?;
     validate_parameter_name_syntax(name)?;
     let key = rules::canonical(name);
     let arn = param_arn(ctx, &key);
@@ -328,7 +338,7 @@ pub async fn delete_parameter(
     ctx.authorize("ssm:DeleteParameter", &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(name))?;
     purge(ctx, audit, &secret).await?;
-    Ok(json!({}))
+    Ok(answer(&wire::Empty {}))
 }
 
 async fn purge(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<(), ApiError> {
@@ -346,7 +356,8 @@ pub async fn delete_parameters(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let names = super::names_1_to_10(input)?;
+    let req: wire::DeleteParametersRequest = wire::parse(input)?;
+    let names = super::names_1_to_10(req.Names)?;
     let _guard = WRITE_LOCK.lock().await;
     // Authorize everything first, so a denial deletes nothing.
     let mut found = Vec::new();
@@ -382,7 +393,10 @@ pub async fn delete_parameters(
         purge(ctx, &mut one, s).await?;
         deleted.push((*name).clone());
     }
-    Ok(json!({ "DeletedParameters": deleted, "InvalidParameters": invalid }))
+    Ok(answer(&wire::DeleteParametersResult {
+        DeletedParameters: deleted,
+        InvalidParameters: invalid,
+    }))
 }
 
 /// Looks up a parameter for a label operation, authorizing `action` on it.
@@ -393,12 +407,13 @@ async fn labelled_target(
     action: &str,
     version_required: bool,
 ) -> Result<(Secret, Version, Vec<String>), ApiError> {
-    let name = req_str(input, "Name")?;
-    let version = opt_i64(input, "ParameterVersion")?;
+    let req: wire::LabelParameterVersionRequest = wire::parse(input)?;
+    let name = required(req.Name.as_deref(), "Name")?;
+    let version = req.ParameterVersion;
     if version_required && version.is_none() {
-        return Err(super::not_null("ParameterVersion"));
+        return Err(crate::aws::wire::missing("ParameterVersion"));
     }
-    let labels = str_list(input, "Labels")?.ok_or_else(|| super::not_null("Labels"))?;
+    let labels = required(req.Labels, "Labels")?;
     rules::check_label_list(&labels)?;
     validate_parameter_name_syntax(name)?;
     let key = rules::canonical(name);
@@ -459,7 +474,10 @@ pub async fn label_parameter_version(
         ctx.st
             .publish(&secret, "stage", Some(target.version_id.clone()));
     }
-    Ok(json!({ "InvalidLabels": invalid, "ParameterVersion": version_number(&target) }))
+    Ok(answer(&wire::LabelParameterVersionResult {
+        InvalidLabels: invalid,
+        ParameterVersion: version_number(&target),
+    }))
 }
 
 pub async fn unlabel_parameter_version(
@@ -492,5 +510,8 @@ pub async fn unlabel_parameter_version(
         ctx.st
             .publish(&secret, "stage", Some(target.version_id.clone()));
     }
-    Ok(json!({ "RemovedLabels": removed, "InvalidLabels": invalid }))
+    Ok(answer(&wire::UnlabelParameterVersionResult {
+        RemovedLabels: removed,
+        InvalidLabels: invalid,
+    }))
 }
