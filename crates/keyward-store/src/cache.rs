@@ -263,6 +263,20 @@ impl Store for ReadCachedStore {
         self.write(self.inner.add_version(secret_id, version, audit))
             .await
     }
+    async fn add_version_after(
+        &self,
+        secret_id: Uuid,
+        after_seq: i64,
+        version: NewVersion,
+        patch: SecretPatch,
+        audit: AuditedWrite,
+    ) -> Result<(Secret, AddVersionOutcome)> {
+        self.write(
+            self.inner
+                .add_version_after(secret_id, after_seq, version, patch, audit),
+        )
+        .await
+    }
     async fn get_version(
         &self,
         secret_id: Uuid,

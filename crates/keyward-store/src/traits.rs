@@ -97,6 +97,21 @@ pub trait Store: Send + Sync + 'static {
         version: NewVersion,
         audit: AuditedWrite,
     ) -> Result<AddVersionOutcome>;
+    /// Adds a version (as [`Store::add_version`] does) and applies `patch` to the
+    /// secret, in one transaction, only if the secret's newest version still has
+    /// seq `after_seq` (0: no versions); otherwise fails with `Stale` and changes
+    /// nothing. This is how writers that number versions themselves (SSM's 1, 2,
+    /// 3, …) allocate the next number without a lock: read the newest, compute,
+    /// add after it, and retry on `Stale`. It holds across servers sharing the
+    /// database. Returns the patched secret. A missing secret is `NotFound`.
+    async fn add_version_after(
+        &self,
+        secret_id: Uuid,
+        after_seq: i64,
+        version: NewVersion,
+        patch: SecretPatch,
+        audit: AuditedWrite,
+    ) -> Result<(Secret, AddVersionOutcome)>;
     async fn get_version(
         &self,
         secret_id: Uuid,

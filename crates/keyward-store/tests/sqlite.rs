@@ -46,6 +46,7 @@ check!(
     secret_and_version_read,
     version_move_stage,
     version_prune,
+    version_add_after_is_optimistic,
     principals_and_keys,
     policies_and_attachments,
     audit_append_and_verify,
@@ -60,6 +61,12 @@ check!(
 async fn audit_concurrent_appends_8x50() {
     let (_dir, store) = fresh();
     ok(conformance::audit_concurrent_appends(Arc::new(store), 8, 50).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn version_add_after_race_8x10() {
+    let (_dir, store) = fresh();
+    ok(conformance::version_add_after_race(Arc::new(store), 8, 10).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

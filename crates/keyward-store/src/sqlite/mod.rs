@@ -600,6 +600,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_version_after(
+        &self,
+        secret_id: Uuid,
+        after_seq: i64,
+        version: NewVersion,
+        patch: SecretPatch,
+        audit: AuditedWrite,
+    ) -> Result<(Secret, AddVersionOutcome)> {
+        self.write_audited(audit, move |tx| {
+            secrets::add_version_after(tx, secret_id, after_seq, version, patch)
+        })
+        .await
+    }
+
     async fn get_version(
         &self,
         secret_id: Uuid,

@@ -458,6 +458,31 @@ pub(super) fn add_version(
     Ok(AddVersionOutcome::Created(v))
 }
 
+/// [`add_version`] and [`update`] together, only while the newest version is
+/// still `after_seq`: the check and the insert share the write transaction, so a
+/// second writer that read the same newest version gets `Stale`.
+pub(super) fn add_version_after(
+    tx: &Transaction<'_>,
+    secret_id: Uuid,
+    after_seq: i64,
+    nv: NewVersion,
+    patch: SecretPatch,
+) -> Result<(Secret, AddVersionOutcome)> {
+    let sid = secret_id.to_string();
+    secret_version_seq(tx, &sid)?;
+    let newest: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE secret_id = ?1")?
+        .query_row([&sid], |r| r.get(0))?;
+    if newest != after_seq {
+        return Err(StoreError::Stale {
+            kind: "secret",
+            name: sid,
+        });
+    }
+    let added = add_version(tx, secret_id, nv)?;
+    Ok((update(tx, secret_id, patch)?, added))
+}
+
 /// Gives a rotation's pending version (staged with no value by RotateSecret) the
 /// value a `PutSecretValue` with its token brings, and moves that call's stages.
 fn fill_placeholder(tx: &Transaction<'_>, sid: &str, nv: NewVersion) -> Result<AddVersionOutcome> {
