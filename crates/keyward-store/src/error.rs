@@ -41,15 +41,3 @@ impl StoreError {
         }
     }
 }
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::QueryReturnedNoRows => Self::NotFound {
-                kind: "record",
-                name: String::new(),
-            },
-            other => Self::Backend(other.to_string()),
-        }
-    }
-}
