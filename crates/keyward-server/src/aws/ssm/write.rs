@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 /// How often a PutParameter that lost a race to another writer (on this or
 /// another server) reads the parameter again and retries before it answers
-/// `TooManyUpdates`.
-const PUT_ATTEMPTS: usize = 8;
+/// `TooManyUpdates`. Each retry waits a random moment first (see `put_parameter`),
+/// so this many losses in a row takes sustained contention.
+const PUT_ATTEMPTS: u32 = 32;
 
 /// Runs one store write that another writer may have overtaken since this
 /// request read the record (it changed, appeared or went): `Ok(None)` then, and
@@ -221,7 +222,14 @@ pub async fn put_parameter(
     let key = rules::canonical(req.name);
     let arn = param_arn(ctx, &key);
     audit.resource(arn.clone());
-    for _ in 0..PUT_ATTEMPTS {
+    for attempt in 0..PUT_ATTEMPTS {
+        if attempt > 0 {
+            // Writers that lost together would collide again at once; a random
+            // pause (up to 32 ms, growing with the losses) spreads them out.
+            let spread = 1u64 << attempt.min(5);
+            let pause = std::time::Duration::from_millis(rand::random::<u64>() % spread);
+            tokio::time::sleep(pause).await;
+        }
         if let Some(out) = put_once(ctx, audit, &req, overwrite, &tags, &key, &arn).await? {
             return Ok(out);
         }
