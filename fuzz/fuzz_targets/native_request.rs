@@ -8,7 +8,7 @@ use keyward_crypto::{RootKey, SecretString};
 use keyward_server::identities::{NewKey, bootstrap_admin};
 use keyward_server::{AppState, ServerConfig};
 use keyward_store::Store;
-use keyward_store::sqlite::SqliteStore;
+use keyward_store_sqlite::SqliteStore;
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;

@@ -3,6 +3,7 @@
 import base64
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -350,3 +351,31 @@ def test_secretsmanager_reference(ssm, prefix):
     with pytest.raises(ClientError) as e:
         ssm.get_parameter(Name="/aws/reference/secretsmanager/kw-missing-secret", WithDecryption=True)
     assert code(e) == "ParameterNotFound"
+
+
+def test_concurrent_overwrites_get_distinct_versions(ssm, prefix):
+    """Writers racing on one parameter (its creation included) each get a version
+    number of their own, consecutive, and no value is lost."""
+    name = f"{prefix}/raced"
+    writers, each = 8, 5
+
+    def write(w):
+        return [
+            ssm.put_parameter(Name=name, Value=f"v{w}-{i}", Type="String", Overwrite=True)[
+                "Version"
+            ]
+            for i in range(each)
+        ]
+
+    with ThreadPoolExecutor(writers) as pool:
+        got = [v for vs in pool.map(write, range(writers)) for v in vs]
+    total = writers * each
+    assert sorted(got) == list(range(1, total + 1))
+    history = ssm.get_parameter_history(Name=name, MaxResults=50)["Parameters"]
+    assert sorted(h["Version"] for h in history) == list(range(1, total + 1))
+    assert {h["Value"] for h in history} == {f"v{w}-{i}" for w in range(writers) for i in range(each)}
+    assert ssm.get_parameter(Name=name)["Parameter"]["Version"] == total
+    (meta,) = ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [name]}]
+    )["Parameters"]
+    assert meta["Version"] == total

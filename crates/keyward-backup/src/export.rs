@@ -49,7 +49,7 @@ impl Opened {
     /// or the regions it exists in when `region` is `None` and it is in one only.
     pub async fn export_secret(&self, name: &str, region: Option<&str>) -> Result<SecretExport> {
         let copy = self.scratch_copy("export.db")?;
-        let store = keyward_store::sqlite::SqliteStore::open_existing(&copy)
+        let store = keyward_store_sqlite::SqliteStore::open_existing(&copy)
             .map_err(|e| BackupError::Integrity(format!("the database image: {e}")))?;
         let db = |e: keyward_store::StoreError| BackupError::Database(e.to_string());
         let region = match region {

@@ -420,7 +420,7 @@ impl Opened {
             });
         };
         let copy = self.scratch_copy("verify.db")?;
-        let store = keyward_store::sqlite::SqliteStore::open_existing(&copy)
+        let store = keyward_store_sqlite::SqliteStore::open_existing(&copy)
             .map_err(|e| BackupError::Integrity(format!("the database image: {e}")))?;
         let report = keyward_store::audit::verify_stored(&store, key)
             .await

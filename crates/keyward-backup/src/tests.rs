@@ -1,8 +1,8 @@
 //! Round trips and refusals on a real SQLite data directory.
 
 use super::*;
-use keyward_store::sqlite::SqliteStore;
 use keyward_store::{AuditEvent, AuditedWrite, Outcome, Principal, Store};
+use keyward_store_sqlite::SqliteStore;
 
 fn event(action: &str) -> AuditEvent {
     AuditEvent {

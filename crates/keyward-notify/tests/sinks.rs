@@ -11,7 +11,7 @@ use keyward_crypto::webhook::verify_webhook;
 use keyward_notify::config::AlertConfig;
 use keyward_notify::{Alert, Notifier, Severity};
 use keyward_store::Store;
-use keyward_store::sqlite::SqliteStore;
+use keyward_store_sqlite::SqliteStore;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -156,6 +156,7 @@ impl From<StoreError> for ApiError {
                 "version {version_id} already exists with a different value; use a new client request token"
             )),
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            e @ StoreError::Stale { .. } => ApiError::Conflict(e.to_string()),
             other => {
                 // Inside a request this line carries the request's span (its id).
                 tracing::error!(error = %other, "storage failure");

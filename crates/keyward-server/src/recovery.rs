@@ -180,7 +180,7 @@ pub async fn current_key_id(store: &dyn Store) -> Result<Option<String>, ApiErro
 mod tests {
     use super::*;
     use keyward_crypto::Keyring;
-    use keyward_store::sqlite::SqliteStore;
+    use keyward_store_sqlite::SqliteStore;
 
     /// A store as a rotation left it when the process died right after writing
     /// the new keyring: the record, the new keyring, the old check value.

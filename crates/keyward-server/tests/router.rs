@@ -9,7 +9,7 @@ use keyward_crypto::RootKey;
 use keyward_server::identities::bootstrap_admin;
 use keyward_server::{AppState, ServerConfig};
 use keyward_store::Store;
-use keyward_store::sqlite::SqliteStore;
+use keyward_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::SystemTime;

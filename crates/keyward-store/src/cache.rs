@@ -5,6 +5,9 @@
 //! What is cached is exactly what the backend returns: names, ARNs, and *sealed*
 //! ciphertext. Nothing here is ever decrypted.
 //!
+//! Only the secret and version reads are cached; the rest of the [`Store`] trait
+//! is forwarded (see `store_through_cache!`, where every method is listed once).
+//!
 //! Consistency: every write that can change a secret or a version goes through this
 //! wrapper and clears the cache after it commits, so a client that gets an answer
 //! to a write reads its own write on this server. A generation counter stops a read
@@ -12,6 +15,7 @@
 //! servers sharing the database are seen once the entry's TTL runs out, which bounds
 //! staleness across a cluster (AWS Secrets Manager itself is eventually consistent).
 
+use crate::Rotation;
 use crate::model::*;
 use crate::traits::{Result, Store};
 use async_trait::async_trait;
@@ -161,309 +165,201 @@ impl ReadCachedStore {
     }
 }
 
-#[async_trait]
-impl Store for ReadCachedStore {
-    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        self.inner.get_setting(key).await
-    }
-    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.inner.set_setting(key, value).await
-    }
+/// Implements [`Store`] for [`ReadCachedStore`] from three lists, so each method
+/// is named once: `cached` reads are written out (they consult the cache);
+/// `invalidating` writes run on the inner store and then clear the cache;
+/// everything else (settings, listings, identities, policies, the audit chain,
+/// leases, rotation rows, MFA devices, file recipients, the alert outbox) is
+/// `forwarded` untouched. A signature that drifts from the trait fails to compile.
+macro_rules! store_through_cache {
+    (
+        cached { $($cached:tt)* }
+        invalidating { $(fn $w:ident(&self $(, $wa:ident: $wt:ty)* $(,)?) -> $wr:ty;)* }
+        forwarded { $(fn $f:ident(&self $(, $fa:ident: $ft:ty)* $(,)?) -> $fr:ty;)* }
+    ) => {
+        #[async_trait]
+        impl Store for ReadCachedStore {
+            $($cached)*
+            $(
+                async fn $w(&self $(, $wa: $wt)*) -> Result<$wr> {
+                    self.write(self.inner.$w($($wa),*)).await
+                }
+            )*
+            $(
+                async fn $f(&self $(, $fa: $ft)*) -> Result<$fr> {
+                    self.inner.$f($($fa),*).await
+                }
+            )*
+        }
+    };
+}
 
-    async fn create_secret(
-        &self,
-        secret: NewSecret,
-        first: Option<NewVersion>,
-        audit: AuditedWrite,
-    ) -> Result<Secret> {
-        self.write(self.inner.create_secret(secret, first, audit))
-            .await
+store_through_cache! {
+    cached {
+        async fn get_secret(
+            &self,
+            namespace: Namespace,
+            region: &str,
+            name: &str,
+        ) -> Result<Option<Secret>> {
+            let key = Key::Secret(namespace, region.to_string(), name.to_string());
+            self.cached_secret(key, self.inner.get_secret(namespace, region, name))
+                .await
+        }
+        async fn get_secret_and_version(
+            &self,
+            namespace: Namespace,
+            region: &str,
+            name: &str,
+            selector: &VersionSelector,
+        ) -> Result<Option<(Secret, Option<Version>)>> {
+            let key = Key::SecretVersion(
+                namespace,
+                region.to_string(),
+                name.to_string(),
+                selector.clone(),
+            );
+            let unwrap = |c| match c {
+                Cached::SecretVersion(found) => Some(found),
+                _ => None,
+            };
+            let read = self
+                .inner
+                .get_secret_and_version(namespace, region, name, selector);
+            self.cached(key, Cached::SecretVersion, unwrap, read).await
+        }
+        async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>> {
+            let key = Key::SecretArn(arn.to_string());
+            self.cached_secret(key, self.inner.get_secret_by_arn(arn))
+                .await
+        }
+        async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>> {
+            self.cached_secret(Key::SecretId(id), self.inner.get_secret_by_id(id))
+                .await
+        }
+        async fn get_version(
+            &self,
+            secret_id: Uuid,
+            selector: &VersionSelector,
+        ) -> Result<Option<Version>> {
+            let key = Key::Version(secret_id, selector.clone());
+            let unwrap = |c| match c {
+                Cached::Version(v) => Some(v),
+                _ => None,
+            };
+            let read = self.inner.get_version(secret_id, selector);
+            self.cached(key, Cached::Version, unwrap, read).await
+        }
     }
-    async fn replace_secret(
-        &self,
-        replacing: Option<Uuid>,
-        secret: NewSecret,
-        versions: Vec<NewVersion>,
-        audit: AuditedWrite,
-    ) -> Result<Secret> {
-        self.write(
-            self.inner
-                .replace_secret(replacing, secret, versions, audit),
-        )
-        .await
+    // Everything that can change a secret or a version (a rotation's claim adds
+    // its placeholder version; recording access changes `last_accessed_at`).
+    invalidating {
+        fn create_secret(
+            &self,
+            secret: NewSecret,
+            first: Option<NewVersion>,
+            audit: AuditedWrite,
+        ) -> Secret;
+        fn replace_secret(
+            &self,
+            replacing: Option<Uuid>,
+            secret: NewSecret,
+            versions: Vec<NewVersion>,
+            audit: AuditedWrite,
+        ) -> Secret;
+        fn update_secret(&self, id: Uuid, patch: SecretPatch, audit: AuditedWrite) -> Secret;
+        fn record_access(&self, accesses: Vec<(Uuid, OffsetDateTime)>) -> ();
+        fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> ();
+        fn purge_expired(&self, now: OffsetDateTime, audit: AuditedWrite) -> Vec<String>;
+        fn add_version(
+            &self,
+            secret_id: Uuid,
+            version: NewVersion,
+            audit: AuditedWrite,
+        ) -> AddVersionOutcome;
+        fn add_version_pruned(
+            &self,
+            secret_id: Uuid,
+            version: NewVersion,
+            limit: crate::VersionLimit,
+            now: OffsetDateTime,
+            audit: AuditedWrite,
+        ) -> (AddVersionOutcome, Vec<String>);
+        fn add_version_after(
+            &self,
+            secret_id: Uuid,
+            after_seq: i64,
+            version: NewVersion,
+            patch: SecretPatch,
+            limit: crate::VersionLimit,
+            now: OffsetDateTime,
+            audit: AuditedWrite,
+        ) -> (Secret, AddVersionOutcome);
+        fn move_stage(
+            &self,
+            secret_id: Uuid,
+            stage: &str,
+            to_version: Option<&str>,
+            from_version: Option<&str>,
+            audit: AuditedWrite,
+        ) -> ();
+        fn prune_versions(&self, secret_id: Uuid, keep: usize, audit: AuditedWrite) -> usize;
+        fn claim_rotation(
+            &self,
+            secret_id: Uuid,
+            token: &str,
+            at: OffsetDateTime,
+            placeholder: Option<NewVersion>,
+            audit: AuditedWrite,
+        ) -> Option<String>;
     }
-    async fn get_secret(
-        &self,
-        namespace: Namespace,
-        region: &str,
-        name: &str,
-    ) -> Result<Option<Secret>> {
-        let key = Key::Secret(namespace, region.to_string(), name.to_string());
-        self.cached_secret(key, self.inner.get_secret(namespace, region, name))
-            .await
-    }
-    async fn get_secret_and_version(
-        &self,
-        namespace: Namespace,
-        region: &str,
-        name: &str,
-        selector: &VersionSelector,
-    ) -> Result<Option<(Secret, Option<Version>)>> {
-        let key = Key::SecretVersion(
-            namespace,
-            region.to_string(),
-            name.to_string(),
-            selector.clone(),
-        );
-        let unwrap = |c| match c {
-            Cached::SecretVersion(found) => Some(found),
-            _ => None,
-        };
-        let read = self
-            .inner
-            .get_secret_and_version(namespace, region, name, selector);
-        self.cached(key, Cached::SecretVersion, unwrap, read).await
-    }
-    async fn get_secret_by_arn(&self, arn: &str) -> Result<Option<Secret>> {
-        let key = Key::SecretArn(arn.to_string());
-        self.cached_secret(key, self.inner.get_secret_by_arn(arn))
-            .await
-    }
-    async fn get_secret_by_id(&self, id: Uuid) -> Result<Option<Secret>> {
-        self.cached_secret(Key::SecretId(id), self.inner.get_secret_by_id(id))
-            .await
-    }
-    async fn list_secrets(&self, query: &ListQuery) -> Result<Vec<Secret>> {
-        self.inner.list_secrets(query).await
-    }
-    async fn update_secret(
-        &self,
-        id: Uuid,
-        patch: SecretPatch,
-        audit: AuditedWrite,
-    ) -> Result<Secret> {
-        self.write(self.inner.update_secret(id, patch, audit)).await
-    }
-    async fn record_access(&self, accesses: Vec<(Uuid, OffsetDateTime)>) -> Result<()> {
-        self.write(self.inner.record_access(accesses)).await
-    }
-    async fn purge_secret(&self, id: Uuid, audit: AuditedWrite) -> Result<()> {
-        self.write(self.inner.purge_secret(id, audit)).await
-    }
-    async fn purge_expired(&self, now: OffsetDateTime, audit: AuditedWrite) -> Result<Vec<String>> {
-        self.write(self.inner.purge_expired(now, audit)).await
-    }
-
-    async fn add_version(
-        &self,
-        secret_id: Uuid,
-        version: NewVersion,
-        audit: AuditedWrite,
-    ) -> Result<AddVersionOutcome> {
-        self.write(self.inner.add_version(secret_id, version, audit))
-            .await
-    }
-    async fn add_version_pruned(
-        &self,
-        secret_id: Uuid,
-        version: NewVersion,
-        limit: crate::VersionLimit,
-        now: OffsetDateTime,
-        audit: AuditedWrite,
-    ) -> Result<(AddVersionOutcome, Vec<String>)> {
-        self.write(
-            self.inner
-                .add_version_pruned(secret_id, version, limit, now, audit),
-        )
-        .await
-    }
-    async fn get_version(
-        &self,
-        secret_id: Uuid,
-        selector: &VersionSelector,
-    ) -> Result<Option<Version>> {
-        let key = Key::Version(secret_id, selector.clone());
-        let unwrap = |c| match c {
-            Cached::Version(v) => Some(v),
-            _ => None,
-        };
-        let read = self.inner.get_version(secret_id, selector);
-        self.cached(key, Cached::Version, unwrap, read).await
-    }
-    async fn list_versions(&self, secret_id: Uuid) -> Result<Vec<Version>> {
-        self.inner.list_versions(secret_id).await
-    }
-    async fn move_stage(
-        &self,
-        secret_id: Uuid,
-        stage: &str,
-        to_version: Option<&str>,
-        from_version: Option<&str>,
-        audit: AuditedWrite,
-    ) -> Result<()> {
-        self.write(
-            self.inner
-                .move_stage(secret_id, stage, to_version, from_version, audit),
-        )
-        .await
-    }
-    async fn prune_versions(
-        &self,
-        secret_id: Uuid,
-        keep: usize,
-        audit: AuditedWrite,
-    ) -> Result<usize> {
-        self.write(self.inner.prune_versions(secret_id, keep, audit))
-            .await
-    }
-
-    // Identities, policies and the audit chain are not cached here (the server
-    // keeps its own short-lived cache of authenticated keys).
-    async fn create_principal(&self, principal: Principal, audit: AuditedWrite) -> Result<()> {
-        self.inner.create_principal(principal, audit).await
-    }
-    async fn get_principal(&self, name: &str) -> Result<Option<Principal>> {
-        self.inner.get_principal(name).await
-    }
-    async fn get_principal_by_id(&self, id: Uuid) -> Result<Option<Principal>> {
-        self.inner.get_principal_by_id(id).await
-    }
-    async fn list_principals(&self) -> Result<Vec<Principal>> {
-        self.inner.list_principals().await
-    }
-    async fn delete_principal(&self, name: &str, audit: AuditedWrite) -> Result<()> {
-        self.inner.delete_principal(name, audit).await
-    }
-    async fn create_access_key(&self, key: AccessKey, audit: AuditedWrite) -> Result<()> {
-        self.inner.create_access_key(key, audit).await
-    }
-    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
-        self.inner.get_access_key(access_key_id).await
-    }
-    async fn list_access_keys(&self, principal_id: Uuid) -> Result<Vec<AccessKey>> {
-        self.inner.list_access_keys(principal_id).await
-    }
-    async fn delete_access_key(&self, access_key_id: &str, audit: AuditedWrite) -> Result<()> {
-        self.inner.delete_access_key(access_key_id, audit).await
-    }
-    async fn put_policy(
-        &self,
-        name: &str,
-        document: &str,
-        audit: AuditedWrite,
-    ) -> Result<PolicyRecord> {
-        self.inner.put_policy(name, document, audit).await
-    }
-    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>> {
-        self.inner.get_policy(name).await
-    }
-    async fn list_policies(&self) -> Result<Vec<PolicyRecord>> {
-        self.inner.list_policies().await
-    }
-    async fn delete_policy(&self, name: &str, audit: AuditedWrite) -> Result<()> {
-        self.inner.delete_policy(name, audit).await
-    }
-    async fn attach_policy(
-        &self,
-        principal: &str,
-        policy: &str,
-        audit: AuditedWrite,
-    ) -> Result<()> {
-        self.inner.attach_policy(principal, policy, audit).await
-    }
-    async fn detach_policy(
-        &self,
-        principal: &str,
-        policy: &str,
-        audit: AuditedWrite,
-    ) -> Result<()> {
-        self.inner.detach_policy(principal, policy, audit).await
-    }
-    async fn principal_policies(&self, principal_id: Uuid) -> Result<Vec<PolicyRecord>> {
-        self.inner.principal_policies(principal_id).await
-    }
-    async fn append_audit(&self, key: &AuditKey, events: Vec<AuditEvent>) -> Result<Vec<i64>> {
-        self.inner.append_audit(key, events).await
-    }
-    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
-        self.inner.list_audit(query).await
-    }
-    async fn audit_head(&self) -> Result<Option<AuditHead>> {
-        self.inner.audit_head().await
-    }
-    async fn acquire_lease(
-        &self,
-        job: &str,
-        holder: &str,
-        ttl: std::time::Duration,
-        now: OffsetDateTime,
-    ) -> Result<bool> {
-        self.inner.acquire_lease(job, holder, ttl, now).await
-    }
-    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
-        self.inner.release_lease(job, holder).await
-    }
-
-    // MFA devices are read at login only and their used-step guard must be
-    // exact: never cached.
-    async fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> Result<()> {
-        self.inner.put_mfa_device(device, audit).await
-    }
-    async fn get_rotation(&self, secret_id: Uuid) -> Result<Option<crate::Rotation>> {
-        self.inner.get_rotation(secret_id).await
-    }
-    async fn list_rotations(&self) -> Result<Vec<crate::Rotation>> {
-        self.inner.list_rotations().await
-    }
-    async fn put_rotation(&self, rotation: crate::Rotation, audit: AuditedWrite) -> Result<()> {
-        self.inner.put_rotation(rotation, audit).await
-    }
-    async fn claim_rotation(
-        &self,
-        secret_id: Uuid,
-        token: &str,
-        at: OffsetDateTime,
-        placeholder: Option<NewVersion>,
-        audit: AuditedWrite,
-    ) -> Result<Option<String>> {
-        // The placeholder is a new version: cached versions must go.
-        self.write(
-            self.inner
-                .claim_rotation(secret_id, token, at, placeholder, audit),
-        )
-        .await
-    }
-    async fn get_mfa_device(&self, principal_id: Uuid) -> Result<Option<MfaDevice>> {
-        self.inner.get_mfa_device(principal_id).await
-    }
-    async fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> Result<bool> {
-        self.inner.use_mfa_step(principal_id, step).await
-    }
-    async fn create_file_recipient(
-        &self,
-        recipient: FileRecipient,
-        audit: AuditedWrite,
-    ) -> Result<()> {
-        self.inner.create_file_recipient(recipient, audit).await
-    }
-    async fn get_file_recipient(&self, name: &str) -> Result<Option<FileRecipient>> {
-        self.inner.get_file_recipient(name).await
-    }
-    async fn list_file_recipients(&self) -> Result<Vec<FileRecipient>> {
-        self.inner.list_file_recipients().await
-    }
-
-    // The alert outbox is a queue: never cached.
-    async fn enqueue_alerts(&self, alerts: Vec<NewAlertDelivery>) -> Result<usize> {
-        self.inner.enqueue_alerts(alerts).await
-    }
-    async fn due_alerts(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<AlertDelivery>> {
-        self.inner.due_alerts(now, limit).await
-    }
-    async fn finish_alert_attempt(&self, id: i64, result: AlertAttempt) -> Result<()> {
-        self.inner.finish_alert_attempt(id, result).await
-    }
-    async fn list_alerts(&self, limit: usize) -> Result<Vec<AlertDelivery>> {
-        self.inner.list_alerts(limit).await
+    // Listings are not cached (pagination must see every write at once); the
+    // server keeps its own short-lived cache of authenticated keys; MFA steps
+    // and leases must be exact; the alert outbox is a queue.
+    forwarded {
+        fn get_setting(&self, key: &str) -> Option<String>;
+        fn set_setting(&self, key: &str, value: &str) -> ();
+        fn list_secrets(&self, query: &ListQuery) -> Vec<Secret>;
+        fn list_versions(&self, secret_id: Uuid) -> Vec<Version>;
+        fn create_principal(&self, principal: Principal, audit: AuditedWrite) -> ();
+        fn get_principal(&self, name: &str) -> Option<Principal>;
+        fn get_principal_by_id(&self, id: Uuid) -> Option<Principal>;
+        fn list_principals(&self) -> Vec<Principal>;
+        fn delete_principal(&self, name: &str, audit: AuditedWrite) -> ();
+        fn create_access_key(&self, key: AccessKey, audit: AuditedWrite) -> ();
+        fn get_access_key(&self, access_key_id: &str) -> Option<AccessKey>;
+        fn list_access_keys(&self, principal_id: Uuid) -> Vec<AccessKey>;
+        fn delete_access_key(&self, access_key_id: &str, audit: AuditedWrite) -> ();
+        fn put_policy(&self, name: &str, document: &str, audit: AuditedWrite) -> PolicyRecord;
+        fn get_policy(&self, name: &str) -> Option<PolicyRecord>;
+        fn list_policies(&self) -> Vec<PolicyRecord>;
+        fn delete_policy(&self, name: &str, audit: AuditedWrite) -> ();
+        fn attach_policy(&self, principal: &str, policy: &str, audit: AuditedWrite) -> ();
+        fn detach_policy(&self, principal: &str, policy: &str, audit: AuditedWrite) -> ();
+        fn principal_policies(&self, principal_id: Uuid) -> Vec<PolicyRecord>;
+        fn append_audit(&self, key: &AuditKey, events: Vec<AuditEvent>) -> Vec<i64>;
+        fn list_audit(&self, query: &AuditQuery) -> Vec<AuditRecord>;
+        fn audit_head(&self) -> Option<AuditHead>;
+        fn acquire_lease(
+            &self,
+            job: &str,
+            holder: &str,
+            ttl: std::time::Duration,
+            now: OffsetDateTime,
+        ) -> bool;
+        fn release_lease(&self, job: &str, holder: &str) -> ();
+        fn get_rotation(&self, secret_id: Uuid) -> Option<Rotation>;
+        fn list_rotations(&self) -> Vec<Rotation>;
+        fn put_rotation(&self, rotation: Rotation, audit: AuditedWrite) -> ();
+        fn put_mfa_device(&self, device: MfaDevice, audit: AuditedWrite) -> ();
+        fn get_mfa_device(&self, principal_id: Uuid) -> Option<MfaDevice>;
+        fn use_mfa_step(&self, principal_id: Uuid, step: i64) -> bool;
+        fn create_file_recipient(&self, recipient: FileRecipient, audit: AuditedWrite) -> ();
+        fn get_file_recipient(&self, name: &str) -> Option<FileRecipient>;
+        fn list_file_recipients(&self) -> Vec<FileRecipient>;
+        fn enqueue_alerts(&self, alerts: Vec<NewAlertDelivery>) -> usize;
+        fn due_alerts(&self, now: OffsetDateTime, limit: usize) -> Vec<AlertDelivery>;
+        fn finish_alert_attempt(&self, id: i64, result: AlertAttempt) -> ();
+        fn list_alerts(&self, limit: usize) -> Vec<AlertDelivery>;
     }
 }

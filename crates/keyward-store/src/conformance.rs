@@ -68,11 +68,13 @@ mod file_recipients;
 mod leases;
 mod mfa;
 mod prune;
+mod versions;
 pub use alerts::alert_outbox_queues_once_and_retries;
 pub use file_recipients::file_recipients_are_created_once;
 pub use leases::{lease_is_exclusive_until_it_lapses, lease_race_has_one_winner};
 pub use mfa::mfa_devices_and_used_steps;
 pub use prune::version_limit_prunes_like_aws;
+pub use versions::{version_add_after_is_optimistic, version_add_after_race};
 
 /// Runs every check, each against a store fresh from `make`, and stops at the first
 /// failure (prefixed with the check's name).
@@ -101,6 +103,7 @@ where
         version_move_stage,
         version_prune,
         version_limit_prunes_like_aws,
+        version_add_after_is_optimistic,
         principals_and_keys,
         policies_and_attachments,
         audit_append_and_verify,
@@ -120,6 +123,9 @@ where
     audit_concurrent_appends(Arc::new(make()?), 8, 50)
         .await
         .map_err(|e| CheckFailure(format!("audit_concurrent_appends: {}", e.0)))?;
+    version_add_after_race(Arc::new(make()?), 4, 10)
+        .await
+        .map_err(|e| CheckFailure(format!("version_add_after_race: {}", e.0)))?;
     audit_seqs_never_reused(Arc::new(make()?))
         .await
         .map_err(|e| CheckFailure(format!("audit_seqs_never_reused: {}", e.0)))?;

@@ -11,6 +11,13 @@ pub enum StoreError {
     VersionConflict { version_id: String },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An optimistic write found that another writer changed the record after the
+    /// caller read it (e.g. [`crate::Store::add_version_after`]); nothing was
+    /// written. Read again and retry.
+    #[error(
+        "{kind} {name} was changed by another writer since it was read; read it again and retry"
+    )]
+    Stale { kind: &'static str, name: String },
     #[error("the database is corrupt or was edited outside keyward: {0}")]
     Corrupt(String),
     /// The database exists but holds no keyward store (empty file, no schema).
@@ -31,18 +38,6 @@ impl StoreError {
         Self::AlreadyExists {
             kind,
             name: name.into(),
-        }
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::QueryReturnedNoRows => Self::NotFound {
-                kind: "record",
-                name: String::new(),
-            },
-            other => Self::Backend(other.to_string()),
         }
     }
 }

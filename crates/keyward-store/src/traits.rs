@@ -113,6 +113,26 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         audit: AuditedWrite,
     ) -> Result<(AddVersionOutcome, Vec<String>)>;
+    /// Adds a version (as [`Store::add_version`] does) and applies `patch` to the
+    /// secret, in one transaction, only if the secret's newest version still has
+    /// seq `after_seq` (0: no versions); otherwise fails with `Stale` and changes
+    /// nothing. This is how writers that number versions themselves (SSM's 1, 2,
+    /// 3, …) allocate the next number without a lock: read the newest, compute,
+    /// add after it, and retry on `Stale`. It holds across servers sharing the
+    /// database. Versions over `limit` are pruned and audited in the same
+    /// transaction, as [`Store::add_version_pruned`] does. Returns the patched
+    /// secret. A missing secret is `NotFound`.
+    #[allow(clippy::too_many_arguments)]
+    async fn add_version_after(
+        &self,
+        secret_id: Uuid,
+        after_seq: i64,
+        version: NewVersion,
+        patch: SecretPatch,
+        limit: VersionLimit,
+        now: OffsetDateTime,
+        audit: AuditedWrite,
+    ) -> Result<(Secret, AddVersionOutcome)>;
     async fn get_version(
         &self,
         secret_id: Uuid,

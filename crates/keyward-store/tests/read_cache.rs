@@ -3,8 +3,8 @@
 //! and another server's write shows up once the TTL has run out.
 
 use keyward_store::conformance::{self, REGION, audited, new_secret, new_version};
-use keyward_store::sqlite::SqliteStore;
 use keyward_store::{Namespace, ReadCachedStore, Store, VersionSelector};
+use keyward_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

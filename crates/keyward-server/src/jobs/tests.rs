@@ -4,7 +4,7 @@
 use super::*;
 use keyward_crypto::RootKey;
 use keyward_store::Store;
-use keyward_store::sqlite::SqliteStore;
+use keyward_store_sqlite::SqliteStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Counting {

@@ -7,7 +7,7 @@ use keyward_crypto::{RootKey, SecretString};
 use keyward_server::identities::{NewKey, bootstrap_admin, validate_access_key_id};
 use keyward_server::{AppState, ServerConfig};
 use keyward_store::Store;
-use keyward_store::sqlite::SqliteStore;
+use keyward_store_sqlite::SqliteStore;
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;

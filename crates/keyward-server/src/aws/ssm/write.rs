@@ -12,14 +12,46 @@ use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
 use crate::ops::{AWSCURRENT, Value as PlainValue};
 use keyward_crypto::{SecretBytes, SecretString};
 use keyward_store::{
-    Namespace, NewSecret, Secret, SecretPatch, ValueKind, Version, VersionLimit, VersionSelector,
+    AuditedWrite, Namespace, NewSecret, Secret, SecretPatch, StoreError, Tag, ValueKind, Version,
+    VersionLimit, VersionSelector,
 };
 use serde_json::Value;
-use std::sync::LazyLock;
 
-/// Serialises this server's SSM writes: version numbers are allocated by reading
-/// the latest, so two writers must not interleave.
-static WRITE_LOCK: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sync::Mutex::new(()));
+/// How often a PutParameter that lost a race to another writer (on this or
+/// another server) reads the parameter again and retries before it answers
+/// `TooManyUpdates`. Each retry waits a random moment first (see `put_parameter`),
+/// so this many losses in a row takes sustained contention.
+const PUT_ATTEMPTS: u32 = 32;
+
+/// Runs one store write that another writer may have overtaken since this
+/// request read the record (it changed, appeared or went): `Ok(None)` then, and
+/// nothing was written, so the caller reads again or answers as if the other
+/// write had come first.
+async fn unless_overtaken<T>(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    write: impl AsyncFnOnce(AuditedWrite) -> Result<T, StoreError>,
+) -> Result<Option<T>, ApiError> {
+    let mut overtaken = false;
+    let out = ctx
+        .st
+        .write(audit, async |w| {
+            let out = write(w).await;
+            overtaken = matches!(
+                &out,
+                Err(StoreError::Stale { .. }
+                    | StoreError::AlreadyExists { .. }
+                    | StoreError::NotFound { .. }
+                    | StoreError::Conflict(_))
+            );
+            out
+        })
+        .await;
+    match out {
+        Err(_) if overtaken => Ok(None),
+        other => other.map(Some),
+    }
+}
 
 /// The request's attributes, before they are merged with the parameter's current ones.
 #[derive(Debug)]
@@ -196,8 +228,37 @@ pub async fn put_parameter(
     let key = rules::canonical(req.name);
     let arn = param_arn(ctx, &key);
     audit.resource(arn.clone());
-    let _guard = WRITE_LOCK.lock().await;
-    let existing = lookup(ctx, &key).await?;
+    for attempt in 0..PUT_ATTEMPTS {
+        if attempt > 0 {
+            // Writers that lost together would collide again at once; a random
+            // pause (up to 32 ms, growing with the losses) spreads them out.
+            let spread = 1u64 << attempt.min(5);
+            let pause = std::time::Duration::from_millis(rand::random::<u64>() % spread);
+            tokio::time::sleep(pause).await;
+        }
+        if let Some(out) = put_once(ctx, audit, &req, overwrite, &tags, &key, &arn).await? {
+            return Ok(out);
+        }
+    }
+    Err(err(
+        "TooManyUpdates",
+        "There are concurrent updates for a resource that supports one update at a time.".into(),
+    ))
+}
+
+/// One read-compute-write round of PutParameter; `None` when another writer
+/// changed the parameter in between (then nothing was written).
+async fn put_once(
+    ctx: &AwsCtx<'_>,
+    audit: &mut Audit,
+    req: &PutInput<'_>,
+    overwrite: bool,
+    tags: &[Tag],
+    key: &str,
+    arn: &str,
+) -> Result<Option<Value>, ApiError> {
+    let (arn, tags) = (arn.to_string(), tags.to_vec());
+    let existing = lookup(ctx, key).await?;
     ctx.authorize("ssm:PutParameter", &arn, existing.as_ref())?;
     if !tags.is_empty() {
         ctx.authorize("ssm:AddTagsToResource", &arn, existing.as_ref())?;
@@ -215,7 +276,7 @@ pub async fn put_parameter(
             ));
         }
         None => {
-            let meta = merge(&req, None)?;
+            let meta = merge(req, None)?;
             let id = uuid::Uuid::new_v4();
             let mut nv =
                 ctx.st
@@ -226,19 +287,20 @@ pub async fn put_parameter(
                 id,
                 namespace: Namespace::Parameters,
                 region: ctx.region.clone(),
-                name: key.clone(),
+                name: key.to_string(),
                 arn: arn.clone(),
                 description: meta.description.clone(),
                 kms_key_id: meta.key_id.clone(),
                 tags,
                 metadata: secret_meta(&meta, 1, time::OffsetDateTime::now_utc(), &user),
             };
-            let secret = ctx
-                .st
-                .write(audit, async |w| {
-                    ctx.st.store.create_secret(new, Some(nv), w).await
-                })
-                .await?;
+            let Some(secret) = unless_overtaken(ctx, audit, async |w| {
+                ctx.st.store.create_secret(new, Some(nv), w).await
+            })
+            .await?
+            else {
+                return Ok(None);
+            };
             (secret, 1, meta)
         }
         Some(secret) => {
@@ -252,7 +314,7 @@ pub async fn put_parameter(
                 Some(v) => version_meta(&secret, v),
                 None => version_meta(&secret, &current_version(ctx, &secret).await?),
             };
-            let meta = merge(&req, Some(&prev))?;
+            let meta = merge(req, Some(&prev))?;
             if versions.len() >= MAX_VERSIONS
                 && let Some(oldest) = versions.first()
                 && !rules::user_labels(&oldest.stages).is_empty()
@@ -267,6 +329,7 @@ pub async fn put_parameter(
                 ));
             }
             let next = versions.iter().map(version_number).max().unwrap_or(0) + 1;
+            let newest_seq = versions.iter().map(|v| v.seq).max().unwrap_or(0);
             let mut nv = ctx.st.new_version(
                 secret.id,
                 next.to_string(),
@@ -276,50 +339,44 @@ pub async fn put_parameter(
             )?;
             nv.metadata = meta.to_json();
             audit.version(next.to_string());
-            // The oldest version goes past 100 (it has no label: checked above).
-            let (added, _pruned) = ctx
-                .st
-                .write(audit, async |w| {
-                    ctx.st
-                        .store
-                        .add_version_pruned(
-                            secret.id,
-                            nv,
-                            VersionLimit::PARAMETER_STORE,
-                            time::OffsetDateTime::now_utc(),
-                            w,
-                        )
-                        .await
-                })
-                .await?;
-            let created_at = added.version().created_at;
-            let secret = ctx
-                .st
-                .write(audit, async |w| {
-                    ctx.st
-                        .store
-                        .update_secret(
-                            secret.id,
-                            SecretPatch {
-                                description: Some(meta.description.clone()),
-                                kms_key_id: Some(meta.key_id.clone()),
-                                metadata: Some(secret_meta(&meta, next, created_at, &user)),
-                                ..Default::default()
-                            },
-                            w,
-                        )
-                        .await
-                })
-                .await?;
+            // The version and the parameter's metadata (which DescribeParameters
+            // shows) commit together, and only if no other writer added a version
+            // since `versions` was read; the oldest version goes past 100 in the
+            // same transaction (it has no label: checked above).
+            let now = time::OffsetDateTime::now_utc();
+            let patch = SecretPatch {
+                description: Some(meta.description.clone()),
+                kms_key_id: Some(meta.key_id.clone()),
+                metadata: Some(secret_meta(&meta, next, now, &user)),
+                ..Default::default()
+            };
+            let Some((secret, _added)) = unless_overtaken(ctx, audit, async |w| {
+                ctx.st
+                    .store
+                    .add_version_after(
+                        secret.id,
+                        newest_seq,
+                        nv,
+                        patch,
+                        VersionLimit::PARAMETER_STORE,
+                        now,
+                        w,
+                    )
+                    .await
+            })
+            .await?
+            else {
+                return Ok(None);
+            };
             (secret, next, meta)
         }
     };
     audit.version(version_no.to_string());
     ctx.st.publish(&secret, "put", Some(version_no.to_string()));
-    Ok(answer(&wire::PutParameterResult {
+    Ok(Some(answer(&wire::PutParameterResult {
         Version: version_no,
         Tier: meta.tier,
-    }))
+    })))
 }
 
 pub async fn delete_parameter(
@@ -333,22 +390,25 @@ pub async fn delete_parameter(
     let key = rules::canonical(name);
     let arn = param_arn(ctx, &key);
     audit.resource(arn.clone());
-    let _guard = WRITE_LOCK.lock().await;
     let secret = lookup(ctx, &key).await?;
     ctx.authorize("ssm:DeleteParameter", &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(name))?;
-    purge(ctx, audit, &secret).await?;
+    if !purge(ctx, audit, &secret).await? {
+        return Err(not_found(name));
+    }
     Ok(answer(&wire::Empty {}))
 }
 
-async fn purge(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<(), ApiError> {
-    ctx.st
-        .write(audit, async |w| {
-            ctx.st.store.purge_secret(secret.id, w).await
-        })
-        .await?;
-    ctx.st.publish(secret, "delete", None);
-    Ok(())
+/// Deletes the parameter; false when another request deleted it first.
+async fn purge(ctx: &AwsCtx<'_>, audit: &mut Audit, secret: &Secret) -> Result<bool, ApiError> {
+    let gone = unless_overtaken(ctx, audit, async |w| {
+        ctx.st.store.purge_secret(secret.id, w).await
+    })
+    .await?;
+    if gone.is_some() {
+        ctx.st.publish(secret, "delete", None);
+    }
+    Ok(gone.is_some())
 }
 
 pub async fn delete_parameters(
@@ -358,7 +418,6 @@ pub async fn delete_parameters(
 ) -> Result<Value, ApiError> {
     let req: wire::DeleteParametersRequest = wire::parse(input)?;
     let names = super::names_1_to_10(req.Names)?;
-    let _guard = WRITE_LOCK.lock().await;
     // Authorize everything first, so a denial deletes nothing.
     let mut found = Vec::new();
     let mut invalid = Vec::new();
@@ -390,8 +449,11 @@ pub async fn delete_parameters(
         // record (naming them all) follows in `finish`.
         let mut one = audit.derived("ssm:DeleteParameters");
         one.resource(s.arn.clone());
-        purge(ctx, &mut one, s).await?;
-        deleted.push((*name).clone());
+        if purge(ctx, &mut one, s).await? {
+            deleted.push((*name).clone());
+        } else {
+            invalid.push((*name).clone());
+        }
     }
     Ok(answer(&wire::DeleteParametersResult {
         DeletedParameters: deleted,
@@ -447,7 +509,6 @@ pub async fn label_parameter_version(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let _guard = WRITE_LOCK.lock().await;
     let (secret, target, labels) =
         labelled_target(ctx, audit, input, "ssm:LabelParameterVersion", false).await?;
     let (valid, invalid): (Vec<String>, Vec<String>) =
@@ -485,22 +546,24 @@ pub async fn unlabel_parameter_version(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let _guard = WRITE_LOCK.lock().await;
     let (secret, target, labels) =
         labelled_target(ctx, audit, input, "ssm:UnlabelParameterVersion", true).await?;
     let have = rules::user_labels(&target.stages);
     let mut removed = Vec::new();
     let mut invalid = Vec::new();
     for l in labels {
-        if have.contains(&l) {
-            ctx.st
-                .write(audit, async |w| {
-                    ctx.st
-                        .store
-                        .move_stage(secret.id, &l, None, Some(&target.version_id), w)
-                        .await
-                })
-                .await?;
+        // A label another request removed meanwhile is reported as if that
+        // request had come first.
+        let gone = have.contains(&l)
+            && unless_overtaken(ctx, audit, async |w| {
+                ctx.st
+                    .store
+                    .move_stage(secret.id, &l, None, Some(&target.version_id), w)
+                    .await
+            })
+            .await?
+            .is_some();
+        if gone {
             removed.push(l);
         } else {
             invalid.push(l);

@@ -4,9 +4,9 @@ use super::{
     from_ts, is_foreign_key_violation, now, optional, parse_uuid, tags_from_json, tags_to_json, ts,
     unique_violation,
 };
-use crate::StoreError;
-use crate::model::*;
-use crate::traits::Result;
+use crate::error::{DbError, Result};
+use keyward_store::StoreError;
+use keyward_store::model::*;
 use rusqlite::{Row, Transaction, params};
 use uuid::Uuid;
 
@@ -43,11 +43,11 @@ pub(super) fn create_principal(tx: &Transaction<'_>, p: &Principal) -> Result<()
         Err(e) if unique_violation(&e).is_some() => {
             // SQLite names only one violated constraint; prefer the name.
             Err(if get_principal(tx, "name", &p.name)?.is_some() {
-                StoreError::already_exists("principal", p.name.clone())
+                StoreError::already_exists("principal", p.name.clone()).into()
             } else if get_principal(tx, "id", &p.id.to_string())?.is_some() {
-                StoreError::already_exists("principal", p.id.to_string())
+                StoreError::already_exists("principal", p.id.to_string()).into()
             } else {
-                StoreError::already_exists("principal", p.arn.clone())
+                StoreError::already_exists("principal", p.arn.clone()).into()
             })
         }
         Err(e) => Err(e.into()),
@@ -87,7 +87,7 @@ pub(super) fn delete_principal(tx: &Transaction<'_>, name: &str) -> Result<()> {
         .prepare_cached("DELETE FROM principals WHERE name = ?1")?
         .execute([name])?;
     if n == 0 {
-        return Err(StoreError::not_found("principal", name));
+        return Err(StoreError::not_found("principal", name).into());
     }
     Ok(())
 }
@@ -125,14 +125,12 @@ pub(super) fn create_access_key(tx: &Transaction<'_>, k: &AccessKey) -> Result<(
         ]);
     match res {
         Ok(_) => Ok(()),
-        Err(e) if unique_violation(&e).is_some() => Err(StoreError::already_exists(
-            "access key",
-            k.access_key_id.clone(),
-        )),
-        Err(e) if is_foreign_key_violation(&e) => Err(StoreError::not_found(
-            "principal",
-            k.principal_id.to_string(),
-        )),
+        Err(e) if unique_violation(&e).is_some() => {
+            Err(StoreError::already_exists("access key", k.access_key_id.clone()).into())
+        }
+        Err(e) if is_foreign_key_violation(&e) => {
+            Err(StoreError::not_found("principal", k.principal_id.to_string()).into())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -165,7 +163,7 @@ pub(super) fn delete_access_key(tx: &Transaction<'_>, id: &str) -> Result<()> {
         .prepare_cached("DELETE FROM access_keys WHERE access_key_id = ?1")?
         .execute([id])?;
     if n == 0 {
-        return Err(StoreError::not_found("access key", id));
+        return Err(StoreError::not_found("access key", id).into());
     }
     Ok(())
 }
@@ -190,7 +188,8 @@ pub(super) fn put_policy(tx: &Transaction<'_>, name: &str, document: &str) -> Re
          ON CONFLICT (name) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
     )?
     .execute(params![name, document, now()?])?;
-    get_policy(tx, name)?.ok_or_else(|| StoreError::Backend("the new policy vanished".into()))
+    get_policy(tx, name)?
+        .ok_or_else(|| DbError(StoreError::Backend("the new policy vanished".into())))
 }
 
 pub(super) fn get_policy(tx: &Transaction<'_>, name: &str) -> Result<Option<PolicyRecord>> {
@@ -224,13 +223,14 @@ pub(super) fn delete_policy(tx: &Transaction<'_>, name: &str) -> Result<()> {
         return Err(StoreError::Conflict(format!(
             "policy {name} is attached to {}",
             holders.join(", ")
-        )));
+        ))
+        .into());
     }
     let n = tx
         .prepare_cached("DELETE FROM policies WHERE name = ?1")?
         .execute([name])?;
     if n == 0 {
-        return Err(StoreError::not_found("policy", name));
+        return Err(StoreError::not_found("policy", name).into());
     }
     Ok(())
 }
@@ -238,14 +238,14 @@ pub(super) fn delete_policy(tx: &Transaction<'_>, name: &str) -> Result<()> {
 fn principal_id(tx: &Transaction<'_>, name: &str) -> Result<String> {
     let mut st = tx.prepare_cached("SELECT id FROM principals WHERE name = ?1")?;
     optional(st.query_row([name], |r| r.get(0)))?
-        .ok_or_else(|| StoreError::not_found("principal", name))
+        .ok_or_else(|| DbError(StoreError::not_found("principal", name)))
 }
 
 /// Attaching twice is a no-op, as in IAM.
 pub(super) fn attach_policy(tx: &Transaction<'_>, principal: &str, policy: &str) -> Result<()> {
     let pid = principal_id(tx, principal)?;
     if get_policy(tx, policy)?.is_none() {
-        return Err(StoreError::not_found("policy", policy));
+        return Err(StoreError::not_found("policy", policy).into());
     }
     tx.prepare_cached(
         "INSERT INTO policy_attachments (principal_id, policy_name) VALUES (?1, ?2)
@@ -263,10 +263,9 @@ pub(super) fn detach_policy(tx: &Transaction<'_>, principal: &str, policy: &str)
         )?
         .execute([&pid, policy])?;
     if n == 0 {
-        return Err(StoreError::not_found(
-            "policy attachment",
-            format!("{policy} on {principal}"),
-        ));
+        return Err(
+            StoreError::not_found("policy attachment", format!("{policy} on {principal}")).into(),
+        );
     }
     Ok(())
 }

@@ -4,9 +4,9 @@ use super::{
     from_ts, json_from_text, json_to_text, now, optional, parse_uuid, tags_from_json, tags_to_json,
     ts, unique_violation,
 };
-use crate::StoreError;
-use crate::model::*;
-use crate::traits::Result;
+use crate::error::{DbError, Result};
+use keyward_store::StoreError;
+use keyward_store::model::*;
 use rusqlite::{Row, Transaction, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -150,18 +150,18 @@ pub(super) fn create_secret(
         // that is what callers collide on.
         return Err(
             if get_by_name(tx, secret.namespace, &secret.region, &secret.name)?.is_some() {
-                StoreError::already_exists("secret", secret.name)
+                StoreError::already_exists("secret", secret.name).into()
             } else if get_by_arn(tx, &secret.arn)?.is_some() {
-                StoreError::already_exists("secret", secret.arn)
+                StoreError::already_exists("secret", secret.arn).into()
             } else {
-                StoreError::already_exists("secret", id.to_string())
+                StoreError::already_exists("secret", id.to_string()).into()
             },
         );
     }
     if let Some(first) = first {
         add_version(tx, id, first)?;
     }
-    get_by_id(tx, id)?.ok_or_else(|| StoreError::Backend("the new secret vanished".into()))
+    get_by_id(tx, id)?.ok_or_else(|| DbError(StoreError::Backend("the new secret vanished".into())))
 }
 
 pub(super) fn list(tx: &Transaction<'_>, q: &ListQuery) -> Result<Vec<Secret>> {
@@ -197,8 +197,8 @@ pub(super) fn list(tx: &Transaction<'_>, q: &ListQuery) -> Result<Vec<Secret>> {
 }
 
 pub(super) fn update(tx: &Transaction<'_>, id: Uuid, patch: SecretPatch) -> Result<Secret> {
-    let mut s =
-        get_by_id(tx, id)?.ok_or_else(|| StoreError::not_found("secret", id.to_string()))?;
+    let mut s = get_by_id(tx, id)?
+        .ok_or_else(|| DbError(StoreError::not_found("secret", id.to_string())))?;
     let SecretPatch {
         description,
         kms_key_id,
@@ -261,7 +261,8 @@ pub(super) fn update(tx: &Transaction<'_>, id: Uuid, patch: SecretPatch) -> Resu
         s.last_accessed_at.map(ts).transpose()?,
         updated_at,
     ])?;
-    get_by_id(tx, id)?.ok_or_else(|| StoreError::Backend("the updated secret vanished".into()))
+    get_by_id(tx, id)?
+        .ok_or_else(|| DbError(StoreError::Backend("the updated secret vanished".into())))
 }
 
 pub(super) fn purge(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
@@ -269,7 +270,7 @@ pub(super) fn purge(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
         .prepare_cached("DELETE FROM secrets WHERE id = ?1")?
         .execute([id.to_string()])?;
     if n == 0 {
-        return Err(StoreError::not_found("secret", id.to_string()));
+        return Err(StoreError::not_found("secret", id.to_string()).into());
     }
     Ok(())
 }
@@ -324,9 +325,8 @@ impl VersionRow {
     fn into_version(self) -> Result<Version> {
         let mut stages: Vec<String> = match self.stages.as_deref() {
             None => Vec::new(),
-            Some(s) => {
-                serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stages: {e}")))?
-            }
+            Some(s) => serde_json::from_str(s)
+                .map_err(|e| DbError(StoreError::Corrupt(format!("stages: {e}"))))?,
         };
         stages.sort();
         Ok(Version {
@@ -393,7 +393,8 @@ pub(super) fn list_versions(tx: &Transaction<'_>, secret_id: Uuid) -> Result<Vec
 /// The secret's last version seq, or `NotFound`.
 fn secret_version_seq(tx: &Transaction<'_>, sid: &str) -> Result<i64> {
     let mut st = tx.prepare_cached("SELECT version_seq FROM secrets WHERE id = ?1")?;
-    optional(st.query_row([sid], |r| r.get(0)))?.ok_or_else(|| StoreError::not_found("secret", sid))
+    optional(st.query_row([sid], |r| r.get(0)))?
+        .ok_or_else(|| DbError(StoreError::not_found("secret", sid)))
 }
 
 fn touch(tx: &Transaction<'_>, sid: &str) -> Result<()> {
@@ -424,7 +425,8 @@ pub(super) fn add_version(
         } else {
             Err(StoreError::VersionConflict {
                 version_id: nv.version_id,
-            })
+            }
+            .into())
         };
     }
     let seq = last_seq + 1;
@@ -454,8 +456,34 @@ pub(super) fn add_version(
         }
     }
     let v = version_by_id(tx, &sid, &nv.version_id)?
-        .ok_or_else(|| StoreError::Backend("the new version vanished".into()))?;
+        .ok_or_else(|| DbError(StoreError::Backend("the new version vanished".into())))?;
     Ok(AddVersionOutcome::Created(v))
+}
+
+/// [`add_version`] and [`update`] together, only while the newest version is
+/// still `after_seq`: the check and the insert share the write transaction, so a
+/// second writer that read the same newest version gets `Stale`.
+pub(super) fn add_version_after(
+    tx: &Transaction<'_>,
+    secret_id: Uuid,
+    after_seq: i64,
+    nv: NewVersion,
+    patch: SecretPatch,
+) -> Result<(Secret, AddVersionOutcome)> {
+    let sid = secret_id.to_string();
+    secret_version_seq(tx, &sid)?;
+    let newest: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE secret_id = ?1")?
+        .query_row([&sid], |r| r.get(0))?;
+    if newest != after_seq {
+        return Err(StoreError::Stale {
+            kind: "secret",
+            name: sid,
+        }
+        .into());
+    }
+    let added = add_version(tx, secret_id, nv)?;
+    Ok((update(tx, secret_id, patch)?, added))
 }
 
 /// Gives a rotation's pending version (staged with no value by RotateSecret) the
@@ -480,7 +508,7 @@ fn fill_placeholder(tx: &Transaction<'_>, sid: &str, nv: NewVersion) -> Result<A
         attach_stage(tx, sid, stage, &nv.version_id)?;
     }
     let v = version_by_id(tx, sid, &nv.version_id)?
-        .ok_or_else(|| StoreError::Backend("the filled version vanished".into()))?;
+        .ok_or_else(|| DbError(StoreError::Backend("the filled version vanished".into())))?;
     Ok(AddVersionOutcome::Created(v))
 }
 
@@ -532,12 +560,13 @@ pub(super) fn move_stage(
         return Err(StoreError::Conflict(match holder {
             Some(h) => format!("stage {stage} is attached to version {h}, not {from}"),
             None => format!("stage {stage} is not attached to version {from}"),
-        }));
+        })
+        .into());
     }
     match (to, from) {
         (Some(to), _) => {
             if version_by_id(tx, &sid, to)?.is_none() {
-                return Err(StoreError::not_found("version", to));
+                return Err(StoreError::not_found("version", to).into());
             }
             attach_stage(tx, &sid, stage, to)?;
         }
@@ -548,7 +577,8 @@ pub(super) fn move_stage(
         (None, None) => {
             return Err(StoreError::Conflict(format!(
                 "moving stage {stage} needs a version to move it to or from"
-            )));
+            ))
+            .into());
         }
     }
     touch(tx, &sid)

@@ -7,8 +7,8 @@
 //! and a background thread copies the WAL into the database with its own
 //! connection, beside the writer (SQLite's PASSIVE checkpoints do not block it).
 
-use crate::StoreError;
-use crate::traits::Result;
+use crate::error::{DbError, Result};
+use keyward_store::StoreError;
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -46,8 +46,11 @@ impl WriterThread {
     /// dropped. With `checkpoint_path`, also starts the background checkpointer.
     pub(super) fn spawn(mut conn: Connection, checkpoint_path: Option<PathBuf>) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        let spawn_err =
-            |e: std::io::Error| StoreError::Backend(format!("cannot start a database thread: {e}"));
+        let spawn_err = |e: std::io::Error| {
+            DbError(StoreError::Backend(format!(
+                "cannot start a database thread: {e}"
+            )))
+        };
         let mut threads = Vec::new();
         let mut stop_checkpoints = None;
         if let Some(path) = checkpoint_path {
@@ -95,9 +98,17 @@ impl WriterThread {
         });
         self.jobs
             .as_ref()
-            .ok_or_else(|| StoreError::Backend("the database writer has stopped".into()))?
+            .ok_or_else(|| {
+                DbError(StoreError::Backend(
+                    "the database writer has stopped".into(),
+                ))
+            })?
             .send(job)
-            .map_err(|_| StoreError::Backend("the database writer has stopped".into()))?;
+            .map_err(|_| {
+                DbError(StoreError::Backend(
+                    "the database writer has stopped".into(),
+                ))
+            })?;
         answer.await.map_err(|_| {
             StoreError::Backend("a database write failed unexpectedly (see the log)".into())
         })?

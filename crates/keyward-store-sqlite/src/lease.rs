@@ -2,7 +2,7 @@
 //! so two servers racing for a free lease cannot both win.
 
 use super::ts;
-use crate::traits::Result;
+use crate::error::Result;
 use rusqlite::Transaction;
 use std::time::Duration;
 use time::OffsetDateTime;

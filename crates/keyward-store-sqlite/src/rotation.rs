@@ -1,9 +1,10 @@
 //! Rotation rows in SQLite: typed configuration and state, one row per secret.
 
 use super::{from_ts, optional, parse_uuid, secrets, ts};
-use crate::model::{AddVersionOutcome, NewVersion};
-use crate::rotation::{Rotation, RotationConfig, RotationState};
-use crate::traits::Result;
+use crate::error::{DbError, Result};
+use keyward_store::StoreError;
+use keyward_store::model::{AddVersionOutcome, NewVersion};
+use keyward_store::{Rotation, RotationConfig, RotationState};
 use rusqlite::{Row, Transaction, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -157,7 +158,7 @@ pub(crate) fn claim(
         match secrets::add_version(tx, secret_id, nv) {
             Ok(AddVersionOutcome::Created(_) | AddVersionOutcome::AlreadyExisted(_)) => {}
             // The token already names a version with a value: a replayed rotation.
-            Err(crate::StoreError::VersionConflict { .. }) => {}
+            Err(DbError(StoreError::VersionConflict { .. })) => {}
             Err(e) => return Err(e),
         }
     }

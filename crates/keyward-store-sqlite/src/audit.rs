@@ -2,11 +2,11 @@
 //! only thing that changes, and only in the same transaction as the insert.
 
 use super::{from_ts, optional, ts, unique_violation};
-use crate::StoreError;
-use crate::audit::{GENESIS_MAC, checkpoint_mac, link_mac};
-use crate::model::*;
-use crate::traits::Result;
+use crate::error::Result;
 use keyward_crypto::AuditKey;
+use keyward_store::StoreError;
+use keyward_store::audit::{GENESIS_MAC, checkpoint_mac, link_mac};
+use keyward_store::model::*;
 use rusqlite::types::Value;
 use rusqlite::{Row, Transaction, params};
 
@@ -38,14 +38,14 @@ fn verified_head(tx: &Transaction<'_>, key: &AuditKey) -> Result<(i64, String)> 
         (None, None) => Ok((0, GENESIS_MAC.to_string())),
         (None, Some((seq, _))) => Err(StoreError::Corrupt(format!(
             "the audit chain checkpoint is missing but the log ends at record #{seq}; run audit verification"
-        ))),
+        )).into()),
         (Some(h), last) => {
             let want = checkpoint_mac(key, h.seq, &h.mac);
             if !keyward_crypto::constant_time_eq(want.as_bytes(), h.checkpoint_mac.as_bytes()) {
                 return Err(StoreError::Corrupt(
                     "the audit chain checkpoint does not verify (edited, or a different audit key); run audit verification"
                         .into(),
-                ));
+                ).into());
             }
             let matches = match &last {
                 Some((seq, mac)) => {
@@ -59,7 +59,7 @@ fn verified_head(tx: &Transaction<'_>, key: &AuditKey) -> Result<(i64, String)> 
                     "the audit log ends at record #{} but the checkpoint says #{}; run audit verification",
                     last.map(|(s, _)| s).unwrap_or(0),
                     h.seq
-                )));
+                )).into());
             }
             Ok((h.seq, h.mac))
         }
@@ -105,6 +105,7 @@ pub(super) fn append(
                     StoreError::Corrupt(format!(
                         "audit record #{seq} already exists beyond the checkpointed head"
                     ))
+                    .into()
                 } else {
                     e.into()
                 });

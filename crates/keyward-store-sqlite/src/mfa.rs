@@ -2,9 +2,9 @@
 //! conditional update, so a code is accepted once even by servers racing.
 
 use super::{from_ts, is_foreign_key_violation, optional, parse_uuid, ts};
-use crate::StoreError;
-use crate::model::MfaDevice;
-use crate::traits::Result;
+use crate::error::Result;
+use keyward_store::StoreError;
+use keyward_store::model::MfaDevice;
 use rusqlite::{Transaction, params};
 use uuid::Uuid;
 
@@ -24,10 +24,9 @@ pub(crate) fn put(tx: &Transaction<'_>, d: &MfaDevice) -> Result<()> {
         ]);
     match res {
         Ok(_) => Ok(()),
-        Err(e) if is_foreign_key_violation(&e) => Err(StoreError::not_found(
-            "principal",
-            d.principal_id.to_string(),
-        )),
+        Err(e) if is_foreign_key_violation(&e) => {
+            Err(StoreError::not_found("principal", d.principal_id.to_string()).into())
+        }
         Err(e) => Err(e.into()),
     }
 }

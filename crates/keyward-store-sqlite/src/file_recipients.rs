@@ -2,9 +2,9 @@
 //! (replacing the key would strand every file encrypted to it).
 
 use super::{from_ts, optional, ts, unique_violation};
-use crate::StoreError;
-use crate::model::FileRecipient;
-use crate::traits::Result;
+use crate::error::Result;
+use keyward_store::StoreError;
+use keyward_store::model::FileRecipient;
 use rusqlite::{Row, Transaction, params};
 
 const COLUMNS: &str = "name, recipient, sealed_identity, created_at";
@@ -23,7 +23,7 @@ pub(crate) fn create(tx: &Transaction<'_>, r: &FileRecipient) -> Result<()> {
     match res {
         Ok(_) => Ok(()),
         Err(e) if unique_violation(&e).is_some() => {
-            Err(StoreError::already_exists("file recipient", r.name.clone()))
+            Err(StoreError::already_exists("file recipient", r.name.clone()).into())
         }
         Err(e) => Err(e.into()),
     }

@@ -5,8 +5,8 @@ use keyward_store::audit::verify_chain;
 use keyward_store::conformance::{
     self, CheckResult, audited, event, new_secret, new_version, test_audit_key,
 };
-use keyward_store::sqlite::SqliteStore;
 use keyward_store::{Namespace, Store, VersionSelector};
+use keyward_store_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +47,7 @@ check!(
     version_move_stage,
     version_prune,
     version_limit_prunes_like_aws,
+    version_add_after_is_optimistic,
     principals_and_keys,
     policies_and_attachments,
     audit_append_and_verify,
@@ -61,6 +62,12 @@ check!(
 async fn audit_concurrent_appends_8x50() {
     let (_dir, store) = fresh();
     ok(conformance::audit_concurrent_appends(Arc::new(store), 8, 50).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn version_add_after_race_8x10() {
+    let (_dir, store) = fresh();
+    ok(conformance::version_add_after_race(Arc::new(store), 8, 10).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -113,7 +120,7 @@ async fn schema_version_is_recorded_and_reopen_keeps_data() {
         let store = SqliteStore::open(&path).expect("open");
         assert_eq!(
             store.get_setting("schema_version").await.expect("get"),
-            Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
+            Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
         );
         let s = store
             .create_secret(
@@ -425,7 +432,7 @@ async fn v1_database_upgrades_to_the_current_schema() {
     let path = dir.path().join("keyward.db");
     {
         let raw = rusqlite::Connection::open(&path).expect("raw open");
-        raw.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+        raw.execute_batch(include_str!("../migrations/0001_init.sql"))
             .expect("v1 schema");
         raw.execute_batch(
             "INSERT INTO settings (key, value) VALUES ('schema_version', '1');
@@ -443,7 +450,7 @@ async fn v1_database_upgrades_to_the_current_schema() {
     let store = SqliteStore::open(&path).expect("open upgrades");
     assert_eq!(
         store.get_setting("schema_version").await.expect("get"),
-        Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
+        Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
     );
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000001").expect("uuid");
     let versions = store.list_versions(id).await.expect("list");
@@ -595,11 +602,11 @@ async fn v7_database_upgrades_with_mfa_devices() {
     {
         let raw = rusqlite::Connection::open(&path).expect("raw open");
         for sql in [
-            include_str!("../migrations/sqlite/0001_init.sql"),
-            include_str!("../migrations/sqlite/0002_version_metadata.sql"),
-            include_str!("../migrations/sqlite/0003_lean_audit_indexes.sql"),
-            include_str!("../migrations/sqlite/0005_audit_count.sql"),
-            include_str!("../migrations/sqlite/0007_job_leases.sql"),
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_version_metadata.sql"),
+            include_str!("../migrations/0003_lean_audit_indexes.sql"),
+            include_str!("../migrations/0005_audit_count.sql"),
+            include_str!("../migrations/0007_job_leases.sql"),
         ] {
             raw.execute_batch(sql).expect("v7 schema");
         }
@@ -613,7 +620,7 @@ async fn v7_database_upgrades_with_mfa_devices() {
     let store = SqliteStore::open(&path).expect("open upgrades");
     assert_eq!(
         store.get_setting("schema_version").await.expect("get"),
-        Some(keyward_store::sqlite::SCHEMA_VERSION.to_string())
+        Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
     );
     // The later migrations ran too: the alert outbox exists.
     assert!(store.list_alerts(1).await.expect("outbox").is_empty());
@@ -641,12 +648,12 @@ async fn v8_rotation_json_becomes_typed_rotation_columns_in_v9() {
     {
         let raw = rusqlite::Connection::open(&path).expect("raw open");
         for sql in [
-            include_str!("../migrations/sqlite/0001_init.sql"),
-            include_str!("../migrations/sqlite/0002_version_metadata.sql"),
-            include_str!("../migrations/sqlite/0003_lean_audit_indexes.sql"),
-            include_str!("../migrations/sqlite/0005_audit_count.sql"),
-            include_str!("../migrations/sqlite/0007_job_leases.sql"),
-            include_str!("../migrations/sqlite/0008_mfa_devices.sql"),
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_version_metadata.sql"),
+            include_str!("../migrations/0003_lean_audit_indexes.sql"),
+            include_str!("../migrations/0005_audit_count.sql"),
+            include_str!("../migrations/0007_job_leases.sql"),
+            include_str!("../migrations/0008_mfa_devices.sql"),
         ] {
             raw.execute_batch(sql).expect("v8 schema");
         }

@@ -1,9 +1,9 @@
 //! The alert outbox in SQLite (see migration 0010).
 
 use super::{from_ts, optional, ts};
-use crate::StoreError;
-use crate::model::{AlertAttempt, AlertDelivery, DeliveryState, NewAlertDelivery};
-use crate::traits::Result;
+use crate::error::{DbError, Result};
+use keyward_store::StoreError;
+use keyward_store::model::{AlertAttempt, AlertDelivery, DeliveryState, NewAlertDelivery};
 use rusqlite::{Row, Transaction};
 use time::OffsetDateTime;
 
@@ -40,7 +40,7 @@ pub(crate) fn due(
     ))?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = st.query_map(rusqlite::params![ts(now)?, limit], raw)?;
-    rows.map(|r| r.map_err(StoreError::from).and_then(convert))
+    rows.map(|r| r.map_err(DbError::from).and_then(convert))
         .collect()
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn list(tx: &Transaction<'_>, limit: usize) -> Result<Vec<AlertDelive
     ))?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = st.query_map([limit], raw)?;
-    rows.map(|r| r.map_err(StoreError::from).and_then(convert))
+    rows.map(|r| r.map_err(DbError::from).and_then(convert))
         .collect()
 }
 
@@ -61,7 +61,7 @@ pub(crate) fn finish(tx: &Transaction<'_>, id: i64, result: &AlertAttempt) -> Re
         |r| r.get(0),
     ))?;
     if exists.is_none() {
-        return Err(StoreError::not_found("alert delivery", id.to_string()));
+        return Err(StoreError::not_found("alert delivery", id.to_string()).into());
     }
     match result {
         AlertAttempt::Delivered { at } => tx
@@ -141,8 +141,11 @@ fn convert(row: RawRow) -> Result<AlertDelivery> {
         severity,
         payload,
         created_at: from_ts(created)?,
-        state: DeliveryState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("alert delivery {id}: state {state:?}")))?,
+        state: DeliveryState::parse(&state).ok_or_else(|| {
+            DbError(StoreError::Corrupt(format!(
+                "alert delivery {id}: state {state:?}"
+            )))
+        })?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         next_attempt_at: from_ts(next)?,
         last_error,
