@@ -7,6 +7,7 @@
 //! put a secret value in a log line, an error or an audit record.
 
 mod access;
+pub mod action;
 pub mod alerts;
 pub mod audit_feed;
 pub mod audit_writer;

@@ -2,7 +2,8 @@
 
 use super::secrets::rfc3339;
 use super::secrets::{api_tag, store_tags};
-use super::{audited, audited_on, read_body, read_json};
+use super::{Bearer, audited, audited_on, read_body, read_json};
+use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -15,7 +16,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_api::identities::{
     Attachment, AuditQuery as AuditFilter, AuditRecords, CreatedKey, CreatedPrincipal, DeletedName,
     NewPrincipal, PolicyInfo, PolicyList, PolicySummary, PrincipalInfo, PrincipalList,
@@ -85,58 +85,52 @@ async fn principal_info(
 pub(super) async fn new_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
-    audited(
-        &st,
-        &meta,
-        &headers,
-        "iam:CreateUser",
-        async |caller, audit| {
-            let b: NewPrincipal = read_json(&st, body).await?;
-            validate_principal_name(&b.name)?;
-            let arn = st.principal_arn(&b.name);
-            audit.resource(arn.clone());
-            st.authorize(&caller, "iam:CreateUser", &arn, &extras(&meta))?;
-            st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
-            let keys = st.keys()?;
-            let p = st
-                .write(audit, async |w| {
-                    create_principal(
-                        st.store.as_ref(),
-                        &st.cfg.account_id,
-                        &b.name,
-                        store_tags(&b.tags),
-                        w,
-                    )
-                    .await
-                })
-                .await?;
-            let key = generate_access_key();
-            let mut key_audit = audit.derived("iam:CreateAccessKey");
-            key_audit.resource(arn.clone());
-            st.write(&mut key_audit, async |w| {
-                add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
+    audited(&st, &meta, auth, Action::CreateUser, async |call, audit| {
+        let b: NewPrincipal = read_json(&st, body).await?;
+        validate_principal_name(&b.name)?;
+        let arn = st.principal_arn(&b.name);
+        audit.resource(arn.clone());
+        call.authorize(&arn, &extras(&meta))?;
+        call.authorize_also(Action::CreateAccessKey, &arn, &extras(&meta))?;
+        let keys = st.keys()?;
+        let p = st
+            .write(audit, async |w| {
+                create_principal(
+                    st.store.as_ref(),
+                    &st.cfg.account_id,
+                    &b.name,
+                    store_tags(&b.tags),
+                    w,
+                )
+                .await
             })
             .await?;
-            st.clear_auth_cache();
-            Ok((
-                http::StatusCode::CREATED,
-                Json(CreatedPrincipal {
-                    principal: PrincipalRecord {
-                        id: p.id.to_string(),
-                        name: p.name,
-                        arn: p.arn,
-                        tags: p.tags.iter().map(api_tag).collect(),
-                        created_at: rfc3339(p.created_at),
-                    },
-                    access_key_id: key.access_key_id,
-                    secret_access_key: key.secret_access_key,
-                }),
-            ))
-        },
-    )
+        let key = generate_access_key();
+        let mut key_audit = audit.derived(Action::CreateAccessKey);
+        key_audit.resource(arn.clone());
+        st.write(&mut key_audit, async |w| {
+            add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
+        })
+        .await?;
+        st.clear_auth_cache();
+        Ok((
+            http::StatusCode::CREATED,
+            Json(CreatedPrincipal {
+                principal: PrincipalRecord {
+                    id: p.id.to_string(),
+                    name: p.name,
+                    arn: p.arn,
+                    tags: p.tags.iter().map(api_tag).collect(),
+                    created_at: rfc3339(p.created_at),
+                },
+                access_key_id: key.access_key_id,
+                secret_access_key: key.secret_access_key,
+            }),
+        ))
+    })
     .await
 }
 
@@ -152,17 +146,17 @@ pub(super) async fn new_principal(
 pub(super) async fn list_principals(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:ListUsers",
+        auth,
+        Action::ListUsers,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, "iam:ListUsers", "*", &extras(&meta))?;
+            call.authorize("*", &extras(&meta))?;
             let ps = st.store.list_principals().await.map_err(ApiError::from)?;
             let mut principals = Vec::with_capacity(ps.len());
             for p in ps {
@@ -187,19 +181,19 @@ pub(super) async fn list_principals(
 pub(super) async fn get_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:GetUser",
+        auth,
+        Action::GetUser,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:GetUser", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             let p = st
                 .store
                 .get_principal(&name)
@@ -225,20 +219,20 @@ pub(super) async fn get_principal(
 pub(super) async fn delete_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:DeleteUser",
+        auth,
+        Action::DeleteUser,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:DeleteUser", &arn, &extras(&meta))?;
-            if caller.principal.name == name {
+            call.authorize(&arn, &extras(&meta))?;
+            if call.caller.principal.name == name {
                 return Err(ApiError::InvalidRequest(
                     "you cannot delete the principal you are signed in as".into(),
                 ));
@@ -265,19 +259,19 @@ pub(super) async fn delete_principal(
 pub(super) async fn new_key(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:CreateAccessKey",
+        auth,
+        Action::CreateAccessKey,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             let p = st
                 .store
                 .get_principal(&name)
@@ -316,21 +310,21 @@ pub(super) async fn new_key(
 pub(super) async fn delete_key(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(id): Path<String>,
 ) -> Response {
     audited(
         &st,
         &meta,
-        &headers,
-        "iam:DeleteAccessKey",
-        async |caller, audit| {
+        auth,
+        Action::DeleteAccessKey,
+        async |call, audit| {
             let Some(key) = st.store.get_access_key(&id).await.map_err(ApiError::from)? else {
                 // Authorize against any principal first, so that a caller who may not
                 // delete keys cannot tell unknown key ids from existing ones.
                 let any = st.principal_arn("*");
                 audit.resource(any.clone());
-                st.authorize(&caller, "iam:DeleteAccessKey", &any, &extras(&meta))?;
+                call.authorize(&any, &extras(&meta))?;
                 return Err(ApiError::NotFound(format!("access key not found: {id}")));
             };
             let p = st
@@ -340,7 +334,7 @@ pub(super) async fn delete_key(
                 .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("access key not found: {id}")))?;
             audit.resource(p.arn.clone());
-            st.authorize(&caller, "iam:DeleteAccessKey", &p.arn, &extras(&meta))?;
+            call.authorize(&p.arn, &extras(&meta))?;
             st.write(audit, async |w| st.store.delete_access_key(&id, w).await)
                 .await?;
             st.clear_auth_cache();
@@ -362,17 +356,17 @@ pub(super) async fn delete_key(
 pub(super) async fn list_policies(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:ListPolicies",
+        auth,
+        Action::ListPolicies,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, "iam:ListPolicies", "*", &extras(&meta))?;
+            call.authorize("*", &extras(&meta))?;
             let ps = st.store.list_policies().await.map_err(ApiError::from)?;
             Ok(Json(PolicyList {
                 policies: ps
@@ -402,19 +396,19 @@ pub(super) async fn list_policies(
 pub(super) async fn get_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:GetPolicy",
+        auth,
+        Action::GetPolicy,
         Some(st.policy_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:GetPolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             let p = st
                 .store
                 .get_policy(&name)
@@ -448,23 +442,23 @@ pub(super) async fn get_policy(
 pub(super) async fn put_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:CreatePolicy",
+        auth,
+        Action::CreatePolicy,
         Some(st.policy_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             validate_principal_name(&name).map_err(|_| {
                 ApiError::InvalidParameter("a policy name must be 1–64 of A-Za-z0-9+=,.@_-".into())
             })?;
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:CreatePolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             let bytes = read_body(&st, body).await?;
             let text = std::str::from_utf8(&bytes).map_err(|_| {
                 ApiError::InvalidParameter("the policy document is not UTF-8".into())
@@ -499,19 +493,19 @@ pub(super) async fn put_policy(
 pub(super) async fn delete_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:DeletePolicy",
+        auth,
+        Action::DeletePolicy,
         Some(st.policy_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:DeletePolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             st.write(audit, async |w| st.store.delete_policy(&name, w).await)
                 .await?;
             st.clear_auth_cache();
@@ -534,19 +528,19 @@ pub(super) async fn delete_policy(
 pub(super) async fn attach(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:AttachUserPolicy",
+        auth,
+        Action::AttachUserPolicy,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:AttachUserPolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             st.write(audit, async |w| {
                 st.store.attach_policy(&name, &policy, w).await
             })
@@ -575,19 +569,19 @@ pub(super) async fn attach(
 pub(super) async fn detach(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:DetachUserPolicy",
+        auth,
+        Action::DetachUserPolicy,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:DetachUserPolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn, &extras(&meta))?;
             st.write(audit, async |w| {
                 st.store.detach_policy(&name, &policy, w).await
             })
@@ -616,13 +610,13 @@ pub(super) async fn detach(
 pub(super) async fn list_audit(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "cloudtrail:LookupEvents", Some("*".into()), async |caller, audit| {
+    audited_on(&st, &meta, auth, Action::LookupEvents, Some("*".into()), async |call, audit| {
         let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
         audit.resource("*");
-        st.authorize(&caller, "cloudtrail:LookupEvents", "*", &extras(&meta))?;
+        call.authorize("*", &extras(&meta))?;
         let outcome = match &q.outcome {
             Some(o) => Some(Outcome::parse(o).ok_or_else(|| ApiError::InvalidParameter(format!(
                 "unknown outcome {o:?}: use success, denied, unauthenticated, not_found, invalid or error"
@@ -664,17 +658,17 @@ pub(super) async fn list_audit(
 pub(super) async fn verify_audit(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "keyward:VerifyAudit",
+        auth,
+        Action::VerifyAudit,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, "keyward:VerifyAudit", "*", &extras(&meta))?;
+            call.authorize("*", &extras(&meta))?;
             let keys = st.keys()?;
             let report = keyward_store::audit::verify_stored(st.store.as_ref(), &keys.audit_key)
                 .await

@@ -2,6 +2,7 @@
 //! deleted after it, and allowed only what a rotation Lambda needs — the secret
 //! being rotated, its master secret if it names one, and `GetRandomPassword`.
 
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::identities::{NewKey, add_access_key, create_principal, generate_access_key};
@@ -11,11 +12,11 @@ use keyward_store::{Namespace, Secret};
 use serde_json::json;
 
 /// What a rotation needs on the secret (and on its master secret, read only).
-const ON_SECRET: [&str; 4] = [
-    "secretsmanager:DescribeSecret",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecretVersionStage",
+const ON_SECRET: [Action; 4] = [
+    Action::DescribeSecret,
+    Action::GetSecretValue,
+    Action::PutSecretValue,
+    Action::UpdateSecretVersionStage,
 ];
 
 #[derive(Debug)]
@@ -47,7 +48,7 @@ impl TempAccess {
         }
         let masters_from_value = resources.len() == 1;
         let mut statements = vec![
-            json!({"Effect": "Allow", "Action": ON_SECRET, "Resource": secret.arn}),
+            json!({"Effect": "Allow", "Action": ON_SECRET.map(Action::name), "Resource": secret.arn}),
             json!({"Effect": "Allow", "Action": "secretsmanager:GetRandomPassword", "Resource": "*"}),
         ];
         if let Some(m) = resources.get(1) {
@@ -59,27 +60,27 @@ impl TempAccess {
             }
         }
         let document = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
-        let mut audit = Audit::system("iam:CreateUser");
+        let mut audit = Audit::system(Action::CreateUser);
         audit.resource(st.principal_arn(&name));
         let principal = st
             .write(&mut audit, async |w| {
                 create_principal(st.store.as_ref(), &st.cfg.account_id, &name, vec![], w).await
             })
             .await?;
-        let mut audit = Audit::system("iam:PutPolicy");
+        let mut audit = Audit::system(Action::PutPolicy);
         audit.resource(st.policy_arn(&name));
         st.write(&mut audit, async |w| {
             st.store.put_policy(&name, &document, w).await
         })
         .await?;
-        let mut audit = Audit::system("iam:AttachUserPolicy");
+        let mut audit = Audit::system(Action::AttachUserPolicy);
         audit.resource(principal.arn.clone());
         st.write(&mut audit, async |w| {
             st.store.attach_policy(&name, &name, w).await
         })
         .await?;
         let key = generate_access_key();
-        let mut audit = Audit::system("iam:CreateAccessKey");
+        let mut audit = Audit::system(Action::CreateAccessKey);
         audit.resource(principal.arn.clone());
         st.write(&mut audit, async |w| {
             add_access_key(st.store.as_ref(), &keys.keyring, &principal, &key, w).await
@@ -115,7 +116,7 @@ impl TempAccess {
     /// Deletes the key, the principal and its policy. Failures are logged: the
     /// key only reaches one secret, and a leftover shows in `principal ls`.
     pub async fn remove(self, st: &AppState) {
-        let mut audit = Audit::system("iam:DeleteUser");
+        let mut audit = Audit::system(Action::DeleteUser);
         audit.resource(st.principal_arn(&self.name));
         if let Err(e) = st
             .write(&mut audit, async |w| {
@@ -125,7 +126,7 @@ impl TempAccess {
         {
             tracing::error!(principal = %self.name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
         }
-        let mut audit = Audit::system("iam:DeletePolicy");
+        let mut audit = Audit::system(Action::DeletePolicy);
         audit.resource(st.policy_arn(&self.name));
         if let Err(e) = st
             .write(&mut audit, async |w| {

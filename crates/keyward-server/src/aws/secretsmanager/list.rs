@@ -10,6 +10,7 @@ use super::{
     decode_token, describe_json, encode_token, opt_bool, opt_i64, opt_str, owning_service,
     primary_region, replicas, serialization,
 };
+use crate::action::Action;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -128,7 +129,7 @@ pub async fn list(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<
         }
     };
     let offset = decode_token(opt_str(input, "NextToken")?)?;
-    ctx.authorize("secretsmanager:ListSecrets", "*", None)?;
+    ctx.authorize(Action::ListSecrets, "*", None)?;
     audit.event.resource = None;
     let mut all = matching(ctx, &filters, include_deleted).await?;
     if desc {

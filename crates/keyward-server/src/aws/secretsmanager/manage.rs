@@ -5,6 +5,7 @@ use super::{
     decode_token, describe_json, encode_token, opt_bool, opt_i64, opt_str, opt_str_list, replicas,
     req_str, secret_id, tags,
 };
+use crate::action::Action;
 use crate::aws::{AwsCtx, epoch, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -19,7 +20,7 @@ pub async fn describe(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let id = secret_id(input)?;
-    let secret = ctx.lookup(audit, "DescribeSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::DescribeSecret, id).await?;
     let versions = ctx.versions(&secret).await?;
     let rotation = ctx.st.store.get_rotation(secret.id).await?;
     Ok(describe_json(
@@ -43,7 +44,7 @@ pub async fn list_version_ids(
         Some(_) => return Err(invalid_param("MaxResults must be between 1 and 100.")),
     };
     let offset = decode_token(opt_str(input, "NextToken")?)?;
-    let secret = ctx.lookup(audit, "ListSecretVersionIds", id).await?;
+    let secret = ctx.lookup(audit, Action::ListSecretVersionIds, id).await?;
     let mut versions = ctx.versions(&secret).await?;
     versions.retain(|v| include_deprecated || !v.stages.is_empty());
     versions.reverse(); // newest first
@@ -82,7 +83,9 @@ pub async fn update_version_stage(
     }
     let remove_from = opt_str(input, "RemoveFromVersionId")?.filter(|s| !s.is_empty());
     let move_to = opt_str(input, "MoveToVersionId")?.filter(|s| !s.is_empty());
-    let secret = ctx.lookup(audit, "UpdateSecretVersionStage", id).await?;
+    let secret = ctx
+        .lookup(audit, Action::UpdateSecretVersionStage, id)
+        .await?;
     if secret.deleted_at.is_some() {
         return Err(super::marked_deleted());
     }
@@ -160,7 +163,7 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
             ));
         }
     }
-    let Some(secret) = ctx.lookup_opt(audit, "DeleteSecret", id).await? else {
+    let Some(secret) = ctx.lookup_opt(audit, Action::DeleteSecret, id).await? else {
         if force {
             // AWS answers a forced delete of a missing secret as done.
             let name = keyward_policy::arn::secret_name_from_arn(id).unwrap_or(id);
@@ -203,7 +206,7 @@ pub async fn restore(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let id = secret_id(input)?;
-    let secret = ctx.lookup(audit, "RestoreSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::RestoreSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -217,7 +220,7 @@ pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     let id = secret_id(input)?;
     let new = tags(input, "Tags")?
         .ok_or_else(|| super::validation("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"))?;
-    let secret = ctx.lookup(audit, "TagResource", id).await?;
+    let secret = ctx.lookup(audit, Action::TagResource, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -274,7 +277,7 @@ pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result
     let id = secret_id(input)?;
     let keys = opt_str_list(input, "TagKeys")?
         .ok_or_else(|| super::validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"))?;
-    let secret = ctx.lookup(audit, "UntagResource", id).await?;
+    let secret = ctx.lookup(audit, Action::UntagResource, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }

@@ -2,6 +2,7 @@
 
 use super::replication::not_replica;
 use super::{opt_bool, opt_i64, opt_str, req_str, secret_id};
+use crate::action::Action;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -11,7 +12,7 @@ use keyward_store::SecretPatch;
 use serde_json::{Value, json};
 
 pub fn random_password(ctx: &AwsCtx<'_>, input: &Value) -> Result<Value, ApiError> {
-    ctx.authorize("secretsmanager:GetRandomPassword", "*", None)?;
+    ctx.authorize(Action::GetRandomPassword, "*", None)?;
     let length = opt_i64(input, "PasswordLength")?.unwrap_or(32);
     if length > 4096 {
         return Err(ApiError::Aws {
@@ -83,7 +84,7 @@ pub async fn put_policy(
     let id = secret_id(input)?;
     let doc = req_str(input, "ResourcePolicy")?;
     let block_public = opt_bool(input, "BlockPublicPolicy")?.unwrap_or(false);
-    let secret = ctx.lookup(audit, "PutResourcePolicy", id).await?;
+    let secret = ctx.lookup(audit, Action::PutResourcePolicy, id).await?;
     not_replica(&secret)?;
     let report = check_policy(doc)?;
     if let Some(f) = report.errors().next() {
@@ -121,7 +122,7 @@ pub async fn get_policy(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let id = secret_id(input)?;
-    let secret = ctx.lookup(audit, "GetResourcePolicy", id).await?;
+    let secret = ctx.lookup(audit, Action::GetResourcePolicy, id).await?;
     not_replica(&secret)?;
     let mut out = json!({"ARN": secret.arn, "Name": secret.name});
     if let Some(p) = &secret.resource_policy {
@@ -136,7 +137,7 @@ pub async fn delete_policy(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let id = secret_id(input)?;
-    let secret = ctx.lookup(audit, "DeleteResourcePolicy", id).await?;
+    let secret = ctx.lookup(audit, Action::DeleteResourcePolicy, id).await?;
     not_replica(&secret)?;
     if secret.resource_policy.is_some() {
         ctx.st
@@ -166,9 +167,10 @@ pub async fn validate_policy(
     let doc = req_str(input, "ResourcePolicy")?;
     match opt_str(input, "SecretId")? {
         Some(id) => {
-            ctx.lookup(audit, "ValidateResourcePolicy", id).await?;
+            ctx.lookup(audit, Action::ValidateResourcePolicy, id)
+                .await?;
         }
-        None => ctx.authorize("secretsmanager:ValidateResourcePolicy", "*", None)?,
+        None => ctx.authorize(Action::ValidateResourcePolicy, "*", None)?,
     }
     let report = check_policy(doc)?;
     let errors: Vec<Value> = report

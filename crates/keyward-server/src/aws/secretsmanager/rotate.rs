@@ -16,6 +16,7 @@
 //! - nothing configured, now or before: AWS's error.
 
 use super::{client_token, opt_bool, opt_str, secret_id};
+use crate::action::Action;
 use crate::aws::{AwsCtx, epoch, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -132,7 +133,7 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     }
     let new_rules = rules(ctx, input)?;
     let immediately = opt_bool(input, "RotateImmediately")?.unwrap_or(true);
-    let secret = ctx.lookup(audit, "RotateSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::RotateSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -277,7 +278,7 @@ pub async fn note_rotated(
 
 pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
     let id = secret_id(input)?;
-    let secret = ctx.lookup(audit, "CancelRotateSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::CancelRotateSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }

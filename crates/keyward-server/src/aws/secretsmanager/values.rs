@@ -4,6 +4,7 @@ use super::{
     client_token, decode_token, default_stages, encode_token, marked_deleted, opt_i64, opt_str,
     opt_str_list, same_value, secret_id, secret_value, short_json, tags, value_json,
 };
+use crate::action::Action;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -78,7 +79,7 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         return Err(invalid_param("Invalid replica region."));
     }
 
-    let existing = ctx.lookup_opt(audit, "CreateSecret", name).await?;
+    let existing = ctx.lookup_opt(audit, Action::CreateSecret, name).await?;
     if let Some(secret) = existing {
         if secret.deleted_at.is_some() {
             return Err(ApiError::InvalidRequest(
@@ -142,7 +143,7 @@ pub async fn get(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     let id = secret_id(input)?;
     let version_id = opt_str(input, "VersionId")?;
     let stage = opt_str(input, "VersionStage")?;
-    let secret = ctx.lookup(audit, "GetSecretValue", id).await?;
+    let secret = ctx.lookup(audit, Action::GetSecretValue, id).await?;
     read(ctx, audit, &secret, version_id, stage).await
 }
 
@@ -203,7 +204,7 @@ pub async fn batch_get(
     };
     // The batch itself is authorized as BatchGetSecretValue; each secret read is
     // authorized as GetSecretValue and audited as a record of its own.
-    ctx.authorize("secretsmanager:BatchGetSecretValue", "*", None)?;
+    ctx.authorize(Action::BatchGetSecretValue, "*", None)?;
     let mut next = None;
     let by_filter = ids.is_empty();
     let targets: Vec<String> = if !by_filter {
@@ -247,11 +248,11 @@ pub async fn batch_get(
 /// One secret of a batch read, with its own audit record.
 async fn read_one(ctx: &AwsCtx<'_>, batch: &Audit, id: &str) -> Result<Value, ApiError> {
     let mut audit = batch.clone();
-    audit.action("secretsmanager:GetSecretValue");
+    audit.set_action(Action::GetSecretValue);
     audit.event.resource = None;
     audit.event.version_id = None;
     let result = async {
-        let secret = ctx.lookup(&mut audit, "GetSecretValue", id).await?;
+        let secret = ctx.lookup(&mut audit, Action::GetSecretValue, id).await?;
         read(ctx, &mut audit, &secret, None, None).await
     }
     .await;
@@ -290,7 +291,7 @@ pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
             "You must provide either SecretString or SecretBinary.".into(),
         ));
     };
-    let secret = ctx.lookup(audit, "PutSecretValue", id).await?;
+    let secret = ctx.lookup(audit, Action::PutSecretValue, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -355,7 +356,7 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let token = client_token(input)?;
     let description = description(input)?;
     let kms = kms_key(input)?;
-    let secret = ctx.lookup(audit, "UpdateSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::UpdateSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }

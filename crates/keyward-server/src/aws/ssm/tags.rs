@@ -3,6 +3,7 @@
 
 use super::rules::{self, MAX_TAGS};
 use super::{AwsCtx, err, lookup, param_arn, req_str, str_list, verr};
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::names::validate_parameter_name_syntax;
@@ -58,7 +59,7 @@ async fn resource(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     input: &Value,
-    action: &str,
+    action: Action,
 ) -> Result<Secret, ApiError> {
     let rtype = req_str(input, "ResourceType")?;
     let rid = req_str(input, "ResourceId")?;
@@ -116,7 +117,7 @@ pub async fn add_tags(
     if new.is_empty() {
         return Err(verr("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length greater than or equal to 1".into()));
     }
-    let secret = resource(ctx, audit, input, "ssm:AddTagsToResource").await?;
+    let secret = resource(ctx, audit, input, Action::AddTagsToResource).await?;
     let mut tags = secret.tags.clone();
     for t in new {
         match tags.iter_mut().find(|x| x.key == t.key) {
@@ -137,7 +138,7 @@ pub async fn remove_tags(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let keys = str_list(input, "TagKeys")?.ok_or_else(|| super::not_null("TagKeys"))?;
-    let secret = resource(ctx, audit, input, "ssm:RemoveTagsFromResource").await?;
+    let secret = resource(ctx, audit, input, Action::RemoveTagsFromResource).await?;
     let mut tags = secret.tags.clone();
     tags.retain(|t| !keys.contains(&t.key));
     save(ctx, audit, &secret, tags).await?;
@@ -149,7 +150,7 @@ pub async fn list_tags(
     audit: &mut Audit,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let secret = resource(ctx, audit, input, "ssm:ListTagsForResource").await?;
+    let secret = resource(ctx, audit, input, Action::ListTagsForResource).await?;
     let list: Vec<Value> = secret
         .tags
         .iter()

@@ -5,6 +5,7 @@ use super::{
     AwsCtx, current_version, err, lookup, not_found, opt_bool, opt_i64, opt_str, param_arn,
     req_str, str_list, verr, version_meta, version_not_found, version_number,
 };
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::names::{validate_parameter_name, validate_parameter_name_syntax};
@@ -193,9 +194,9 @@ pub async fn put_parameter(
     audit.resource(arn.clone());
     let _guard = WRITE_LOCK.lock().await;
     let existing = lookup(ctx, &key).await?;
-    ctx.authorize("ssm:PutParameter", &arn, existing.as_ref())?;
+    ctx.authorize(Action::PutParameter, &arn, existing.as_ref())?;
     if !tags.is_empty() {
-        ctx.authorize("ssm:AddTagsToResource", &arn, existing.as_ref())?;
+        ctx.authorize(Action::AddTagsToResource, &arn, existing.as_ref())?;
     }
     let user = ctx.caller.principal.arn.clone();
     let plain = PlainValue {
@@ -344,7 +345,7 @@ pub async fn delete_parameter(
     audit.resource(arn.clone());
     let _guard = WRITE_LOCK.lock().await;
     let secret = lookup(ctx, &key).await?;
-    ctx.authorize("ssm:DeleteParameter", &arn, secret.as_ref())?;
+    ctx.authorize(Action::DeleteParameter, &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(name))?;
     purge(ctx, audit, &secret).await?;
     Ok(json!({}))
@@ -382,7 +383,7 @@ pub async fn delete_parameters(
         let key = rules::canonical(name);
         let arn = param_arn(ctx, &key);
         let secret = lookup(ctx, &key).await?;
-        ctx.authorize("ssm:DeleteParameters", &arn, secret.as_ref())?;
+        ctx.authorize(Action::DeleteParameters, &arn, secret.as_ref())?;
         arns.push(arn);
         match secret {
             Some(s) => found.push((name, s)),
@@ -396,7 +397,7 @@ pub async fn delete_parameters(
     for (name, s) in &found {
         // Each deletion commits a record naming its own parameter; the request's
         // record (naming them all) follows in `finish`.
-        let mut one = audit.derived("ssm:DeleteParameters");
+        let mut one = audit.derived(Action::DeleteParameters);
         one.resource(s.arn.clone());
         purge(ctx, &mut one, s).await?;
         deleted.push((*name).clone());
@@ -409,7 +410,7 @@ async fn labelled_target(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     input: &Value,
-    action: &str,
+    action: Action,
     version_required: bool,
 ) -> Result<(Secret, Version, Vec<String>), ApiError> {
     let name = req_str(input, "Name")?;
@@ -453,7 +454,7 @@ pub async fn label_parameter_version(
 ) -> Result<Value, ApiError> {
     let _guard = WRITE_LOCK.lock().await;
     let (secret, target, labels) =
-        labelled_target(ctx, audit, input, "ssm:LabelParameterVersion", false).await?;
+        labelled_target(ctx, audit, input, Action::LabelParameterVersion, false).await?;
     let (valid, invalid): (Vec<String>, Vec<String>) =
         labels.into_iter().partition(|l| rules::label_is_valid(l));
     let have = rules::user_labels(&target.stages);
@@ -488,7 +489,7 @@ pub async fn unlabel_parameter_version(
 ) -> Result<Value, ApiError> {
     let _guard = WRITE_LOCK.lock().await;
     let (secret, target, labels) =
-        labelled_target(ctx, audit, input, "ssm:UnlabelParameterVersion", true).await?;
+        labelled_target(ctx, audit, input, Action::UnlabelParameterVersion, true).await?;
     let have = rules::user_labels(&target.stages);
     let mut removed = Vec::new();
     let mut invalid = Vec::new();
