@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod keyring;
 mod lifecycle;
 pub mod listener;
+mod lookup;
 pub mod metrics;
 pub mod mfa;
 pub mod names;

@@ -42,18 +42,18 @@ pub struct AwsCtx<'a> {
 }
 
 impl AwsCtx<'_> {
+    /// Where the request was made from and for.
+    pub fn origin(&self) -> crate::lookup::Origin<'_> {
+        crate::lookup::Origin {
+            meta: self.meta,
+            region: &self.region,
+        }
+    }
+
     /// What authorization knows about this request, with the secret's tags and
     /// resource policy when it exists.
     pub fn extras<'s>(&'s self, secret: Option<&'s keyward_store::Secret>) -> AuthzExtras<'s> {
-        AuthzExtras {
-            source_ip: self.meta.source_ip.as_deref(),
-            secure_transport: self.meta.secure_transport,
-            region: Some(&self.region),
-            user_agent: self.meta.user_agent.as_deref(),
-            resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
-            resource_policy: secret.and_then(|s| s.resource_policy.as_deref()),
-            shown_resource: None,
-        }
+        self.origin().extras(secret)
     }
 
     /// Authorizes `action` on `resource` (an ARN), with the secret's tags and

@@ -1,4 +1,4 @@
-//! `/v1/principals`, `/v1/keys`, `/v1/policies`, `/v1/audit`.
+//! `/v1/principals`, `/v1/keys`, `/v1/policies`.
 
 use super::secrets::rfc3339;
 use super::secrets::{api_tag, store_tags};
@@ -12,16 +12,14 @@ use crate::identities::{
 };
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use keyward_api::identities::{
-    Attachment, AuditQuery as AuditFilter, AuditRecords, CreatedKey, CreatedPrincipal, DeletedName,
-    NewPrincipal, PolicyInfo, PolicyList, PolicySummary, PrincipalInfo, PrincipalList,
-    PrincipalRecord,
+    Attachment, CreatedKey, CreatedPrincipal, DeletedName, NewPrincipal, PolicyInfo, PolicyList,
+    PolicySummary, PrincipalInfo, PrincipalList, PrincipalRecord,
 };
-use keyward_store::{AuditQuery, Outcome};
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -42,8 +40,6 @@ pub fn router() -> Router<Arc<AppState>> {
             "/v1/policies/{name}",
             get(get_policy).put(put_policy).delete(delete_policy),
         )
-        .route("/v1/audit", get(list_audit))
-        .route("/v1/audit/verify", get(verify_audit))
 }
 
 pub(super) fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
@@ -115,7 +111,6 @@ pub(super) async fn new_principal(
             add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
         })
         .await?;
-        st.clear_auth_cache();
         Ok((
             http::StatusCode::CREATED,
             Json(CreatedPrincipal {
@@ -239,7 +234,6 @@ pub(super) async fn delete_principal(
             }
             st.write(audit, async |w| st.store.delete_principal(&name, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(DeletedName { deleted: name }))
         },
     )
@@ -337,7 +331,6 @@ pub(super) async fn delete_key(
             call.authorize(&p.arn, &extras(&meta))?;
             st.write(audit, async |w| st.store.delete_access_key(&id, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(DeletedName { deleted: id }))
         },
     )
@@ -469,7 +462,6 @@ pub(super) async fn put_policy(
             let rec = st
                 .write(audit, async |w| st.store.put_policy(&name, text, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(PolicySummary {
                 name: rec.name,
                 arn,
@@ -508,7 +500,6 @@ pub(super) async fn delete_policy(
             call.authorize(&arn, &extras(&meta))?;
             st.write(audit, async |w| st.store.delete_policy(&name, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(DeletedName { deleted: name }))
         },
     )
@@ -545,7 +536,6 @@ pub(super) async fn attach(
                 st.store.attach_policy(&name, &policy, w).await
             })
             .await?;
-            st.clear_auth_cache();
             Ok(Json(Attachment {
                 principal: name,
                 policy,
@@ -586,94 +576,11 @@ pub(super) async fn detach(
                 st.store.detach_policy(&name, &policy, w).await
             })
             .await?;
-            st.clear_auth_cache();
             Ok(Json(Attachment {
                 principal: name,
                 policy,
                 attached: false,
             }))
-        },
-    )
-    .await
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/audit",
-    tag = "audit",
-    summary = "List audit records",
-    params(keyward_api::identities::AuditQuery),
-    responses((status = 200, description = "Success", body = keyward_api::identities::AuditRecords), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
-    security(("bearer" = [])),
-    extensions(("x-keyward-action" = json!("cloudtrail:LookupEvents")))
-)]
-pub(super) async fn list_audit(
-    State(st): State<Arc<AppState>>,
-    meta: RequestMeta,
-    auth: Bearer,
-    q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    audited_on(&st, &meta, auth, Action::LookupEvents, Some("*".into()), async |call, audit| {
-        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
-        audit.resource("*");
-        call.authorize("*", &extras(&meta))?;
-        let outcome = match &q.outcome {
-            Some(o) => Some(Outcome::parse(o).ok_or_else(|| ApiError::InvalidParameter(format!(
-                "unknown outcome {o:?}: use success, denied, unauthenticated, not_found, invalid or error"
-            )))?),
-            None => None,
-        };
-        let since = match &q.since {
-            Some(s) => Some(time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| ApiError::InvalidParameter(format!("`since` must be an RFC 3339 time such as 2026-01-31T00:00:00Z, not {s:?}")))?),
-            None => None,
-        };
-        // A secret filter may be a name: resolve it to its ARN.
-        let resource = match &q.secret {
-            Some(s) if !s.starts_with("arn:") => match st.find_secret(keyward_store::Namespace::Secrets, &st.cfg.default_region, s).await? {
-                Some(sec) => Some(sec.arn),
-                None => Some(st.would_be_arn(keyward_store::Namespace::Secrets, &st.cfg.default_region, s)),
-            },
-            other => other.clone(),
-        };
-        let principal = q.principal.map(|p| if p.starts_with("arn:") { p } else { st.principal_arn(&p) });
-        let records = st.store.list_audit(&AuditQuery {
-            resource, principal, outcome, since, after_seq: q.after_seq,
-            limit: Some(q.limit.unwrap_or(100).min(10_000)), descending: q.after_seq.is_none(),
-        }).await.map_err(ApiError::from)?;
-        Ok(Json(AuditRecords { records: serde_json::to_value(records).map_err(|_| ApiError::Internal { request_id: String::new() })? }))
-    })
-    .await
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/audit/verify",
-    tag = "audit",
-    summary = "Verify the audit chain",
-    responses((status = 200, description = "Success", body = keyward_api::identities::AuditVerification), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
-    security(("bearer" = [])),
-    extensions(("x-keyward-action" = json!("keyward:VerifyAudit")))
-)]
-pub(super) async fn verify_audit(
-    State(st): State<Arc<AppState>>,
-    meta: RequestMeta,
-    auth: Bearer,
-) -> Response {
-    audited_on(
-        &st,
-        &meta,
-        auth,
-        Action::VerifyAudit,
-        Some("*".into()),
-        async |call, audit| {
-            audit.resource("*");
-            call.authorize("*", &extras(&meta))?;
-            let keys = st.keys()?;
-            let report = keyward_store::audit::verify_stored(st.store.as_ref(), &keys.audit_key)
-                .await
-                .map_err(ApiError::from)?;
-            Ok(Json(report))
         },
     )
     .await

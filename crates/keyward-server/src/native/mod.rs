@@ -2,6 +2,7 @@
 //! an AWS action name so one policy governs native and AWS access alike.
 
 mod alerts;
+mod audit;
 mod backup;
 mod batch;
 mod files;
@@ -35,6 +36,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(backup::router())
         .merge(secrets::router())
         .merge(identities::router())
+        .merge(audit::router())
         .merge(mfa::router())
         .merge(scan::router())
         .merge(batch::router())

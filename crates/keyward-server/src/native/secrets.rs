@@ -194,8 +194,7 @@ impl AppState {
         }
     }
 
-    /// Authorizes `action` on a looked-up secret; a missing secret is authorized
-    /// against its would-be ARN first so denial hides existence.
+    /// Authorizes `action` on a looked-up secret (see [`crate::lookup`]).
     fn authorize_native(
         &self,
         caller: &crate::state::Caller,
@@ -205,32 +204,16 @@ impl AppState {
         action: Action,
         found: Option<Secret>,
     ) -> Result<Secret, ApiError> {
-        let region = &self.cfg.default_region;
-        let named = if name.starts_with("arn:") {
-            name.to_string()
-        } else {
-            self.would_be_arn(Namespace::Secrets, region, name)
+        let origin = crate::lookup::Origin {
+            meta,
+            region: &self.cfg.default_region,
         };
-        let arn = found
-            .as_ref()
-            .map(|s| s.arn.clone())
-            .unwrap_or_else(|| named.clone());
-        audit.resource(arn.clone());
-        let extras = AuthzExtras {
-            source_ip: meta.source_ip.as_deref(),
-            secure_transport: meta.secure_transport,
-            region: Some(region),
-            user_agent: meta.user_agent.as_deref(),
-            resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
-            resource_policy: found.as_ref().and_then(|s| s.resource_policy.as_deref()),
-            shown_resource: Some(&named),
-        };
-        self.authorize(caller, action, &arn, &extras)?;
-        found.ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "secret not found: {name} (list names with `keyward ls`)"
-            ))
-        })
+        self.authorize_secret(caller, audit, origin, name, action, found)?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "secret not found: {name} (list names with `keyward ls`)"
+                ))
+            })
     }
 }
 

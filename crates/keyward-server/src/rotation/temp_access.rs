@@ -136,7 +136,6 @@ impl TempAccess {
         {
             tracing::error!(policy = %self.name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
         }
-        st.clear_auth_cache();
     }
 }
 

@@ -168,7 +168,7 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
             // AWS answers a forced delete of a missing secret as done.
             let name = keyward_policy::arn::secret_name_from_arn(id).unwrap_or(id);
             return Ok(json!({
-                "ARN": ctx.would_be_secret_arn(id),
+                "ARN": ctx.st.named_secret_arn(&ctx.region, id),
                 "Name": name,
                 "DeletionDate": epoch(time::OffsetDateTime::now_utc()),
             }));

@@ -112,7 +112,6 @@ pub async fn put_policy(
                 .await
         })
         .await?;
-    ctx.st.clear_auth_cache();
     Ok(json!({"ARN": secret.arn, "Name": secret.name}))
 }
 

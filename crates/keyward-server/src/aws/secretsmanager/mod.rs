@@ -15,7 +15,6 @@ mod values;
 
 use super::AwsCtx;
 use crate::action::Action;
-use crate::authz::AuthzExtras;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::{self, AWSCURRENT};
@@ -259,15 +258,6 @@ pub(super) fn with_meta(secret: &Secret, key: &str, value: Value) -> Value {
 // ---- lookup + authorization -----------------------------------------------------
 
 impl AwsCtx<'_> {
-    /// The ARN a missing secret would be authorized against.
-    pub(super) fn would_be_secret_arn(&self, id: &str) -> String {
-        if id.starts_with("arn:") {
-            id.to_string()
-        } else {
-            self.st.would_be_arn(Namespace::Secrets, &self.region, id)
-        }
-    }
-
     /// Finds the secret (in this region), authorizes `action` on it (or on its
     /// would-be ARN when missing) and records it in the audit event.
     pub(super) async fn lookup_opt(
@@ -281,18 +271,8 @@ impl AwsCtx<'_> {
             .find_secret(Namespace::Secrets, &self.region, id)
             .await?
             .filter(|s| s.region == self.region && s.namespace == Namespace::Secrets);
-        let named = self.would_be_secret_arn(id);
-        let arn = match &found {
-            Some(s) => s.arn.clone(),
-            None => named.clone(),
-        };
-        audit.resource(arn.clone());
-        let extras = AuthzExtras {
-            shown_resource: Some(&named),
-            ..self.extras(found.as_ref())
-        };
-        self.st.authorize(self.caller, action, &arn, &extras)?;
-        Ok(found)
+        self.st
+            .authorize_secret(self.caller, audit, self.origin(), id, action, found)
     }
 
     /// Like [`lookup_opt`], with a missing secret as `ResourceNotFoundException`.
