@@ -104,6 +104,13 @@ mod tests {
                     open || op["x-keyward-action"].is_string(),
                     "{method} {path} names no action"
                 );
+                // The documented name is one the server authorizes and audits.
+                if let Some(name) = op["x-keyward-action"].as_str() {
+                    assert!(
+                        crate::action::Action::from_name(name).is_some(),
+                        "{method} {path} documents {name}, which is not in the action table"
+                    );
+                }
             }
         }
     }

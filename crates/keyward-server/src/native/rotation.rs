@@ -12,7 +12,7 @@ use crate::rotation::{self, Driven, schedule::Rules};
 use crate::state::{AppState, Caller};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use keyward_store::{ListQuery, Namespace, Rotation, RotationConfig, Secret};
@@ -23,7 +23,6 @@ use time::OffsetDateTime;
 
 const ROTATE: Action = Action::RotateSecret;
 const DESCRIBE: Action = Action::DescribeSecret;
-const CANCEL: Action = Action::CancelRotateSecret;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -71,6 +70,34 @@ async fn body_or_default<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+/// The skeleton of every handler on one secret's rotation: audited as `action` on
+/// the secret's would-be ARN, the body read (`input`), the secret looked up and
+/// authorized as the AWS action `action` stands for, then `op`.
+async fn on_secret<B, T, I, F>(
+    st: &AppState,
+    meta: &RequestMeta,
+    auth: Bearer,
+    action: Action,
+    name: &str,
+    input: I,
+    op: F,
+) -> Response
+where
+    T: IntoResponse,
+    I: AsyncFnOnce() -> Result<B, ApiError>,
+    F: AsyncFnOnce(&mut Audit, Secret, B) -> Result<T, ApiError>,
+{
+    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, name);
+    audited_on(st, meta, auth, action, Some(arn), async |call, audit| {
+        let input = input().await?;
+        let secret = st
+            .native_secret(&call.caller, audit, meta, name, action.authorized_as())
+            .await?;
+        op(audit, secret, input).await
+    })
+    .await
+}
+
 fn row(secret: &Secret, found: Option<Rotation>) -> Rotation {
     found.unwrap_or_else(|| Rotation {
         secret_id: secret.id,
@@ -93,18 +120,14 @@ pub(super) async fn set(
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(
+    on_secret(
         &st,
         &meta,
         auth,
         Action::PutRotationConfig,
-        Some(arn),
-        async |call, audit| {
-            let req: SetRotation = parse_json(&read_body(&st, body).await?)?;
-            let secret = st
-                .native_secret(&call.caller, audit, &meta, &name, ROTATE)
-                .await?;
+        &name,
+        async || parse_json::<SetRotation>(&read_body(&st, body).await?),
+        async |audit, secret, req| {
             let mut rot = row(&secret, st.store.get_rotation(secret.id).await?);
             let limits = st.cfg.rotation.limits;
             Rules::from_config(None, req.schedule.as_deref(), req.window.as_deref(), limits)
@@ -164,17 +187,14 @@ pub(super) async fn status_one(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(
+    on_secret(
         &st,
         &meta,
         auth,
         DESCRIBE,
-        Some(arn),
-        async |call, audit| {
-            let secret = st
-                .native_secret(&call.caller, audit, &meta, &name, DESCRIBE)
-                .await?;
+        &name,
+        async || Ok(()),
+        async |_audit, secret, ()| {
             let rot = row(&secret, st.store.get_rotation(secret.id).await?);
             Ok(Json(rotation::status_json(&st, &secret, &rot)))
         },
@@ -324,10 +344,8 @@ pub(super) async fn rotate_one(
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(&st, &meta, auth, ROTATE, Some(arn), async |call, audit| {
-        let req: RotateNow = body_or_default(&st, body).await?;
-        let secret = st.native_secret(&call.caller, audit, &meta, &name, ROTATE).await?;
+    let body = async || body_or_default::<RotateNow>(&st, body).await;
+    on_secret(&st, &meta, auth, ROTATE, &name, body, async |audit, secret, req| {
         let Some(rot) = st.store.get_rotation(secret.id).await? else {
             return Err(ApiError::InvalidRequest(format!(
                 "secret {name} has no rotation configured; set one with `keyward rotation set {name} --rotator ...`"
@@ -423,9 +441,7 @@ pub(super) async fn cancel(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(&st, &meta, auth, Action::RotationCancelled, Some(arn), async |call, audit| {
-        let secret = st.native_secret(&call.caller, audit, &meta, &name, CANCEL).await?;
+    on_secret(&st, &meta, auth, Action::RotationCancelled, &name, async || Ok(()), async |audit, secret, ()| {
         let cancelled = rotation::cancel(&st, audit, &secret).await?;
         Ok(Json(match cancelled {
             None => json!({"name": secret.name, "cancelled": false, "note": "no rotation was in progress"}),
