@@ -8,6 +8,7 @@ mod batch;
 mod files;
 mod identities;
 mod leaks;
+mod lookup;
 mod mfa;
 mod openapi;
 mod recovery;
