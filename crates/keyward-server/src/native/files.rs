@@ -4,7 +4,7 @@
 //! `keyward:DecryptFile` on its ARN, and leaves one audit record per request whose
 //! `count` is the number of values opened.
 
-use super::{Bearer, audited, audited_on, identities::extras, read_json};
+use super::{Bearer, audited, audited_on, read_json};
 use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -68,7 +68,7 @@ pub(super) async fn create(
         let req: CreateFileRecipient = read_json(&st, body).await?;
         let arn = st.file_recipient_arn(&req.name);
         audit.resource(arn.clone());
-        call.authorize(&arn, &extras(&meta))?;
+        call.authorize(&arn)?;
         let r = st.create_file_recipient(&req.name, audit).await?;
         Ok(Json(info(&st, &r)))
     })
@@ -96,7 +96,7 @@ pub(super) async fn list(
         LIST,
         Some("*".into()),
         async |call, _audit| {
-            call.authorize("*", &extras(&meta))?;
+            call.authorize("*")?;
             st.keys()?;
             let all = st
                 .store
@@ -135,7 +135,7 @@ pub(super) async fn describe(
         DESCRIBE,
         Some(arn.clone()),
         async |call, _audit| {
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.keys()?;
             let r = st.file_recipient(&name).await?;
             Ok(Json(info(&st, &r)))
@@ -170,7 +170,7 @@ pub(super) async fn decrypt(
         DECRYPT,
         Some(arn.clone()),
         async |call, audit| {
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let req: DecryptValues = read_json(&st, body).await?;
             if req.values.is_empty() || req.values.len() > MAX_DECRYPT_VALUES {
                 return Err(ApiError::InvalidParameter(format!(

@@ -2,9 +2,8 @@
 
 use super::secrets::rfc3339;
 use super::secrets::{api_tag, store_tags};
-use super::{Bearer, audited, audited_on, read_body, read_json};
+use super::{Bearer, audited, audited_on, extras, read_body, read_json};
 use crate::action::Action;
-use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::identities::{
@@ -40,15 +39,6 @@ pub fn router() -> Router<Arc<AppState>> {
             "/v1/policies/{name}",
             get(get_policy).put(put_policy).delete(delete_policy),
         )
-}
-
-pub(super) fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
-    AuthzExtras {
-        source_ip: meta.source_ip.as_deref(),
-        secure_transport: meta.secure_transport,
-        user_agent: meta.user_agent.as_deref(),
-        ..Default::default()
-    }
 }
 
 /// A principal with its keys and attached policies (one store read each).
@@ -89,7 +79,7 @@ pub(super) async fn new_principal(
         validate_principal_name(&b.name)?;
         let arn = st.principal_arn(&b.name);
         audit.resource(arn.clone());
-        call.authorize(&arn, &extras(&meta))?;
+        call.authorize(&arn)?;
         call.authorize_also(Action::CreateAccessKey, &arn, &extras(&meta))?;
         let keys = st.keys()?;
         let p = st
@@ -151,7 +141,7 @@ pub(super) async fn list_principals(
         Some("*".into()),
         async |call, audit| {
             audit.resource("*");
-            call.authorize("*", &extras(&meta))?;
+            call.authorize("*")?;
             let ps = st.store.list_principals().await.map_err(ApiError::from)?;
             let mut principals = Vec::with_capacity(ps.len());
             for p in ps {
@@ -188,7 +178,7 @@ pub(super) async fn get_principal(
         async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let p = st
                 .store
                 .get_principal(&name)
@@ -226,7 +216,7 @@ pub(super) async fn delete_principal(
         async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             if call.caller.principal.name == name {
                 return Err(ApiError::InvalidRequest(
                     "you cannot delete the principal you are signed in as".into(),
@@ -265,7 +255,7 @@ pub(super) async fn new_key(
         async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let p = st
                 .store
                 .get_principal(&name)
@@ -318,7 +308,7 @@ pub(super) async fn delete_key(
                 // delete keys cannot tell unknown key ids from existing ones.
                 let any = st.principal_arn("*");
                 audit.resource(any.clone());
-                call.authorize(&any, &extras(&meta))?;
+                call.authorize(&any)?;
                 return Err(ApiError::NotFound(format!("access key not found: {id}")));
             };
             let p = st
@@ -328,7 +318,7 @@ pub(super) async fn delete_key(
                 .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("access key not found: {id}")))?;
             audit.resource(p.arn.clone());
-            call.authorize(&p.arn, &extras(&meta))?;
+            call.authorize(&p.arn)?;
             st.write(audit, async |w| st.store.delete_access_key(&id, w).await)
                 .await?;
             Ok(Json(DeletedName { deleted: id }))
@@ -359,7 +349,7 @@ pub(super) async fn list_policies(
         Some("*".into()),
         async |call, audit| {
             audit.resource("*");
-            call.authorize("*", &extras(&meta))?;
+            call.authorize("*")?;
             let ps = st.store.list_policies().await.map_err(ApiError::from)?;
             Ok(Json(PolicyList {
                 policies: ps
@@ -401,7 +391,7 @@ pub(super) async fn get_policy(
         async |call, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let p = st
                 .store
                 .get_policy(&name)
@@ -451,7 +441,7 @@ pub(super) async fn put_policy(
             })?;
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let bytes = read_body(&st, body).await?;
             let text = std::str::from_utf8(&bytes).map_err(|_| {
                 ApiError::InvalidParameter("the policy document is not UTF-8".into())
@@ -497,7 +487,7 @@ pub(super) async fn delete_policy(
         async |call, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.write(audit, async |w| st.store.delete_policy(&name, w).await)
                 .await?;
             Ok(Json(DeletedName { deleted: name }))
@@ -531,7 +521,7 @@ pub(super) async fn attach(
         async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.write(audit, async |w| {
                 st.store.attach_policy(&name, &policy, w).await
             })
@@ -571,7 +561,7 @@ pub(super) async fn detach(
         async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.write(audit, async |w| {
                 st.store.detach_policy(&name, &policy, w).await
             })

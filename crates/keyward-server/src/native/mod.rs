@@ -81,11 +81,28 @@ pub(crate) struct Call<'a> {
     pub st: &'a AppState,
     pub caller: Caller,
     pub action: Action,
+    pub meta: &'a RequestMeta,
+}
+
+/// What authorization knows about a native request that is not about a secret.
+pub(crate) fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
+    AuthzExtras {
+        source_ip: meta.source_ip.as_deref(),
+        secure_transport: meta.secure_transport,
+        user_agent: meta.user_agent.as_deref(),
+        ..Default::default()
+    }
 }
 
 impl Call<'_> {
-    /// Authorizes the request's action on `resource`.
-    pub fn authorize(&self, resource: &str, extras: &AuthzExtras<'_>) -> Result<(), ApiError> {
+    /// Authorizes the request's action on `resource`, with the request's source,
+    /// transport and user agent as condition keys.
+    pub fn authorize(&self, resource: &str) -> Result<(), ApiError> {
+        self.authorize_with(resource, &extras(self.meta))
+    }
+
+    /// [`Call::authorize`] with the condition keys given.
+    pub fn authorize_with(&self, resource: &str, extras: &AuthzExtras<'_>) -> Result<(), ApiError> {
         self.st
             .authorize(&self.caller, self.action.authorized_as(), resource, extras)
     }
@@ -139,7 +156,12 @@ where
     let result = match auth.caller {
         Ok(caller) => {
             audit.caller(&caller);
-            let call = Call { st, caller, action };
+            let call = Call {
+                st,
+                caller,
+                action,
+                meta,
+            };
             op(call, &mut audit).await
         }
         Err(e) => {

@@ -401,7 +401,7 @@ pub(super) async fn rotate_all(
                 resource_policy: secret.resource_policy.as_deref(),
                 ..Default::default()
             };
-            if call.authorize(&secret.arn, &extras).is_err() {
+            if call.authorize_with(&secret.arn, &extras).is_err() {
                 results.push(json!({"name": secret.name, "would_rotate": false, "why": "your policy does not allow secretsmanager:RotateSecret on it"}));
                 continue;
             }

@@ -158,7 +158,7 @@ pub(super) async fn create(
             let region = st.cfg.default_region.clone();
             let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
             audit.resource(would_be.clone());
-            call.authorize(
+            call.authorize_with(
                 &would_be,
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
@@ -348,7 +348,7 @@ pub(super) async fn list(
             let region = st.cfg.default_region.clone();
             // Before authorizing, so that a denial's audit record names it too.
             audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
-            call.authorize(
+            call.authorize_with(
                 "*",
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
