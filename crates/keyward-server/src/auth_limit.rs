@@ -10,6 +10,7 @@
 //! how many failures it stands for, so a flood of bad signatures cannot grow the
 //! audit table, or the log, one record per request.
 
+use crate::action::Action;
 use keyward_store::{AuditEvent, Outcome};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -194,7 +195,7 @@ fn summary(key: &Key, count: u64, sample: Option<AuditEvent>) -> AuditEvent {
         access_key_id,
         source_ip,
         user_agent: None,
-        action: "keyward:AuthenticationFailures".into(),
+        action: Action::AuthenticationFailures.name().into(),
         resource: None,
         version_id: None,
         outcome: Outcome::Unauthenticated,
@@ -216,7 +217,7 @@ mod tests {
             access_key_id: key.map(str::to_string),
             source_ip: Some(ip.into()),
             user_agent: None,
-            action: "secretsmanager:GetSecretValue".into(),
+            action: Action::GetSecretValue.name().into(),
             resource: None,
             version_id: None,
             outcome: Outcome::Unauthenticated,

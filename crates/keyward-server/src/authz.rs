@@ -5,6 +5,7 @@
 //! resource) denies instead of silently dropping out, because a `Deny` inside it
 //! would vanish with it.
 
+use crate::action::Action;
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
 use keyward_policy::{Decision, Policy, RequestContext};
@@ -30,7 +31,7 @@ impl AppState {
     pub fn authorize(
         &self,
         caller: &Caller,
-        action: &str,
+        action: Action,
         resource: &str,
         extras: &AuthzExtras<'_>,
     ) -> Result<(), ApiError> {
@@ -38,7 +39,7 @@ impl AppState {
             Decision::Allow => Ok(()),
             denied => Err(denial(
                 caller,
-                action,
+                action.name(),
                 extras.shown_resource.unwrap_or(resource),
                 &denied,
             )),
@@ -50,7 +51,7 @@ impl AppState {
     pub fn decide(
         &self,
         caller: &Caller,
-        action: &str,
+        action: Action,
         resource: &str,
         extras: &AuthzExtras<'_>,
     ) -> Decision {
@@ -67,7 +68,7 @@ impl AppState {
             }
         };
         let mut ctx = RequestContext::new(
-            action,
+            action.name(),
             resource,
             &caller.principal.arn,
             &self.cfg.account_id,

@@ -2,6 +2,7 @@
 //! reaches an API handler leaves exactly one audit record, written durably before
 //! the response goes out.
 
+use crate::action::Action;
 use crate::auth_limit::Verdict;
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
@@ -64,6 +65,9 @@ pub const INIT_PRINCIPAL: &str = "keyward:init";
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub event: AuditEvent,
+    /// The action the record is for; `None` only for an operation the AWS API does
+    /// not know (its record carries the name as asked).
+    action: Option<Action>,
     /// Set once a store write has committed this record in its own transaction
     /// (see [`AppState::write`]); a successful request then needs no second record.
     committed: bool,
@@ -71,7 +75,7 @@ pub struct Audit {
 
 impl Audit {
     /// A record for server-initiated work, with the system principal.
-    pub fn system(action: &str) -> Self {
+    pub fn system(action: Action) -> Self {
         let meta = RequestMeta {
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip: None,
@@ -85,9 +89,9 @@ impl Audit {
 
     /// A record for another action of the same request (e.g. one replica's write
     /// during a PutSecretValue): same request id, caller and source.
-    pub fn derived(&self, action: &str) -> Self {
+    pub fn derived(&self, action: Action) -> Self {
         let mut audit = self.clone();
-        audit.event.action = action.to_string();
+        audit.set_action(action);
         audit.event.resource = None;
         audit.event.version_id = None;
         audit.committed = false;
@@ -108,9 +112,22 @@ impl Audit {
         }
     }
 
-    pub fn new(meta: &RequestMeta, action: &str, api: &str) -> Self {
+    pub fn new(meta: &RequestMeta, action: Action, api: &str) -> Self {
+        let mut audit = Self::named(meta, action.name(), api);
+        audit.action = Some(action);
+        audit
+    }
+
+    /// A record for an AWS operation keyward does not serve: it names the action
+    /// as the request spelt it.
+    pub fn unknown_operation(meta: &RequestMeta, action: &str) -> Self {
+        Self::named(meta, action, "aws")
+    }
+
+    fn named(meta: &RequestMeta, action: &str, api: &str) -> Self {
         Self {
             committed: false,
+            action: None,
             event: AuditEvent {
                 time: time::OffsetDateTime::now_utc(),
                 request_id: meta.request_id.clone(),
@@ -141,8 +158,15 @@ impl Audit {
     pub fn version(&mut self, version_id: impl Into<String>) {
         self.event.version_id = Some(version_id.into());
     }
-    pub fn action(&mut self, action: &str) {
-        self.event.action = action.to_string();
+    /// Records the request as another action (e.g. a native put of a new name is
+    /// a CreateSecret).
+    pub fn set_action(&mut self, action: Action) {
+        self.action = Some(action);
+        self.event.action = action.name().to_string();
+    }
+
+    pub fn action(&self) -> Option<Action> {
+        self.action
     }
 }
 
@@ -163,6 +187,11 @@ impl AppState {
         let out = write(record).await.map_err(ApiError::from)?;
         audit.committed = true;
         self.feed.committed();
+        // Cached callers hold principals and policies: a change to either must
+        // not be served stale by this server.
+        if audit.action.is_some_and(Action::invalidates_auth) {
+            self.clear_auth_cache();
+        }
         Ok(out)
     }
 

@@ -1,5 +1,6 @@
 //! Principals and their access keys, shared by the API and by `keyward init`.
 
+use crate::action::Action;
 use crate::auth::access_key_aad;
 use crate::error::ApiError;
 use keyward_crypto::{Keyring, SecretString};
@@ -118,7 +119,7 @@ pub async fn bootstrap_admin(
     let request_id = uuid::Uuid::new_v4().to_string();
     let arn = format!("arn:aws:iam::{account_id}:user/{name}");
     let policy_arn = format!("arn:aws:iam::{account_id}:policy/{ADMIN_POLICY_NAME}");
-    let record = |action: &str, resource: &str| AuditedWrite {
+    let record = |action: Action, resource: &str| AuditedWrite {
         key: keyring.audit_key().clone(),
         event: AuditEvent {
             time: time::OffsetDateTime::now_utc(),
@@ -144,7 +145,7 @@ pub async fn bootstrap_admin(
             key: "Role".into(),
             value: "admin".into(),
         }],
-        record("iam:CreateUser", &arn),
+        record(Action::CreateUser, &arn),
     )
     .await?;
     let key = given.unwrap_or_else(generate_access_key);
@@ -153,21 +154,21 @@ pub async fn bootstrap_admin(
         keyring,
         &principal,
         &key,
-        record("iam:CreateAccessKey", &arn),
+        record(Action::CreateAccessKey, &arn),
     )
     .await?;
     store
         .put_policy(
             ADMIN_POLICY_NAME,
             ADMIN_POLICY,
-            record("iam:CreatePolicy", &policy_arn),
+            record(Action::CreatePolicy, &policy_arn),
         )
         .await?;
     store
         .attach_policy(
             name,
             ADMIN_POLICY_NAME,
-            record("iam:AttachUserPolicy", &arn),
+            record(Action::AttachUserPolicy, &arn),
         )
         .await?;
     Ok(key)

@@ -7,6 +7,7 @@
 //! put a secret value in a log line, an error or an audit record.
 
 mod access;
+pub mod action;
 pub mod alerts;
 pub mod audit_feed;
 pub mod audit_writer;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod keyring;
 mod lifecycle;
 pub mod listener;
+mod lookup;
 pub mod metrics;
 pub mod mfa;
 pub mod names;

@@ -129,7 +129,7 @@ mod tests {
             access_key_id: None,
             source_ip: Some("127.0.0.1".into()),
             user_agent: None,
-            action: "keyward:Unseal".into(),
+            action: crate::action::Action::Unseal.name().into(),
             resource: None,
             version_id: None,
             outcome,

@@ -8,6 +8,7 @@ mod secretsmanager;
 mod ssm;
 pub mod wire;
 
+use crate::action::{Action, Service};
 use crate::authz::AuthzExtras;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
@@ -20,28 +21,6 @@ use serde_json::Value;
 use std::sync::Arc;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-
-/// Which AWS service a request is for, from its `X-Amz-Target`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    SecretsManager,
-    Ssm,
-}
-
-impl Service {
-    fn signing_name(self) -> &'static str {
-        match self {
-            Service::SecretsManager => "secretsmanager",
-            Service::Ssm => "ssm",
-        }
-    }
-    fn action_prefix(self) -> &'static str {
-        match self {
-            Service::SecretsManager => "secretsmanager",
-            Service::Ssm => "ssm",
-        }
-    }
-}
 
 fn parse_target(target: &str) -> Option<(Service, &str)> {
     if let Some(op) = target.strip_prefix("secretsmanager.") {
@@ -64,25 +43,25 @@ pub struct AwsCtx<'a> {
 }
 
 impl AwsCtx<'_> {
+    /// Where the request was made from and for.
+    pub fn origin(&self) -> crate::lookup::Origin<'_> {
+        crate::lookup::Origin {
+            meta: self.meta,
+            region: &self.region,
+        }
+    }
+
     /// What authorization knows about this request, with the secret's tags and
     /// resource policy when it exists.
     pub fn extras<'s>(&'s self, secret: Option<&'s keyward_store::Secret>) -> AuthzExtras<'s> {
-        AuthzExtras {
-            source_ip: self.meta.source_ip.as_deref(),
-            secure_transport: self.meta.secure_transport,
-            region: Some(&self.region),
-            user_agent: self.meta.user_agent.as_deref(),
-            resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
-            resource_policy: secret.and_then(|s| s.resource_policy.as_deref()),
-            shown_resource: None,
-        }
+        self.origin().extras(secret)
     }
 
     /// Authorizes `action` on `resource` (an ARN), with the secret's tags and
     /// resource policy when it exists.
     pub fn authorize(
         &self,
-        action: &str,
+        action: Action,
         resource: &str,
         secret: Option<&keyward_store::Secret>,
     ) -> Result<(), ApiError> {
@@ -167,8 +146,11 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
             message: msg,
         });
     };
-    let op = op.to_string();
-    let mut audit = Audit::new(&meta, &format!("{}:{op}", service.action_prefix()), "aws");
+    let action = Action::from_aws(service, op);
+    let mut audit = match action {
+        Some(action) => Audit::new(&meta, action, "aws"),
+        None => Audit::unknown_operation(&meta, &format!("{}:{op}", service.prefix())),
+    };
     let result = async {
         // Credentials are checked as far as they can be before the body is read:
         // a request without a well-formed signature, or for a key that does not
@@ -241,11 +223,15 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
             region,
             meta: &meta,
         };
+        // An unknown operation is refused only once its caller is known, as AWS does.
+        let Some(action) = action else {
+            return Err(unknown_operation(service, op));
+        };
         let out = match service {
             Service::SecretsManager => {
-                secretsmanager::dispatch(&ctx, &mut audit, &op, input).await?
+                secretsmanager::dispatch(&ctx, &mut audit, action, input).await?
             }
-            Service::Ssm => ssm::dispatch(&ctx, &mut audit, &op, input).await?,
+            _ => ssm::dispatch(&ctx, &mut audit, action, input).await?,
         };
         Ok(AwsOk(out))
     }
@@ -255,6 +241,22 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
         resp.headers_mut().insert("x-amzn-requestid", v);
     }
     resp
+}
+
+/// Each service's answer to an operation it does not have.
+fn unknown_operation(service: Service, op: &str) -> ApiError {
+    match service {
+        Service::SecretsManager => ApiError::Aws {
+            status: 400,
+            aws_type: "UnknownOperationException",
+            message: format!("Unknown operation secretsmanager.{op}"),
+        },
+        _ => ApiError::Aws {
+            status: 400,
+            aws_type: "InvalidAction",
+            message: format!("Unknown operation AmazonSSM.{op}"),
+        },
+    }
 }
 
 fn sig_err(e: keyward_sigv4::SigV4Error) -> ApiError {
@@ -267,12 +269,13 @@ fn sig_err(e: keyward_sigv4::SigV4Error) -> ApiError {
 /// The credential scope must name this service and a real region name: regions
 /// partition keyward's data, so a made-up one must not create a partition.
 fn check_scope(scope: &keyward_sigv4::VerifiedScope, service: Service) -> Result<(), ApiError> {
-    if scope.service != service.signing_name() {
+    // Both services sign with their IAM prefix.
+    if scope.service != service.prefix() {
         return Err(ApiError::Signature {
             aws_type: "InvalidSignatureException",
             message: format!(
                 "Credential should be scoped to correct service: '{}'. ",
-                service.signing_name()
+                service.prefix()
             ),
         });
     }

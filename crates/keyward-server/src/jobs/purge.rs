@@ -1,6 +1,7 @@
 //! Purges secrets whose recovery window has ended.
 
 use super::Job;
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ impl Job for PurgeExpired {
     }
 
     async fn run(&self, st: &AppState) -> Result<(), ApiError> {
-        let mut audit = Audit::system("secretsmanager:DeleteSecret");
+        let mut audit = Audit::system(Action::DeleteSecret);
         let purged = st
             .write(&mut audit, async |w| {
                 st.store.purge_expired(OffsetDateTime::now_utc(), w).await

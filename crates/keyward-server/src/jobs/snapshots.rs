@@ -2,6 +2,7 @@
 //! every destination, each verified after writing, old ones pruned by retention.
 
 use super::Job;
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -47,7 +48,7 @@ impl Job for Snapshots {
             request_id: "scheduled-snapshots".into(),
         })?;
         for w in written {
-            let mut audit = Audit::system("keyward:CreateBackup");
+            let mut audit = Audit::system(Action::CreateBackup);
             match &w.result {
                 Ok(file) => {
                     audit.resource(file.display().to_string());

@@ -1,7 +1,8 @@
 //! `/v1/alerts`: recent alerts and their delivery state (`keyward alert ls`), and a
 //! test alert sent to one sink now (`keyward alert test NAME`).
 
-use super::{audited_on, read_json};
+use super::{Bearer, audited_on, read_json};
+use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,28 +11,18 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_notify::{Alert, Notifier, Severity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const LIST_ACTION: &str = "keyward:ListAlerts";
-const TEST_ACTION: &str = "keyward:TestAlertSink";
+const LIST_ACTION: Action = Action::ListAlerts;
+const TEST_ACTION: Action = Action::TestAlertSink;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/alerts", get(list))
         .route("/v1/alerts/test", post(test))
-}
-
-fn extras(meta: &RequestMeta) -> crate::authz::AuthzExtras<'_> {
-    crate::authz::AuthzExtras {
-        source_ip: meta.source_ip.as_deref(),
-        secure_transport: meta.secure_transport,
-        user_agent: meta.user_agent.as_deref(),
-        ..Default::default()
-    }
 }
 
 fn notifier(st: &AppState) -> Result<&Arc<Notifier>, ApiError> {
@@ -61,19 +52,19 @@ pub(super) struct ListQuery {
 pub(super) async fn list(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
+        auth,
         LIST_ACTION,
         Some("*".into()),
-        async |caller, _audit| {
+        async |call, _audit| {
             let Query(q) =
                 q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
-            st.authorize(&caller, LIST_ACTION, "*", &extras(&meta))?;
+            call.authorize("*")?;
             let rows = st
                 .store
                 .list_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
@@ -126,18 +117,18 @@ struct TestRequest {
 pub(super) async fn test(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
+        auth,
         TEST_ACTION,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             let req: TestRequest = read_json(&st, body).await?;
-            st.authorize(&caller, TEST_ACTION, "*", &extras(&meta))?;
+            call.authorize("*")?;
             let n = notifier(&st)?;
             let sink = n.sink(&req.sink).ok_or_else(|| {
                 let names: Vec<&str> = n.sinks().iter().map(|s| s.name()).collect();
@@ -157,7 +148,7 @@ pub(super) async fn test(
                 rule: "test".into(),
                 severity: Severity::Low,
                 summary: format!("test alert to sink {} from `keyward alert test`", req.sink),
-                principal: Some(caller.principal.name.clone()),
+                principal: Some(call.caller.principal.name.clone()),
                 secret: None,
                 source_ip: meta.source_ip.clone(),
                 time: time::OffsetDateTime::now_utc(),

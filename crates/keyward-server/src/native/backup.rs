@@ -1,7 +1,8 @@
 //! `POST /v1/sys/backup`: an encrypted backup of the running server's data,
 //! made from a consistent snapshot while requests keep being served.
 
-use super::{audited, read_json};
+use super::{Bearer, audited, read_json};
+use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,12 +11,11 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use http::HeaderMap;
 use serde::Deserialize;
 use std::sync::Arc;
 
-pub const ACTION_CREATE_BACKUP: &str = "keyward:CreateBackup";
-pub const ACTION_RESTORE_SECRET: &str = "keyward:RestoreSecret";
+pub const ACTION_CREATE_BACKUP: Action = Action::CreateBackup;
+pub const ACTION_RESTORE_SECRET: Action = Action::RestoreFromBackup;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -40,14 +40,14 @@ pub fn router() -> Router<Arc<AppState>> {
 pub(super) async fn restore_secret(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     let body: Result<keyward_backup::SecretExport, ApiError> = read_json(&st, body).await;
-    audited(&st, &meta, &headers, ACTION_RESTORE_SECRET, async |caller, audit| {
+    audited(&st, &meta, auth, ACTION_RESTORE_SECRET, async |call, audit| {
         let export = body?;
         audit.resource(export.arn.clone());
-        st.authorize(&caller, ACTION_RESTORE_SECRET, &export.arn, &Default::default())?;
+        call.authorize_with(&export.arn, &Default::default())?;
         let id = uuid::Uuid::new_v4();
         let mut versions = Vec::with_capacity(export.versions.len());
         for v in &export.versions {
@@ -133,18 +133,18 @@ struct CreateBody {
 pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     let body: Result<CreateBody, ApiError> = read_json(&st, body).await;
     audited(
         &st,
         &meta,
-        &headers,
+        auth,
         ACTION_CREATE_BACKUP,
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, ACTION_CREATE_BACKUP, "*", &Default::default())?;
+            call.authorize_with("*", &Default::default())?;
             let body = body?;
             let db = st.cfg.db_path.clone().ok_or_else(|| {
                 ApiError::NotSupported(

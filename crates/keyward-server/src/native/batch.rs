@@ -3,7 +3,8 @@
 //! `secretsmanager:GetSecretValue`; the records are committed together, so a batch
 //! of 50 costs one durable commit instead of 50.
 
-use super::{audited_on, read_json};
+use super::{Bearer, audited_on, read_json};
+use crate::action::Action;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::ops::AWSCURRENT;
@@ -14,7 +15,6 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use base64::Engine;
-use http::HeaderMap;
 use keyward_api::batch::{BatchError, BatchGet, BatchResult, BatchValue, MAX_BATCH_NAMES};
 use keyward_crypto::SecretString;
 use keyward_store::{ValueKind, VersionSelector};
@@ -37,16 +37,16 @@ pub fn router() -> Router<Arc<AppState>> {
 pub(super) async fn batch_get(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:BatchGetSecretValue",
+        auth,
+        Action::BatchGetSecretValue,
         Some("*".into()),
-        async |caller, _audit| {
+        async |call, _audit| {
             let req: BatchGet = read_json(&st, body).await?;
             if req.names.is_empty() || req.names.len() > MAX_BATCH_NAMES {
                 return Err(ApiError::InvalidParameter(format!(
@@ -59,9 +59,9 @@ pub(super) async fn batch_get(
             let mut errors = Vec::new();
             let mut records = Vec::new();
             for name in &req.names {
-                let mut audit = Audit::new(&meta, "secretsmanager:GetSecretValue", "native");
-                audit.caller(&caller);
-                let one = read_one(&st, &caller, &mut audit, &meta, name).await;
+                let mut audit = Audit::new(&meta, Action::GetSecretValue, "native");
+                audit.caller(&call.caller);
+                let one = read_one(&st, &call.caller, &mut audit, &meta, name).await;
                 match one {
                     Ok(v) => secrets.push(v),
                     Err(e) => {
@@ -98,7 +98,7 @@ async fn read_one(
     name: &str,
 ) -> Result<BatchValue, ApiError> {
     let secret = st
-        .native_secret(caller, audit, meta, name, "secretsmanager:GetSecretValue")
+        .native_secret(caller, audit, meta, name, Action::GetSecretValue)
         .await?;
     if secret.deleted_at.is_some() {
         return Err(ApiError::InvalidRequest(format!(

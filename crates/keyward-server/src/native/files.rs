@@ -4,7 +4,8 @@
 //! `keyward:DecryptFile` on its ARN, and leaves one audit record per request whose
 //! `count` is the number of values opened.
 
-use super::{audited, audited_on, identities::extras, read_json};
+use super::{Bearer, audited, audited_on, read_json};
+use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::file_recipients::{Opened, open_all};
@@ -15,7 +16,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use http::HeaderMap;
 use keyward_api::files::{
     CreateFileRecipient, DecryptValues, DecryptedValue, DecryptedValues, FileRecipientInfo,
     FileRecipientList, MAX_DECRYPT_VALUES,
@@ -24,10 +24,10 @@ use keyward_crypto::SecretString;
 use keyward_store::FileRecipient;
 use std::sync::Arc;
 
-const CREATE: &str = "keyward:CreateFileRecipient";
-const LIST: &str = "keyward:ListFileRecipients";
-const DESCRIBE: &str = "keyward:GetFileRecipient";
-const DECRYPT: &str = "keyward:DecryptFile";
+const CREATE: Action = Action::CreateFileRecipient;
+const LIST: Action = Action::ListFileRecipients;
+const DESCRIBE: Action = Action::GetFileRecipient;
+const DECRYPT: Action = Action::DecryptFile;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -61,14 +61,14 @@ fn info(st: &AppState, r: &FileRecipient) -> FileRecipientInfo {
 pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
-    audited(&st, &meta, &headers, CREATE, async |caller, audit| {
+    audited(&st, &meta, auth, CREATE, async |call, audit| {
         let req: CreateFileRecipient = read_json(&st, body).await?;
         let arn = st.file_recipient_arn(&req.name);
         audit.resource(arn.clone());
-        st.authorize(&caller, CREATE, &arn, &extras(&meta))?;
+        call.authorize(&arn)?;
         let r = st.create_file_recipient(&req.name, audit).await?;
         Ok(Json(info(&st, &r)))
     })
@@ -87,16 +87,16 @@ pub(super) async fn create(
 pub(super) async fn list(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
+        auth,
         LIST,
         Some("*".into()),
-        async |caller, _audit| {
-            st.authorize(&caller, LIST, "*", &extras(&meta))?;
+        async |call, _audit| {
+            call.authorize("*")?;
             st.keys()?;
             let all = st
                 .store
@@ -124,18 +124,18 @@ pub(super) async fn list(
 pub(super) async fn describe(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     let arn = st.file_recipient_arn(&name);
     audited_on(
         &st,
         &meta,
-        &headers,
+        auth,
         DESCRIBE,
         Some(arn.clone()),
-        async |caller, _audit| {
-            st.authorize(&caller, DESCRIBE, &arn, &extras(&meta))?;
+        async |call, _audit| {
+            call.authorize(&arn)?;
             st.keys()?;
             let r = st.file_recipient(&name).await?;
             Ok(Json(info(&st, &r)))
@@ -158,7 +158,7 @@ pub(super) async fn describe(
 pub(super) async fn decrypt(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
@@ -166,11 +166,11 @@ pub(super) async fn decrypt(
     audited_on(
         &st,
         &meta,
-        &headers,
+        auth,
         DECRYPT,
         Some(arn.clone()),
-        async |caller, audit| {
-            st.authorize(&caller, DECRYPT, &arn, &extras(&meta))?;
+        async |call, audit| {
+            call.authorize(&arn)?;
             let req: DecryptValues = read_json(&st, body).await?;
             if req.values.is_empty() || req.values.len() > MAX_DECRYPT_VALUES {
                 return Err(ApiError::InvalidParameter(format!(

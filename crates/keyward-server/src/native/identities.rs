@@ -1,9 +1,9 @@
-//! `/v1/principals`, `/v1/keys`, `/v1/policies`, `/v1/audit`.
+//! `/v1/principals`, `/v1/keys`, `/v1/policies`.
 
 use super::secrets::rfc3339;
 use super::secrets::{api_tag, store_tags};
-use super::{audited, audited_on, read_body, read_json};
-use crate::authz::AuthzExtras;
+use super::{Bearer, audited, audited_on, extras, read_body, read_json};
+use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::identities::{
@@ -11,17 +11,14 @@ use crate::identities::{
 };
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_api::identities::{
-    Attachment, AuditQuery as AuditFilter, AuditRecords, CreatedKey, CreatedPrincipal, DeletedName,
-    NewPrincipal, PolicyInfo, PolicyList, PolicySummary, PrincipalInfo, PrincipalList,
-    PrincipalRecord,
+    Attachment, CreatedKey, CreatedPrincipal, DeletedName, NewPrincipal, PolicyInfo, PolicyList,
+    PolicySummary, PrincipalInfo, PrincipalList, PrincipalRecord,
 };
-use keyward_store::{AuditQuery, Outcome};
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -42,17 +39,6 @@ pub fn router() -> Router<Arc<AppState>> {
             "/v1/policies/{name}",
             get(get_policy).put(put_policy).delete(delete_policy),
         )
-        .route("/v1/audit", get(list_audit))
-        .route("/v1/audit/verify", get(verify_audit))
-}
-
-pub(super) fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
-    AuthzExtras {
-        source_ip: meta.source_ip.as_deref(),
-        secure_transport: meta.secure_transport,
-        user_agent: meta.user_agent.as_deref(),
-        ..Default::default()
-    }
 }
 
 /// A principal with its keys and attached policies (one store read each).
@@ -85,58 +71,51 @@ async fn principal_info(
 pub(super) async fn new_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
-    audited(
-        &st,
-        &meta,
-        &headers,
-        "iam:CreateUser",
-        async |caller, audit| {
-            let b: NewPrincipal = read_json(&st, body).await?;
-            validate_principal_name(&b.name)?;
-            let arn = st.principal_arn(&b.name);
-            audit.resource(arn.clone());
-            st.authorize(&caller, "iam:CreateUser", &arn, &extras(&meta))?;
-            st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
-            let keys = st.keys()?;
-            let p = st
-                .write(audit, async |w| {
-                    create_principal(
-                        st.store.as_ref(),
-                        &st.cfg.account_id,
-                        &b.name,
-                        store_tags(&b.tags),
-                        w,
-                    )
-                    .await
-                })
-                .await?;
-            let key = generate_access_key();
-            let mut key_audit = audit.derived("iam:CreateAccessKey");
-            key_audit.resource(arn.clone());
-            st.write(&mut key_audit, async |w| {
-                add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
+    audited(&st, &meta, auth, Action::CreateUser, async |call, audit| {
+        let b: NewPrincipal = read_json(&st, body).await?;
+        validate_principal_name(&b.name)?;
+        let arn = st.principal_arn(&b.name);
+        audit.resource(arn.clone());
+        call.authorize(&arn)?;
+        call.authorize_also(Action::CreateAccessKey, &arn, &extras(&meta))?;
+        let keys = st.keys()?;
+        let p = st
+            .write(audit, async |w| {
+                create_principal(
+                    st.store.as_ref(),
+                    &st.cfg.account_id,
+                    &b.name,
+                    store_tags(&b.tags),
+                    w,
+                )
+                .await
             })
             .await?;
-            st.clear_auth_cache();
-            Ok((
-                http::StatusCode::CREATED,
-                Json(CreatedPrincipal {
-                    principal: PrincipalRecord {
-                        id: p.id.to_string(),
-                        name: p.name,
-                        arn: p.arn,
-                        tags: p.tags.iter().map(api_tag).collect(),
-                        created_at: rfc3339(p.created_at),
-                    },
-                    access_key_id: key.access_key_id,
-                    secret_access_key: key.secret_access_key,
-                }),
-            ))
-        },
-    )
+        let key = generate_access_key();
+        let mut key_audit = audit.derived(Action::CreateAccessKey);
+        key_audit.resource(arn.clone());
+        st.write(&mut key_audit, async |w| {
+            add_access_key(st.store.as_ref(), &keys.keyring, &p, &key, w).await
+        })
+        .await?;
+        Ok((
+            http::StatusCode::CREATED,
+            Json(CreatedPrincipal {
+                principal: PrincipalRecord {
+                    id: p.id.to_string(),
+                    name: p.name,
+                    arn: p.arn,
+                    tags: p.tags.iter().map(api_tag).collect(),
+                    created_at: rfc3339(p.created_at),
+                },
+                access_key_id: key.access_key_id,
+                secret_access_key: key.secret_access_key,
+            }),
+        ))
+    })
     .await
 }
 
@@ -152,17 +131,17 @@ pub(super) async fn new_principal(
 pub(super) async fn list_principals(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:ListUsers",
+        auth,
+        Action::ListUsers,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, "iam:ListUsers", "*", &extras(&meta))?;
+            call.authorize("*")?;
             let ps = st.store.list_principals().await.map_err(ApiError::from)?;
             let mut principals = Vec::with_capacity(ps.len());
             for p in ps {
@@ -187,19 +166,19 @@ pub(super) async fn list_principals(
 pub(super) async fn get_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:GetUser",
+        auth,
+        Action::GetUser,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:GetUser", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let p = st
                 .store
                 .get_principal(&name)
@@ -225,27 +204,26 @@ pub(super) async fn get_principal(
 pub(super) async fn delete_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:DeleteUser",
+        auth,
+        Action::DeleteUser,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:DeleteUser", &arn, &extras(&meta))?;
-            if caller.principal.name == name {
+            call.authorize(&arn)?;
+            if call.caller.principal.name == name {
                 return Err(ApiError::InvalidRequest(
                     "you cannot delete the principal you are signed in as".into(),
                 ));
             }
             st.write(audit, async |w| st.store.delete_principal(&name, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(DeletedName { deleted: name }))
         },
     )
@@ -265,19 +243,19 @@ pub(super) async fn delete_principal(
 pub(super) async fn new_key(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:CreateAccessKey",
+        auth,
+        Action::CreateAccessKey,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:CreateAccessKey", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let p = st
                 .store
                 .get_principal(&name)
@@ -316,21 +294,21 @@ pub(super) async fn new_key(
 pub(super) async fn delete_key(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(id): Path<String>,
 ) -> Response {
     audited(
         &st,
         &meta,
-        &headers,
-        "iam:DeleteAccessKey",
-        async |caller, audit| {
+        auth,
+        Action::DeleteAccessKey,
+        async |call, audit| {
             let Some(key) = st.store.get_access_key(&id).await.map_err(ApiError::from)? else {
                 // Authorize against any principal first, so that a caller who may not
                 // delete keys cannot tell unknown key ids from existing ones.
                 let any = st.principal_arn("*");
                 audit.resource(any.clone());
-                st.authorize(&caller, "iam:DeleteAccessKey", &any, &extras(&meta))?;
+                call.authorize(&any)?;
                 return Err(ApiError::NotFound(format!("access key not found: {id}")));
             };
             let p = st
@@ -340,10 +318,9 @@ pub(super) async fn delete_key(
                 .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("access key not found: {id}")))?;
             audit.resource(p.arn.clone());
-            st.authorize(&caller, "iam:DeleteAccessKey", &p.arn, &extras(&meta))?;
+            call.authorize(&p.arn)?;
             st.write(audit, async |w| st.store.delete_access_key(&id, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(DeletedName { deleted: id }))
         },
     )
@@ -362,17 +339,17 @@ pub(super) async fn delete_key(
 pub(super) async fn list_policies(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:ListPolicies",
+        auth,
+        Action::ListPolicies,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, "iam:ListPolicies", "*", &extras(&meta))?;
+            call.authorize("*")?;
             let ps = st.store.list_policies().await.map_err(ApiError::from)?;
             Ok(Json(PolicyList {
                 policies: ps
@@ -402,19 +379,19 @@ pub(super) async fn list_policies(
 pub(super) async fn get_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:GetPolicy",
+        auth,
+        Action::GetPolicy,
         Some(st.policy_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:GetPolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let p = st
                 .store
                 .get_policy(&name)
@@ -448,23 +425,23 @@ pub(super) async fn get_policy(
 pub(super) async fn put_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:CreatePolicy",
+        auth,
+        Action::CreatePolicy,
         Some(st.policy_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             validate_principal_name(&name).map_err(|_| {
                 ApiError::InvalidParameter("a policy name must be 1–64 of A-Za-z0-9+=,.@_-".into())
             })?;
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:CreatePolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             let bytes = read_body(&st, body).await?;
             let text = std::str::from_utf8(&bytes).map_err(|_| {
                 ApiError::InvalidParameter("the policy document is not UTF-8".into())
@@ -475,7 +452,6 @@ pub(super) async fn put_policy(
             let rec = st
                 .write(audit, async |w| st.store.put_policy(&name, text, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(PolicySummary {
                 name: rec.name,
                 arn,
@@ -499,22 +475,21 @@ pub(super) async fn put_policy(
 pub(super) async fn delete_policy(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:DeletePolicy",
+        auth,
+        Action::DeletePolicy,
         Some(st.policy_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:DeletePolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.write(audit, async |w| st.store.delete_policy(&name, w).await)
                 .await?;
-            st.clear_auth_cache();
             Ok(Json(DeletedName { deleted: name }))
         },
     )
@@ -534,24 +509,23 @@ pub(super) async fn delete_policy(
 pub(super) async fn attach(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:AttachUserPolicy",
+        auth,
+        Action::AttachUserPolicy,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:AttachUserPolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.write(audit, async |w| {
                 st.store.attach_policy(&name, &policy, w).await
             })
             .await?;
-            st.clear_auth_cache();
             Ok(Json(Attachment {
                 principal: name,
                 policy,
@@ -575,111 +549,28 @@ pub(super) async fn attach(
 pub(super) async fn detach(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "iam:DetachUserPolicy",
+        auth,
+        Action::DetachUserPolicy,
         Some(st.principal_arn(&name)),
-        async |caller, audit| {
+        async |call, audit| {
             let arn = st.principal_arn(&name);
             audit.resource(arn.clone());
-            st.authorize(&caller, "iam:DetachUserPolicy", &arn, &extras(&meta))?;
+            call.authorize(&arn)?;
             st.write(audit, async |w| {
                 st.store.detach_policy(&name, &policy, w).await
             })
             .await?;
-            st.clear_auth_cache();
             Ok(Json(Attachment {
                 principal: name,
                 policy,
                 attached: false,
             }))
-        },
-    )
-    .await
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/audit",
-    tag = "audit",
-    summary = "List audit records",
-    params(keyward_api::identities::AuditQuery),
-    responses((status = 200, description = "Success", body = keyward_api::identities::AuditRecords), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
-    security(("bearer" = [])),
-    extensions(("x-keyward-action" = json!("cloudtrail:LookupEvents")))
-)]
-pub(super) async fn list_audit(
-    State(st): State<Arc<AppState>>,
-    meta: RequestMeta,
-    headers: HeaderMap,
-    q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    audited_on(&st, &meta, &headers, "cloudtrail:LookupEvents", Some("*".into()), async |caller, audit| {
-        let Query(q) = q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
-        audit.resource("*");
-        st.authorize(&caller, "cloudtrail:LookupEvents", "*", &extras(&meta))?;
-        let outcome = match &q.outcome {
-            Some(o) => Some(Outcome::parse(o).ok_or_else(|| ApiError::InvalidParameter(format!(
-                "unknown outcome {o:?}: use success, denied, unauthenticated, not_found, invalid or error"
-            )))?),
-            None => None,
-        };
-        let since = match &q.since {
-            Some(s) => Some(time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| ApiError::InvalidParameter(format!("`since` must be an RFC 3339 time such as 2026-01-31T00:00:00Z, not {s:?}")))?),
-            None => None,
-        };
-        // A secret filter may be a name: resolve it to its ARN.
-        let resource = match &q.secret {
-            Some(s) if !s.starts_with("arn:") => match st.find_secret(keyward_store::Namespace::Secrets, &st.cfg.default_region, s).await? {
-                Some(sec) => Some(sec.arn),
-                None => Some(st.would_be_arn(keyward_store::Namespace::Secrets, &st.cfg.default_region, s)),
-            },
-            other => other.clone(),
-        };
-        let principal = q.principal.map(|p| if p.starts_with("arn:") { p } else { st.principal_arn(&p) });
-        let records = st.store.list_audit(&AuditQuery {
-            resource, principal, outcome, since, after_seq: q.after_seq,
-            limit: Some(q.limit.unwrap_or(100).min(10_000)), descending: q.after_seq.is_none(),
-        }).await.map_err(ApiError::from)?;
-        Ok(Json(AuditRecords { records: serde_json::to_value(records).map_err(|_| ApiError::Internal { request_id: String::new() })? }))
-    })
-    .await
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/audit/verify",
-    tag = "audit",
-    summary = "Verify the audit chain",
-    responses((status = 200, description = "Success", body = keyward_api::identities::AuditVerification), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
-    security(("bearer" = [])),
-    extensions(("x-keyward-action" = json!("keyward:VerifyAudit")))
-)]
-pub(super) async fn verify_audit(
-    State(st): State<Arc<AppState>>,
-    meta: RequestMeta,
-    headers: HeaderMap,
-) -> Response {
-    audited_on(
-        &st,
-        &meta,
-        &headers,
-        "keyward:VerifyAudit",
-        Some("*".into()),
-        async |caller, audit| {
-            audit.resource("*");
-            st.authorize(&caller, "keyward:VerifyAudit", "*", &extras(&meta))?;
-            let keys = st.keys()?;
-            let report = keyward_store::audit::verify_stored(st.store.as_ref(), &keys.audit_key)
-                .await
-                .map_err(ApiError::from)?;
-            Ok(Json(report))
         },
     )
     .await

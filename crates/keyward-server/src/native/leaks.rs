@@ -7,7 +7,8 @@
 //! one who could have found it), so nobody can raise alerts about secrets they
 //! cannot see.
 
-use super::{audited_on, read_json};
+use super::{Bearer, audited_on, read_json};
+use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -17,15 +18,14 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_store::Namespace;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
 /// The action each reported secret is audited as (the alert rules' input).
-pub const LEAK_ACTION: &str = "keyward:LeakDetected";
-const FINGERPRINT_ACTION: &str = "keyward:GetSecretFingerprint";
+pub const LEAK_ACTION: Action = Action::LeakDetected;
+const FINGERPRINT_ACTION: Action = Action::GetSecretFingerprint;
 /// Secrets one report may name.
 const MAX_SECRETS: usize = 1000;
 
@@ -60,16 +60,16 @@ struct Report {
 pub(super) async fn report(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "keyward:ReportLeaks",
+        auth,
+        Action::ReportLeaks,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             let req: Report = read_json(&st, body).await?;
             if req.found.len() > MAX_SECRETS {
                 return Err(ApiError::InvalidParameter(format!(
@@ -98,7 +98,7 @@ pub(super) async fn report(
                     ..extras.clone()
                 };
                 if st
-                    .authorize(&caller, FINGERPRINT_ACTION, &secret.arn, &per_secret)
+                    .authorize(&call.caller, FINGERPRINT_ACTION, &secret.arn, &per_secret)
                     .is_err()
                 {
                     unknown += 1;

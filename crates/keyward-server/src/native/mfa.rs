@@ -5,7 +5,8 @@
 //! code raise the caller's assurance, they grant nothing. Replacing an enrolled
 //! device does need an MFA session, or a stolen access key could re-enrol MFA.
 
-use super::{audited, read_json};
+use super::{Bearer, audited, read_json};
+use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::mfa::{DEFAULT_SESSION_SECS, MAX_SESSION_SECS, MIN_SESSION_SECS};
@@ -15,7 +16,6 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -38,13 +38,13 @@ pub fn router() -> Router<Arc<AppState>> {
 pub(super) async fn enable(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
-    audited(&st, &meta, &headers, "iam:EnableMFADevice", async |caller, audit| {
-        let p = &caller.principal;
+    audited(&st, &meta, auth, Action::EnableMfaDevice, async |call, audit| {
+        let p = &call.caller.principal;
         audit.resource(p.arn.clone());
         let existing = st.store.get_mfa_device(p.id).await.map_err(ApiError::from)?;
-        if existing.is_some() && caller.mfa_authenticated_at.is_none() {
+        if existing.is_some() && call.caller.mfa_authenticated_at.is_none() {
             return Err(ApiError::AccessDenied(format!(
                 "{} already has an MFA device; replacing it needs an MFA session: run `keyward login --mfa CODE` and retry with the session credentials",
                 p.arn
@@ -80,13 +80,13 @@ struct SessionRequest {
 pub(super) async fn session(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
-    audited(&st, &meta, &headers, "sts:GetSessionToken", async |caller, audit| {
-        let p = &caller.principal;
+    audited(&st, &meta, auth, Action::GetSessionToken, async |call, audit| {
+        let p = &call.caller.principal;
         audit.resource(p.arn.clone());
-        if caller.mfa_authenticated_at.is_some() {
+        if call.caller.mfa_authenticated_at.is_some() {
             return Err(ApiError::AccessDenied(
                 "a session cannot start another session: log in with your access key".into(),
             ));

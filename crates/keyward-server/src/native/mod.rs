@@ -2,11 +2,13 @@
 //! an AWS action name so one policy governs native and AWS access alike.
 
 mod alerts;
+mod audit;
 mod backup;
 mod batch;
 mod files;
 mod identities;
 mod leaks;
+mod lookup;
 mod mfa;
 mod openapi;
 mod recovery;
@@ -15,13 +17,17 @@ mod scan;
 mod secrets;
 mod sys;
 
+use crate::action::Action;
+use crate::authz::AuthzExtras;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
+use http::request::Parts;
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -31,6 +37,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(backup::router())
         .merge(secrets::router())
         .merge(identities::router())
+        .merge(audit::router())
         .merge(mfa::router())
         .merge(scan::router())
         .merge(batch::router())
@@ -41,19 +48,90 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/openapi.json", axum::routing::get(openapi::openapi))
 }
 
-/// Authenticates, runs `op`, audits, renders: the shape of every native handler.
+/// The caller of a native request, resolved from its `Authorization: Bearer`
+/// header before the handler runs. A failure is kept, not rejected, so that the
+/// request is still audited (with the key id the token claimed) by [`audited`].
+#[derive(Debug)]
+pub(crate) struct Bearer {
+    caller: Result<Caller, ApiError>,
+    claimed_key: Option<String>,
+}
+
+impl FromRequestParts<Arc<AppState>> for Bearer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = st.authenticate_bearer(&parts.headers).await;
+        let claimed_key = match &caller {
+            Ok(_) => None,
+            Err(_) => bearer_key_id(&parts.headers),
+        };
+        Ok(Self {
+            caller,
+            claimed_key,
+        })
+    }
+}
+
+/// An authenticated native request: who, and the action it was audited as.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    pub st: &'a AppState,
+    pub caller: Caller,
+    pub action: Action,
+    pub meta: &'a RequestMeta,
+}
+
+/// What authorization knows about a native request that is not about a secret.
+pub(crate) fn extras(meta: &RequestMeta) -> AuthzExtras<'_> {
+    AuthzExtras {
+        source_ip: meta.source_ip.as_deref(),
+        secure_transport: meta.secure_transport,
+        user_agent: meta.user_agent.as_deref(),
+        ..Default::default()
+    }
+}
+
+impl Call<'_> {
+    /// Authorizes the request's action on `resource`, with the request's source,
+    /// transport and user agent as condition keys.
+    pub fn authorize(&self, resource: &str) -> Result<(), ApiError> {
+        self.authorize_with(resource, &extras(self.meta))
+    }
+
+    /// [`Call::authorize`] with the condition keys given.
+    pub fn authorize_with(&self, resource: &str, extras: &AuthzExtras<'_>) -> Result<(), ApiError> {
+        self.st
+            .authorize(&self.caller, self.action.authorized_as(), resource, extras)
+    }
+
+    /// Authorizes another action the request also needs.
+    pub fn authorize_also(
+        &self,
+        action: Action,
+        resource: &str,
+        extras: &AuthzExtras<'_>,
+    ) -> Result<(), ApiError> {
+        self.st.authorize(&self.caller, action, resource, extras)
+    }
+}
+
+/// Runs `op` for an authenticated caller, audits, renders: the shape of every
+/// native handler.
 pub(crate) async fn audited<T, F>(
     st: &AppState,
     meta: &RequestMeta,
-    headers: &HeaderMap,
-    action: &str,
+    auth: Bearer,
+    action: Action,
     op: F,
 ) -> Response
 where
     T: IntoResponse,
-    F: AsyncFnOnce(Caller, &mut Audit) -> Result<T, ApiError>,
+    F: AsyncFnOnce(Call<'_>, &mut Audit) -> Result<T, ApiError>,
 {
-    audited_on(st, meta, headers, action, None, op).await
+    audited_on(st, meta, auth, action, None, op).await
 }
 
 /// [`audited`] for a request whose target is known from its path: the audit record
@@ -62,26 +140,32 @@ where
 pub(crate) async fn audited_on<T, F>(
     st: &AppState,
     meta: &RequestMeta,
-    headers: &HeaderMap,
-    action: &str,
+    auth: Bearer,
+    action: Action,
     resource: Option<String>,
     op: F,
 ) -> Response
 where
     T: IntoResponse,
-    F: AsyncFnOnce(Caller, &mut Audit) -> Result<T, ApiError>,
+    F: AsyncFnOnce(Call<'_>, &mut Audit) -> Result<T, ApiError>,
 {
     let mut audit = Audit::new(meta, action, "native");
     if let Some(r) = resource {
         audit.resource(r);
     }
-    let result = match st.authenticate_bearer(headers).await {
+    let result = match auth.caller {
         Ok(caller) => {
             audit.caller(&caller);
-            op(caller, &mut audit).await
+            let call = Call {
+                st,
+                caller,
+                action,
+                meta,
+            };
+            op(call, &mut audit).await
         }
         Err(e) => {
-            if let Some(id) = bearer_key_id(headers) {
+            if let Some(id) = auth.claimed_key {
                 audit.unverified_key(&id);
             }
             Err(e)

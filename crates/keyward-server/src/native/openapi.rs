@@ -4,7 +4,8 @@
 //! action it is authorized as in `x-keyward-action`.
 
 use super::{
-    alerts, backup, batch, files, identities, leaks, mfa, recovery, rotation, scan, secrets, sys,
+    alerts, audit, backup, batch, files, identities, leaks, mfa, recovery, rotation, scan, secrets,
+    sys,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -25,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         identities::delete_principal, identities::new_key, identities::delete_key,
         identities::list_policies, identities::get_policy, identities::put_policy,
         identities::delete_policy, identities::attach, identities::detach,
-        identities::list_audit, identities::verify_audit,
+        audit::list_audit, audit::verify_audit,
         scan::fingerprints,
         mfa::enable, mfa::session,
         files::create, files::list, files::describe, files::decrypt,
@@ -103,6 +104,13 @@ mod tests {
                     open || op["x-keyward-action"].is_string(),
                     "{method} {path} names no action"
                 );
+                // The documented name is one the server authorizes and audits.
+                if let Some(name) = op["x-keyward-action"].as_str() {
+                    assert!(
+                        crate::action::Action::from_name(name).is_some(),
+                        "{method} {path} documents {name}, which is not in the action table"
+                    );
+                }
             }
         }
     }

@@ -1,7 +1,8 @@
 //! `/v1/sys/rotate-root-key`, `/v1/sys/rekey-shares` (admin actions) and
 //! `/v1/sys/break-glass` (emergency access with unseal shares).
 
-use super::{audited, read_json};
+use super::{Bearer, audited, read_json};
+use crate::action::Action;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::recovery::{Rotated, rotate_root_key};
@@ -12,7 +13,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_crypto::shamir::{Share, combine_shares};
 use keyward_crypto::{RootKey, SecretString};
 use keyward_store::{AuditedWrite, Outcome, Tag};
@@ -20,10 +20,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-pub const ACTION_ROTATE_ROOT_KEY: &str = "keyward:RotateRootKey";
-pub const ACTION_REKEY_SHARES: &str = "keyward:RekeyShares";
+pub const ACTION_ROTATE_ROOT_KEY: Action = Action::RotateRootKey;
+pub const ACTION_REKEY_SHARES: Action = Action::RekeyShares;
 /// The action break-glass use is audited as (alert rules key on it).
-pub const ACTION_BREAK_GLASS: &str = "keyward:BreakGlass";
+pub const ACTION_BREAK_GLASS: Action = Action::BreakGlass;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -70,18 +70,18 @@ struct RotateBody {
 pub(super) async fn rotate(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     let body: Result<RotateBody, ApiError> = read_json(&st, body).await;
     audited(
         &st,
         &meta,
-        &headers,
+        auth,
         ACTION_ROTATE_ROOT_KEY,
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, ACTION_ROTATE_ROOT_KEY, "*", &Default::default())?;
+            call.authorize_with("*", &Default::default())?;
             let body = body?;
             let set = crate::unseal_shares::load_set(st.store.as_ref()).await?;
             let (new_root, split) = match (body.new_root_key, set) {
@@ -132,18 +132,18 @@ struct RekeyBody {
 pub(super) async fn rekey(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     let body: Result<RekeyBody, ApiError> = read_json(&st, body).await;
     audited(
         &st,
         &meta,
-        &headers,
+        auth,
         ACTION_REKEY_SHARES,
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, ACTION_REKEY_SHARES, "*", &Default::default())?;
+            call.authorize_with("*", &Default::default())?;
             let body = body?;
             let r = rotate_root_key(
                 &st,
@@ -269,7 +269,7 @@ async fn grant(st: &AppState, audit: &mut Audit, body: Body) -> Result<Value, Ap
     audit.resource(arn.clone());
     audit.event.principal = Some(ACTION_BREAK_GLASS.to_string());
     let key = crate::identities::generate_access_key();
-    let record = |action: &str| AuditedWrite {
+    let record = |action: Action| AuditedWrite {
         key: keys.audit_key.clone(),
         event: keyward_store::AuditEvent {
             action: action.to_string(),
@@ -285,7 +285,7 @@ async fn grant(st: &AppState, audit: &mut Audit, body: Body) -> Result<Value, Ap
             key: "Role".into(),
             value: "break-glass".into(),
         }],
-        record("iam:CreateUser"),
+        record(Action::CreateUser),
     )
     .await?;
     crate::identities::add_access_key(
@@ -293,7 +293,7 @@ async fn grant(st: &AppState, audit: &mut Audit, body: Body) -> Result<Value, Ap
         &keys.keyring,
         &principal,
         &key,
-        record("iam:CreateAccessKey"),
+        record(Action::CreateAccessKey),
     )
     .await?;
     if st
@@ -306,7 +306,7 @@ async fn grant(st: &AppState, audit: &mut Audit, body: Body) -> Result<Value, Ap
             .put_policy(
                 crate::identities::ADMIN_POLICY_NAME,
                 crate::identities::ADMIN_POLICY,
-                record("iam:CreatePolicy"),
+                record(Action::CreatePolicy),
             )
             .await?;
     }
@@ -314,7 +314,7 @@ async fn grant(st: &AppState, audit: &mut Audit, body: Body) -> Result<Value, Ap
         .attach_policy(
             &body.name,
             crate::identities::ADMIN_POLICY_NAME,
-            record("iam:AttachUserPolicy"),
+            record(Action::AttachUserPolicy),
         )
         .await?;
     st.clear_auth_cache();

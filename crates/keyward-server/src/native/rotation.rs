@@ -3,27 +3,26 @@
 //! optionally as a dry run), read the status, cancel a rotation in progress.
 //! Authorized as AWS's `RotateSecret`, `DescribeSecret` and `CancelRotateSecret`.
 
-use super::{audited, audited_on, parse_json, read_body};
+use super::{Bearer, audited, audited_on, parse_json, read_body};
+use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
-use crate::rotation::{self, Actions, Driven, schedule::Rules};
+use crate::rotation::{self, Driven, schedule::Rules};
 use crate::state::{AppState, Caller};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_store::{ListQuery, Namespace, Rotation, RotationConfig, Secret};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-const ROTATE: &str = "secretsmanager:RotateSecret";
-const DESCRIBE: &str = "secretsmanager:DescribeSecret";
-const CANCEL: &str = "secretsmanager:CancelRotateSecret";
+const ROTATE: Action = Action::RotateSecret;
+const DESCRIBE: Action = Action::DescribeSecret;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -71,6 +70,34 @@ async fn body_or_default<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+/// The skeleton of every handler on one secret's rotation: audited as `action` on
+/// the secret's would-be ARN, the body read (`input`), the secret looked up and
+/// authorized as the AWS action `action` stands for, then `op`.
+async fn on_secret<B, T, I, F>(
+    st: &AppState,
+    meta: &RequestMeta,
+    auth: Bearer,
+    action: Action,
+    name: &str,
+    input: I,
+    op: F,
+) -> Response
+where
+    T: IntoResponse,
+    I: AsyncFnOnce() -> Result<B, ApiError>,
+    F: AsyncFnOnce(&mut Audit, Secret, B) -> Result<T, ApiError>,
+{
+    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, name);
+    audited_on(st, meta, auth, action, Some(arn), async |call, audit| {
+        let input = input().await?;
+        let secret = st
+            .native_secret(&call.caller, audit, meta, name, action.authorized_as())
+            .await?;
+        op(audit, secret, input).await
+    })
+    .await
+}
+
 fn row(secret: &Secret, found: Option<Rotation>) -> Rotation {
     found.unwrap_or_else(|| Rotation {
         secret_id: secret.id,
@@ -89,22 +116,18 @@ fn row(secret: &Secret, found: Option<Rotation>) -> Rotation {
 pub(super) async fn set(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(
+    on_secret(
         &st,
         &meta,
-        &headers,
-        Actions::CONFIGURED,
-        Some(arn),
-        async |caller, audit| {
-            let req: SetRotation = parse_json(&read_body(&st, body).await?)?;
-            let secret = st
-                .native_secret(&caller, audit, &meta, &name, ROTATE)
-                .await?;
+        auth,
+        Action::PutRotationConfig,
+        &name,
+        async || parse_json::<SetRotation>(&read_body(&st, body).await?),
+        async |audit, secret, req| {
             let mut rot = row(&secret, st.store.get_rotation(secret.id).await?);
             let limits = st.cfg.rotation.limits;
             Rules::from_config(None, req.schedule.as_deref(), req.window.as_deref(), limits)
@@ -161,20 +184,17 @@ pub(super) async fn set(
 pub(super) async fn status_one(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(
+    on_secret(
         &st,
         &meta,
-        &headers,
+        auth,
         DESCRIBE,
-        Some(arn),
-        async |caller, audit| {
-            let secret = st
-                .native_secret(&caller, audit, &meta, &name, DESCRIBE)
-                .await?;
+        &name,
+        async || Ok(()),
+        async |_audit, secret, ()| {
             let rot = row(&secret, st.store.get_rotation(secret.id).await?);
             Ok(Json(rotation::status_json(&st, &secret, &rot)))
         },
@@ -196,7 +216,7 @@ async fn visible(
         region: Some(&region),
         ..Default::default()
     };
-    st.authorize(caller, "secretsmanager:ListSecrets", "*", &extras)?;
+    st.authorize(caller, Action::ListSecrets, "*", &extras)?;
     let secrets = st
         .store
         .list_secrets(&ListQuery {
@@ -241,16 +261,16 @@ async fn visible(
 pub(super) async fn status_all(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     audited(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:ListSecrets",
-        async |caller, audit| {
+        auth,
+        Action::ListSecrets,
+        async |call, audit| {
             audit.resource("*");
-            let list = visible(&st, &caller, &meta, None).await?;
+            let list = visible(&st, &call.caller, &meta, None).await?;
             let out: Vec<Value> = list
                 .iter()
                 .map(|(s, r)| rotation::status_json(&st, s, r))
@@ -320,14 +340,12 @@ async fn rotate_now(st: &Arc<AppState>, secret: &Secret) -> Result<Value, ApiErr
 pub(super) async fn rotate_one(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(&st, &meta, &headers, ROTATE, Some(arn), async |caller, audit| {
-        let req: RotateNow = body_or_default(&st, body).await?;
-        let secret = st.native_secret(&caller, audit, &meta, &name, ROTATE).await?;
+    let body = async || body_or_default::<RotateNow>(&st, body).await;
+    on_secret(&st, &meta, auth, ROTATE, &name, body, async |audit, secret, req| {
         let Some(rot) = st.store.get_rotation(secret.id).await? else {
             return Err(ApiError::InvalidRequest(format!(
                 "secret {name} has no rotation configured; set one with `keyward rotation set {name} --rotator ...`"
@@ -335,7 +353,7 @@ pub(super) async fn rotate_one(
         };
         let reason = req.reason.as_deref().unwrap_or("requested");
         if req.dry_run {
-            audit.action(Actions::DRY_RUN);
+            audit.set_action(Action::RotationDryRun);
             return Ok(Json(plan(&st, &secret, &rot, reason)));
         }
         note_reason(audit, reason);
@@ -365,13 +383,13 @@ fn note_reason(audit: &mut Audit, reason: &str) {
 pub(super) async fn rotate_all(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
-    audited(&st, &meta, &headers, ROTATE, async |caller, audit| {
+    audited(&st, &meta, auth, ROTATE, async |call, audit| {
         let req: RotateNow = body_or_default(&st, body).await?;
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
-        let list = visible(&st, &caller, &meta, req.prefix.as_deref()).await?;
+        let list = visible(&st, &call.caller, &meta, req.prefix.as_deref()).await?;
         let reason = req.reason.as_deref().unwrap_or("rotate --all");
         let mut results = Vec::new();
         let mut failed = 0;
@@ -383,7 +401,7 @@ pub(super) async fn rotate_all(
                 resource_policy: secret.resource_policy.as_deref(),
                 ..Default::default()
             };
-            if st.authorize(&caller, ROTATE, &secret.arn, &extras).is_err() {
+            if call.authorize_with(&secret.arn, &extras).is_err() {
                 results.push(json!({"name": secret.name, "would_rotate": false, "why": "your policy does not allow secretsmanager:RotateSecret on it"}));
                 continue;
             }
@@ -401,7 +419,7 @@ pub(super) async fn rotate_all(
             }
         }
         if req.dry_run {
-            audit.action(Actions::DRY_RUN);
+            audit.set_action(Action::RotationDryRun);
         } else {
             note_reason(audit, reason);
         }
@@ -420,12 +438,10 @@ pub(super) async fn rotate_all(
 pub(super) async fn cancel(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name);
-    audited_on(&st, &meta, &headers, Actions::CANCELLED, Some(arn), async |caller, audit| {
-        let secret = st.native_secret(&caller, audit, &meta, &name, CANCEL).await?;
+    on_secret(&st, &meta, auth, Action::RotationCancelled, &name, async || Ok(()), async |audit, secret, ()| {
         let cancelled = rotation::cancel(&st, audit, &secret).await?;
         Ok(Json(match cancelled {
             None => json!({"name": secret.name, "cancelled": false, "note": "no rotation was in progress"}),

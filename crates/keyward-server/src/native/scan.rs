@@ -9,7 +9,8 @@
 //! secret (the others are skipped and counted), and each secret fingerprinted
 //! leaves an audit record of its own.
 
-use super::{audited_on, parse_json, read_body};
+use super::{Bearer, audited_on, parse_json, read_body};
+use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -19,16 +20,15 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use http::HeaderMap;
 use keyward_store::{ListQuery, Namespace, VersionSelector};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
 /// The action a fingerprint is authorized (and audited) as, per secret.
-const FINGERPRINT_ACTION: &str = "keyward:GetSecretFingerprint";
+const FINGERPRINT_ACTION: Action = Action::GetSecretFingerprint;
 /// Also required per secret: a fingerprint reveals as much as the value to a guesser.
-const READ_ACTION: &str = "secretsmanager:GetSecretValue";
+const READ_ACTION: Action = Action::GetSecretValue;
 
 /// Values shorter than this are too guessable to fingerprint usefully.
 const MIN_VALUE_LEN: usize = 8;
@@ -56,16 +56,16 @@ struct FingerprintRequest {
 pub(super) async fn fingerprints(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "keyward:GetSecretFingerprints", Some("*".into()), async |caller, audit| {
+    audited_on(&st, &meta, auth, Action::GetSecretFingerprints, Some("*".into()), async |call, audit| {
         let bytes = read_body(&st, body).await?;
         let req: FingerprintRequest = if bytes.is_empty() { FingerprintRequest::default() } else { parse_json(&bytes)? };
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let region = st.cfg.default_region.clone();
         let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), secure_transport: meta.secure_transport, region: Some(&region), user_agent: meta.user_agent.as_deref(), ..Default::default() };
-        st.authorize(&caller, "secretsmanager:ListSecrets", "*", &extras)?;
+        call.authorize_also(Action::ListSecrets, "*", &extras)?;
         let secrets = st
             .store
             .list_secrets(&ListQuery {
@@ -87,8 +87,8 @@ pub(super) async fn fingerprints(
             // A fingerprint lets anyone who can guess the value confirm it offline,
             // so it is as sensitive as the value: both actions are required.
             let allowed = [FINGERPRINT_ACTION, READ_ACTION]
-                .iter()
-                .all(|action| st.authorize(&caller, action, &secret.arn, &per_secret).is_ok());
+                .into_iter()
+                .all(|action| call.authorize_also(action, &secret.arn, &per_secret).is_ok());
             if !allowed {
                 skipped += 1;
                 continue;

@@ -1,6 +1,7 @@
 //! `/v1/secrets`: create, put, get, list, history, delete, restore.
 
-use super::{audited, audited_on, read_json};
+use super::{Bearer, audited, audited_on, read_json};
+use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -13,7 +14,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use http::HeaderMap;
 use keyward_api::secrets::{
     DeleteQuery, Deleted, History, ListQuery, ReadQuery, Restored, SecretInfo, SecretList,
     SecretValue, VersionInfo, WriteSecret, WriteSecretResult,
@@ -124,116 +124,6 @@ pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-impl AppState {
-    /// Looks up a native secret and authorizes `action` on it; a missing secret is
-    /// authorized against its would-be ARN first so denial hides existence.
-    pub(super) async fn native_secret(
-        &self,
-        caller: &crate::state::Caller,
-        audit: &mut crate::ctx::Audit,
-        meta: &RequestMeta,
-        name: &str,
-        action: &str,
-    ) -> Result<Secret, ApiError> {
-        validate_secret_name(name)?;
-        let region = self.cfg.default_region.clone();
-        let found = self.find_secret(Namespace::Secrets, &region, name).await?;
-        self.authorize_native(caller, audit, meta, name, action, found)
-    }
-
-    /// The hot path of every value read: the secret and the selected version in one
-    /// consistent store read, then authorization, then (only if allowed) decryption.
-    async fn native_secret_version(
-        &self,
-        caller: &crate::state::Caller,
-        audit: &mut crate::ctx::Audit,
-        meta: &RequestMeta,
-        name: &str,
-        selector: &VersionSelector,
-    ) -> Result<(Secret, Version, crate::ops::Value), ApiError> {
-        const ACTION: &str = "secretsmanager:GetSecretValue";
-        validate_secret_name(name)?;
-        let (secret, version) = if name.starts_with("arn:") {
-            let secret = self
-                .native_secret(caller, audit, meta, name, ACTION)
-                .await?;
-            (secret, None)
-        } else {
-            let region = self.cfg.default_region.clone();
-            let found = self
-                .store
-                .get_secret_and_version(Namespace::Secrets, &region, name, selector)
-                .await
-                .map_err(ApiError::from)?;
-            let (secret, version) = match found {
-                Some((s, v)) => (Some(s), v),
-                None => (None, None),
-            };
-            (
-                self.authorize_native(caller, audit, meta, name, ACTION, secret)?,
-                version,
-            )
-        };
-        if secret.deleted_at.is_some() {
-            return Err(ApiError::InvalidRequest(format!(
-                "secret {name} is scheduled for deletion and cannot be read; restore it with `keyward restore {name}`"
-            )));
-        }
-        match version {
-            Some(version) => {
-                audit.version(version.version_id.clone());
-                let value = self.open_value(&secret, &version)?;
-                Ok((secret, version, value))
-            }
-            // Not found in the combined read, or looked up by ARN: the shared path
-            // gives the same errors as every other API.
-            None => {
-                let (version, value) = self.read_version(audit, &secret, selector).await?;
-                Ok((secret, version, value))
-            }
-        }
-    }
-
-    /// Authorizes `action` on a looked-up secret; a missing secret is authorized
-    /// against its would-be ARN first so denial hides existence.
-    fn authorize_native(
-        &self,
-        caller: &crate::state::Caller,
-        audit: &mut crate::ctx::Audit,
-        meta: &RequestMeta,
-        name: &str,
-        action: &str,
-        found: Option<Secret>,
-    ) -> Result<Secret, ApiError> {
-        let region = &self.cfg.default_region;
-        let named = if name.starts_with("arn:") {
-            name.to_string()
-        } else {
-            self.would_be_arn(Namespace::Secrets, region, name)
-        };
-        let arn = found
-            .as_ref()
-            .map(|s| s.arn.clone())
-            .unwrap_or_else(|| named.clone());
-        audit.resource(arn.clone());
-        let extras = AuthzExtras {
-            source_ip: meta.source_ip.as_deref(),
-            secure_transport: meta.secure_transport,
-            region: Some(region),
-            user_agent: meta.user_agent.as_deref(),
-            resource_tags: found.as_ref().map(|s| s.tags.as_slice()).unwrap_or(&[]),
-            resource_policy: found.as_ref().and_then(|s| s.resource_policy.as_deref()),
-            shown_resource: Some(&named),
-        };
-        self.authorize(caller, action, &arn, &extras)?;
-        found.ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "secret not found: {name} (list names with `keyward ls`)"
-            ))
-        })
-    }
-}
-
 #[utoipa::path(
     post,
     path = "/v1/secrets",
@@ -249,15 +139,15 @@ impl AppState {
 pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     body: Body,
 ) -> Response {
     audited(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:CreateSecret",
-        async |caller, audit| {
+        auth,
+        Action::CreateSecret,
+        async |call, audit| {
             let b: WriteSecret = read_json(&st, body).await?;
             let name = b
                 .name
@@ -268,9 +158,7 @@ pub(super) async fn create(
             let region = st.cfg.default_region.clone();
             let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
             audit.resource(would_be.clone());
-            st.authorize(
-                &caller,
-                "secretsmanager:CreateSecret",
+            call.authorize_with(
                 &would_be,
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
@@ -287,7 +175,7 @@ pub(super) async fn create(
             let arn = st.secret_arn(&region, &name);
             let (secret, version) = st
                 .create_secret(
-                    &caller,
+                    &call.caller,
                     audit,
                     Namespace::Secrets,
                     &region,
@@ -329,11 +217,11 @@ pub(super) async fn create(
 pub(super) async fn put(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     body: Body,
 ) -> Response {
-    audited_on(&st, &meta, &headers, "secretsmanager:PutSecretValue", Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |caller, audit| {
+    audited_on(&st, &meta, auth, Action::PutSecretValue, Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |call, audit| {
         let b: WriteSecret = read_json(&st, body).await?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
@@ -342,10 +230,10 @@ pub(super) async fn put(
         let existing = st.find_secret(Namespace::Secrets, &region, &name).await?;
         let Some(secret) = existing else {
             // `keyward put` of a new name creates it: authorize as CreateSecret.
-            audit.action("secretsmanager:CreateSecret");
+            audit.set_action(Action::CreateSecret);
             let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
             audit.resource(would_be.clone());
-            st.authorize(&caller, "secretsmanager:CreateSecret", &would_be, &AuthzExtras {
+            call.authorize_also(Action::CreateSecret, &would_be, &AuthzExtras {
                 source_ip: meta.source_ip.as_deref(),
                 secure_transport: meta.secure_transport,
                 region: Some(&region),
@@ -354,18 +242,18 @@ pub(super) async fn put(
             let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let arn = st.secret_arn(&region, &name);
             let (secret, version) = st
-                .create_secret(&caller, audit, Namespace::Secrets, &region, &name, arn, Some((&value, version_id)), b.description.clone(), None, store_tags(&b.tags), json!({}))
+                .create_secret(&call.caller, audit, Namespace::Secrets, &region, &name, arn, Some((&value, version_id)), b.description.clone(), None, store_tags(&b.tags), json!({}))
                 .await?;
             return Ok((http::StatusCode::CREATED, Json(WriteSecretResult { secret: secret_info(&secret), version: version.as_ref().map(version_info), created: true })));
         };
-        let secret = st.native_secret(&caller, audit, &meta, &secret.name, "secretsmanager:PutSecretValue").await?;
+        let secret = st.native_secret(&call.caller, audit, &meta, &secret.name, Action::PutSecretValue).await?;
         if secret.deleted_at.is_some() {
             return Err(ApiError::InvalidRequest(format!(
                 "secret {name} is scheduled for deletion; restore it with `keyward restore {name}` first"
             )));
         }
         let stages = b.stages.clone().unwrap_or_else(|| vec![AWSCURRENT.to_string()]);
-        let out = st.put_value(&caller, audit, &secret, &value, b.client_request_token.clone(), stages).await?;
+        let out = st.put_value(&call.caller, audit, &secret, &value, b.client_request_token.clone(), stages).await?;
         Ok((http::StatusCode::OK, Json(WriteSecretResult { secret: secret_info(&secret), version: Some(version_info(out.version())), created: false })))
     })
     .await
@@ -386,17 +274,17 @@ pub(super) async fn put(
 pub(super) async fn read(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     q: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:GetSecretValue",
+        auth,
+        Action::GetSecretValue,
         Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
-        async |caller, audit| {
+        async |call, audit| {
             let Query(q) =
                 q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
             let selector = match (q.version_id, q.stage) {
@@ -405,7 +293,7 @@ pub(super) async fn read(
                 (None, None) => VersionSelector::Stage(AWSCURRENT.into()),
             };
             let (secret, version, value) = st
-                .native_secret_version(&caller, audit, &meta, &name, &selector)
+                .native_secret_version(&call.caller, audit, &meta, &name, &selector)
                 .await?;
             let text = match value.kind {
                 ValueKind::String => std::str::from_utf8(value.bytes.expose()).ok(),
@@ -445,24 +333,22 @@ pub(super) async fn read(
 pub(super) async fn list(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:ListSecrets",
+        auth,
+        Action::ListSecrets,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             let Query(q) =
                 q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
             let region = st.cfg.default_region.clone();
             // Before authorizing, so that a denial's audit record names it too.
             audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
-            st.authorize(
-                &caller,
-                "secretsmanager:ListSecrets",
+            call.authorize_with(
                 "*",
                 &AuthzExtras {
                     source_ip: meta.source_ip.as_deref(),
@@ -549,23 +435,23 @@ pub(super) async fn list(
 pub(super) async fn history(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:ListSecretVersionIds",
+        auth,
+        Action::ListSecretVersionIds,
         Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
-        async |caller, audit| {
+        async |call, audit| {
             let secret = st
                 .native_secret(
-                    &caller,
+                    &call.caller,
                     audit,
                     &meta,
                     &name,
-                    "secretsmanager:ListSecretVersionIds",
+                    Action::ListSecretVersionIds,
                 )
                 .await?;
             let versions = st
@@ -598,21 +484,21 @@ pub(super) async fn history(
 pub(super) async fn delete(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
     q: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:DeleteSecret",
+        auth,
+        Action::DeleteSecret,
         Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
-        async |caller, audit| {
+        async |call, audit| {
             let Query(q) =
                 q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
             let secret = st
-                .native_secret(&caller, audit, &meta, &name, "secretsmanager:DeleteSecret")
+                .native_secret(&call.caller, audit, &meta, &name, Action::DeleteSecret)
                 .await?;
             let r = crate::lifecycle::delete_secret(
                 &st,
@@ -648,18 +534,18 @@ pub(super) async fn delete(
 pub(super) async fn restore(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
     audited_on(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:RestoreSecret",
+        auth,
+        Action::RestoreSecret,
         Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
-        async |caller, audit| {
+        async |call, audit| {
             let secret = st
-                .native_secret(&caller, audit, &meta, &name, "secretsmanager:RestoreSecret")
+                .native_secret(&call.caller, audit, &meta, &name, Action::RestoreSecret)
                 .await?;
             crate::lifecycle::restore_secret(&st, &secret, audit).await?;
             Ok(Json(Restored {

@@ -1,6 +1,7 @@
 //! `/v1/sys/*`: health, seal status, unseal, seal; and `/v1/watch` (change stream).
 
-use super::{audited, audited_on, read_json};
+use super::{Bearer, audited, audited_on, read_json};
+use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -12,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::StreamExt;
-use http::HeaderMap;
 use keyward_api::sys::{Health, SealStatus, Unseal};
 use keyward_store::Outcome;
 use std::sync::Arc;
@@ -112,7 +112,7 @@ pub(super) async fn unseal(
     if !st.is_sealed() {
         return Json(SealStatus::default()).into_response();
     }
-    let mut event = crate::ctx::Audit::new(&meta, "keyward:Unseal", "native").event;
+    let mut event = crate::ctx::Audit::new(&meta, Action::Unseal, "native").event;
     let source = meta.source_ip.clone().unwrap_or_default();
     // A malformed request tests no key: it is refused at once, audited, and does
     // not count towards the backoff.
@@ -265,17 +265,17 @@ async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError>
 pub(super) async fn seal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     let resp = audited_on(
         &st,
         &meta,
-        &headers,
-        "keyward:Seal",
+        auth,
+        Action::Seal,
         Some("*".into()),
-        async |caller, audit| {
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(&caller, "keyward:Seal", "*", &Default::default())?;
+            call.authorize_with("*", &Default::default())?;
             Ok(Json(SealStatus {
                 sealed: true,
                 ..Default::default()
@@ -302,22 +302,17 @@ pub(super) async fn seal(
 pub(super) async fn watch(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    headers: HeaderMap,
+    auth: Bearer,
 ) -> Response {
     let mut rx = None;
     let resp = audited(
         &st,
         &meta,
-        &headers,
-        "secretsmanager:ListSecrets",
-        async |caller, audit| {
+        auth,
+        Action::ListSecrets,
+        async |call, audit| {
             audit.resource("*");
-            st.authorize(
-                &caller,
-                "secretsmanager:ListSecrets",
-                "*",
-                &Default::default(),
-            )?;
+            call.authorize_with("*", &Default::default())?;
             rx = Some(st.changes.subscribe());
             Ok(())
         },

@@ -4,6 +4,7 @@
 use super::RotationSettings;
 use super::schedule::Rules;
 use super::temp_access::TempAccess;
+use crate::action::Action;
 use crate::ctx::{Audit, SYSTEM_PRINCIPAL};
 use crate::error::ApiError;
 use crate::ops::{AWSCURRENT, AWSPENDING, Value};
@@ -18,23 +19,6 @@ use serde_json::json;
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// Audit actions of the engine (the alerting work keys on `FAILED`).
-#[derive(Debug)]
-pub struct Actions;
-
-impl Actions {
-    pub const STARTED: &'static str = "keyward:RotationStarted";
-    pub const FAILED: &'static str = "keyward:RotationFailed";
-    pub const CANCELLED: &'static str = "keyward:RotationCancelled";
-    pub const CONFIGURED: &'static str = "keyward:PutRotationConfig";
-    pub const DRY_RUN: &'static str = "keyward:RotationDryRun";
-
-    /// The record of one completed step, e.g. `keyward:RotationStep/setSecret`.
-    pub fn step(step: Step) -> String {
-        format!("keyward:RotationStep/{step}")
-    }
-}
 
 /// The error AWS gives while a rotation is in progress.
 pub fn in_progress() -> ApiError {
@@ -89,7 +73,7 @@ pub fn runner_for(
     .map(Some)
 }
 
-fn system_audit(action: &str, secret: &Secret, token: &str) -> Audit {
+fn system_audit(action: Action, secret: &Secret, token: &str) -> Audit {
     let mut a = Audit::system(action);
     a.resource(secret.arn.clone());
     a.version(token.to_string());
@@ -118,7 +102,7 @@ pub async fn begin(st: &AppState, secret: &Secret, token: &str) -> Result<(), Ap
         Some(SYSTEM_PRINCIPAL.to_string()),
         vec![AWSPENDING.to_string()],
     );
-    let mut audit = system_audit(Actions::STARTED, secret, token);
+    let mut audit = system_audit(Action::RotationStarted, secret, token);
     let now = OffsetDateTime::now_utc();
     let other = st
         .write(&mut audit, async |w| {
@@ -271,7 +255,7 @@ async fn complete_step(
     } else {
         rot.state.pending_step = Some(step.as_str().to_string());
     }
-    let mut audit = system_audit(&Actions::step(step), secret, token);
+    let mut audit = system_audit(Action::rotation_step(step), secret, token);
     let row = rot.clone();
     st.write(&mut audit, async |w| st.store.put_rotation(row, w).await)
         .await
@@ -313,7 +297,7 @@ async fn fail(
     tracing::warn!(secret = %secret.name, token, %step, error = %e, "rotation step failed");
     let roll_back = !e.is_retryable() && matches!(step, Step::CreateSecret | Step::SetSecret);
     if roll_back {
-        let mut audit = system_audit("secretsmanager:UpdateSecretVersionStage", secret, token);
+        let mut audit = system_audit(Action::UpdateSecretVersionStage, secret, token);
         let moved = st
             .write(&mut audit, async |w| {
                 st.store
@@ -336,7 +320,7 @@ async fn fail(
     }
     rot.state.last_error = Some(message.clone());
     rot.state.last_error_at = Some(now);
-    let mut event = system_audit(Actions::FAILED, secret, token).event;
+    let mut event = system_audit(Action::RotationFailed, secret, token).event;
     event.outcome = Outcome::Error;
     event.error_code = Some(step.as_str().to_string());
     let written = match st.keys() {
@@ -601,7 +585,7 @@ async fn store_pending(
         stages: vec![AWSPENDING.to_string()],
         metadata: serde_json::Value::Null,
     };
-    let mut audit = system_audit("secretsmanager:PutSecretValue", secret, token);
+    let mut audit = system_audit(Action::PutSecretValue, secret, token);
     st.write(&mut audit, async |w| {
         st.store
             .add_version_pruned(
@@ -624,7 +608,7 @@ async fn promote(
     token: &str,
     from: &str,
 ) -> Result<(), RotateError> {
-    let mut audit = system_audit("secretsmanager:UpdateSecretVersionStage", secret, token);
+    let mut audit = system_audit(Action::UpdateSecretVersionStage, secret, token);
     st.write(&mut audit, async |w| {
         st.store
             .move_stage(secret.id, AWSCURRENT, Some(token), Some(from), w)
@@ -647,7 +631,7 @@ async fn drop_pending_label(
     if holder.is_none_or(|v| v.version_id != token) {
         return Ok(());
     }
-    let mut audit = system_audit("secretsmanager:UpdateSecretVersionStage", secret, token);
+    let mut audit = system_audit(Action::UpdateSecretVersionStage, secret, token);
     st.write(&mut audit, async |w| {
         st.store
             .move_stage(secret.id, AWSPENDING, None, Some(token), w)

@@ -66,7 +66,7 @@ impl Job for RotationJob {
                         continue;
                     };
                     rot.state.next_rotation_at = Some(next);
-                    let mut audit = Audit::system(engine::Actions::CONFIGURED);
+                    let mut audit = Audit::system(crate::action::Action::PutRotationConfig);
                     audit.resource(secret.arn.clone());
                     st.write(&mut audit, async |w| st.store.put_rotation(rot, w).await)
                         .await?;

@@ -15,7 +15,7 @@ pub mod schedule;
 mod temp_access;
 
 pub use engine::{
-    Actions, Driven, begin, cancel, drive, in_progress as engine_in_progress, next_run, runner_for,
+    Driven, begin, cancel, drive, in_progress as engine_in_progress, next_run, runner_for,
     status_json,
 };
 pub use job::RotationJob;

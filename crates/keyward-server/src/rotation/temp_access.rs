@@ -7,6 +7,7 @@
 //! secret has no rotation in progress (a key is used only while its rotation is
 //! in progress).
 
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::identities::{NewKey, add_access_key, create_principal, generate_access_key};
@@ -21,11 +22,11 @@ const PREFIX: &str = "keyward-rotation-";
 const ROTATION_OF: &str = "keyward:rotation-of";
 
 /// What a rotation needs on the secret (and on its master secret, read only).
-const ON_SECRET: [&str; 4] = [
-    "secretsmanager:DescribeSecret",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecretVersionStage",
+const ON_SECRET: [Action; 4] = [
+    Action::DescribeSecret,
+    Action::GetSecretValue,
+    Action::PutSecretValue,
+    Action::UpdateSecretVersionStage,
 ];
 
 #[derive(Debug)]
@@ -57,7 +58,7 @@ impl TempAccess {
         }
         let masters_from_value = resources.len() == 1;
         let mut statements = vec![
-            json!({"Effect": "Allow", "Action": ON_SECRET, "Resource": secret.arn}),
+            json!({"Effect": "Allow", "Action": ON_SECRET.map(Action::name), "Resource": secret.arn}),
             json!({"Effect": "Allow", "Action": "secretsmanager:GetRandomPassword", "Resource": "*"}),
         ];
         if let Some(m) = resources.get(1) {
@@ -69,7 +70,7 @@ impl TempAccess {
             }
         }
         let document = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
-        let mut audit = Audit::system("iam:CreateUser");
+        let mut audit = Audit::system(Action::CreateUser);
         audit.resource(st.principal_arn(&name));
         let principal = st
             .write(&mut audit, async |w| {
@@ -80,20 +81,20 @@ impl TempAccess {
                 create_principal(st.store.as_ref(), &st.cfg.account_id, &name, tags, w).await
             })
             .await?;
-        let mut audit = Audit::system("iam:PutPolicy");
+        let mut audit = Audit::system(Action::PutPolicy);
         audit.resource(st.policy_arn(&name));
         st.write(&mut audit, async |w| {
             st.store.put_policy(&name, &document, w).await
         })
         .await?;
-        let mut audit = Audit::system("iam:AttachUserPolicy");
+        let mut audit = Audit::system(Action::AttachUserPolicy);
         audit.resource(principal.arn.clone());
         st.write(&mut audit, async |w| {
             st.store.attach_policy(&name, &name, w).await
         })
         .await?;
         let key = generate_access_key();
-        let mut audit = Audit::system("iam:CreateAccessKey");
+        let mut audit = Audit::system(Action::CreateAccessKey);
         audit.resource(principal.arn.clone());
         st.write(&mut audit, async |w| {
             add_access_key(st.store.as_ref(), &keys.keyring, &principal, &key, w).await
@@ -129,8 +130,8 @@ impl TempAccess {
     /// Deletes the key, the principal and its policy. Failures are logged: the
     /// key only reaches one secret, and a leftover shows in `principal ls`.
     pub async fn remove(self, st: &AppState) {
+        // Deleting a principal clears the auth cache as it commits (`AppState::write`).
         remove_named(st, &self.name).await;
-        st.clear_auth_cache();
     }
 
     /// Deletes the temporary principals earlier runs of `secret`'s rotation left
@@ -196,13 +197,10 @@ async fn remove_all(st: &AppState, names: &[String]) {
         tracing::warn!(principal = %name, "deleting a temporary rotation principal a killed run left behind");
         remove_named(st, name).await;
     }
-    if !names.is_empty() {
-        st.clear_auth_cache();
-    }
 }
 
 async fn remove_named(st: &AppState, name: &str) {
-    let mut audit = Audit::system("iam:DeleteUser");
+    let mut audit = Audit::system(Action::DeleteUser);
     audit.resource(st.principal_arn(name));
     if let Err(e) = st
         .write(&mut audit, async |w| {
@@ -212,7 +210,7 @@ async fn remove_named(st: &AppState, name: &str) {
     {
         tracing::error!(principal = %name, error = %e, "could not delete a rotation's temporary principal; delete it by hand");
     }
-    let mut audit = Audit::system("iam:DeletePolicy");
+    let mut audit = Audit::system(Action::DeletePolicy);
     audit.resource(st.policy_arn(name));
     if let Err(e) = st
         .write(&mut audit, async |w| st.store.delete_policy(name, w).await)

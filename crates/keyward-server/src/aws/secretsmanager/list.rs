@@ -9,6 +9,7 @@
 use super::{
     decode_token, describe_out, encode_token, owning_service, primary_region, replicas, wire,
 };
+use crate::action::Action;
 use crate::aws::wire::answer;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
@@ -110,7 +111,7 @@ pub async fn list(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<
         }
     };
     let offset = decode_token(req.NextToken.as_deref())?;
-    ctx.authorize("secretsmanager:ListSecrets", "*", None)?;
+    ctx.authorize(Action::ListSecrets, "*", None)?;
     audit.event.resource = None;
     let mut all = matching(ctx, &filters, include_deleted).await?;
     if desc {

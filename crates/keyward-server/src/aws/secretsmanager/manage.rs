@@ -2,6 +2,7 @@
 //! RestoreSecret, TagResource, UntagResource.
 
 use super::{arn_name, decode_token, describe_out, encode_token, replicas, secret_id, tags, wire};
+use crate::action::Action;
 use crate::aws::wire::{Timestamp, answer, required};
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
@@ -18,7 +19,7 @@ pub async fn describe(
 ) -> Result<Value, ApiError> {
     let req: wire::DescribeSecretRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "DescribeSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::DescribeSecret, id).await?;
     let versions = ctx.versions(&secret).await?;
     let rotation = ctx.st.store.get_rotation(secret.id).await?;
     Ok(answer(&describe_out(
@@ -43,7 +44,7 @@ pub async fn list_version_ids(
         Some(_) => return Err(invalid_param("MaxResults must be between 1 and 100.")),
     };
     let offset = decode_token(req.NextToken.as_deref())?;
-    let secret = ctx.lookup(audit, "ListSecretVersionIds", id).await?;
+    let secret = ctx.lookup(audit, Action::ListSecretVersionIds, id).await?;
     let mut versions = ctx.versions(&secret).await?;
     versions.retain(|v| include_deprecated || !v.stages.is_empty());
     versions.reverse(); // newest first
@@ -79,7 +80,9 @@ pub async fn update_version_stage(
     }
     let remove_from = req.RemoveFromVersionId.as_deref().filter(|s| !s.is_empty());
     let move_to = req.MoveToVersionId.as_deref().filter(|s| !s.is_empty());
-    let secret = ctx.lookup(audit, "UpdateSecretVersionStage", id).await?;
+    let secret = ctx
+        .lookup(audit, Action::UpdateSecretVersionStage, id)
+        .await?;
     if secret.deleted_at.is_some() {
         return Err(super::marked_deleted());
     }
@@ -158,7 +161,7 @@ pub async fn delete(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
             ));
         }
     }
-    let Some(secret) = ctx.lookup_opt(audit, "DeleteSecret", id).await? else {
+    let Some(secret) = ctx.lookup_opt(audit, Action::DeleteSecret, id).await? else {
         if force {
             // AWS answers a forced delete of a missing secret as done.
             let name = keyward_policy::arn::secret_name_from_arn(id).unwrap_or(id);
@@ -206,7 +209,7 @@ pub async fn restore(
 ) -> Result<Value, ApiError> {
     let req: wire::RestoreSecretRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "RestoreSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::RestoreSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -220,7 +223,7 @@ pub async fn tag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
     let req: wire::TagResourceRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
     let new = required(tags(req.Tags)?, "Tags")?;
-    let secret = ctx.lookup(audit, "TagResource", id).await?;
+    let secret = ctx.lookup(audit, Action::TagResource, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -277,7 +280,7 @@ pub async fn untag(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result
     let req: wire::UntagResourceRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
     let keys = required(req.TagKeys, "TagKeys")?;
-    let secret = ctx.lookup(audit, "UntagResource", id).await?;
+    let secret = ctx.lookup(audit, Action::UntagResource, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }

@@ -2,6 +2,7 @@
 
 use super::replication::not_replica;
 use super::{secret_id, wire};
+use crate::action::Action;
 use crate::aws::wire::{answer, required};
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
@@ -12,7 +13,7 @@ use keyward_store::SecretPatch;
 use serde_json::Value;
 
 pub fn random_password(ctx: &AwsCtx<'_>, input: &Value) -> Result<Value, ApiError> {
-    ctx.authorize("secretsmanager:GetRandomPassword", "*", None)?;
+    ctx.authorize(Action::GetRandomPassword, "*", None)?;
     // Parsed after authorizing: a denied caller learns nothing, whatever it sent.
     let req: wire::GetRandomPasswordRequest = wire::parse(input)?;
     let length = req.PasswordLength.unwrap_or(32);
@@ -88,7 +89,7 @@ pub async fn put_policy(
     let id = secret_id(req.SecretId.as_deref())?;
     let doc = required(req.ResourcePolicy.as_deref(), "ResourcePolicy")?;
     let block_public = req.BlockPublicPolicy.unwrap_or(false);
-    let secret = ctx.lookup(audit, "PutResourcePolicy", id).await?;
+    let secret = ctx.lookup(audit, Action::PutResourcePolicy, id).await?;
     not_replica(&secret)?;
     let report = check_policy(doc)?;
     if let Some(f) = report.errors().next() {
@@ -127,7 +128,7 @@ pub async fn get_policy(
 ) -> Result<Value, ApiError> {
     let req: wire::GetResourcePolicyRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "GetResourcePolicy", id).await?;
+    let secret = ctx.lookup(audit, Action::GetResourcePolicy, id).await?;
     not_replica(&secret)?;
     Ok(answer(&wire::GetResourcePolicyResponse {
         ARN: secret.arn,
@@ -143,7 +144,7 @@ pub async fn delete_policy(
 ) -> Result<Value, ApiError> {
     let req: wire::DeleteResourcePolicyRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "DeleteResourcePolicy", id).await?;
+    let secret = ctx.lookup(audit, Action::DeleteResourcePolicy, id).await?;
     not_replica(&secret)?;
     if secret.resource_policy.is_some() {
         ctx.st
@@ -174,9 +175,10 @@ pub async fn validate_policy(
     let doc = required(req.ResourcePolicy.as_deref(), "ResourcePolicy")?;
     match req.SecretId.as_deref() {
         Some(id) => {
-            ctx.lookup(audit, "ValidateResourcePolicy", id).await?;
+            ctx.lookup(audit, Action::ValidateResourcePolicy, id)
+                .await?;
         }
-        None => ctx.authorize("secretsmanager:ValidateResourcePolicy", "*", None)?,
+        None => ctx.authorize(Action::ValidateResourcePolicy, "*", None)?,
     }
     let report = check_policy(doc)?;
     let errors = report

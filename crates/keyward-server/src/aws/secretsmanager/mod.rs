@@ -16,7 +16,7 @@ pub mod wire;
 
 use super::AwsCtx;
 use super::wire::{Timestamp, answer, required};
-use crate::authz::AuthzExtras;
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::{self, AWSCURRENT};
@@ -28,21 +28,12 @@ use serde_json::{Map, Value, json};
 pub async fn dispatch(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
-    op: &str,
+    action: Action,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let out = route(ctx, audit, op, input).await?;
+    let out = route(ctx, audit, action, input).await?;
     // Replicas follow their primary: re-copy after any change to it.
-    const CHANGES: [&str; 7] = [
-        "PutSecretValue",
-        "UpdateSecret",
-        "UpdateSecretVersionStage",
-        "RotateSecret",
-        "CancelRotateSecret",
-        "TagResource",
-        "UntagResource",
-    ];
-    if CHANGES.contains(&op)
+    if action.changes_replicas()
         && let Some(arn) = audit.event.resource.clone()
     {
         replication::propagate(ctx.st, &arn).await;
@@ -53,37 +44,42 @@ pub async fn dispatch(
 async fn route(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
-    op: &str,
+    action: Action,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    match op {
-        "CreateSecret" => values::create(ctx, audit, input).await,
-        "GetSecretValue" => values::get(ctx, audit, input).await,
-        "BatchGetSecretValue" => values::batch_get(ctx, audit, input).await,
-        "PutSecretValue" => values::put(ctx, audit, input).await,
-        "UpdateSecret" => values::update(ctx, audit, input).await,
-        "DescribeSecret" => manage::describe(ctx, audit, input).await,
-        "ListSecrets" => list::list(ctx, audit, input).await,
-        "ListSecretVersionIds" => manage::list_version_ids(ctx, audit, input).await,
-        "UpdateSecretVersionStage" => manage::update_version_stage(ctx, audit, input).await,
-        "DeleteSecret" => manage::delete(ctx, audit, input).await,
-        "RestoreSecret" => manage::restore(ctx, audit, input).await,
-        "TagResource" => manage::tag(ctx, audit, input).await,
-        "UntagResource" => manage::untag(ctx, audit, input).await,
-        "RotateSecret" => rotate::rotate(ctx, audit, input).await,
-        "CancelRotateSecret" => rotate::cancel(ctx, audit, input).await,
-        "GetRandomPassword" => misc::random_password(ctx, input),
-        "PutResourcePolicy" => misc::put_policy(ctx, audit, input).await,
-        "GetResourcePolicy" => misc::get_policy(ctx, audit, input).await,
-        "DeleteResourcePolicy" => misc::delete_policy(ctx, audit, input).await,
-        "ValidateResourcePolicy" => misc::validate_policy(ctx, audit, input).await,
-        "ReplicateSecretToRegions" => replication::replicate(ctx, audit, input).await,
-        "RemoveRegionsFromReplication" => replication::remove_regions(ctx, audit, input).await,
-        "StopReplicationToReplica" => replication::stop_replication(ctx, audit, input).await,
-        _ => Err(ApiError::Aws {
+    use Action as A;
+    match action {
+        A::CreateSecret => values::create(ctx, audit, input).await,
+        A::GetSecretValue => values::get(ctx, audit, input).await,
+        A::BatchGetSecretValue => values::batch_get(ctx, audit, input).await,
+        A::PutSecretValue => values::put(ctx, audit, input).await,
+        A::UpdateSecret => values::update(ctx, audit, input).await,
+        A::DescribeSecret => manage::describe(ctx, audit, input).await,
+        A::ListSecrets => list::list(ctx, audit, input).await,
+        A::ListSecretVersionIds => manage::list_version_ids(ctx, audit, input).await,
+        A::UpdateSecretVersionStage => manage::update_version_stage(ctx, audit, input).await,
+        A::DeleteSecret => manage::delete(ctx, audit, input).await,
+        A::RestoreSecret => manage::restore(ctx, audit, input).await,
+        A::TagResource => manage::tag(ctx, audit, input).await,
+        A::UntagResource => manage::untag(ctx, audit, input).await,
+        A::RotateSecret => rotate::rotate(ctx, audit, input).await,
+        A::CancelRotateSecret => rotate::cancel(ctx, audit, input).await,
+        A::GetRandomPassword => misc::random_password(ctx, input),
+        A::PutResourcePolicy => misc::put_policy(ctx, audit, input).await,
+        A::GetResourcePolicy => misc::get_policy(ctx, audit, input).await,
+        A::DeleteResourcePolicy => misc::delete_policy(ctx, audit, input).await,
+        A::ValidateResourcePolicy => misc::validate_policy(ctx, audit, input).await,
+        A::ReplicateSecretToRegions => replication::replicate(ctx, audit, input).await,
+        A::RemoveRegionsFromReplication => replication::remove_regions(ctx, audit, input).await,
+        A::StopReplicationToReplica => replication::stop_replication(ctx, audit, input).await,
+        // `Action::from_aws` resolves only the operations above for this service.
+        other => Err(ApiError::Aws {
             status: 400,
             aws_type: "UnknownOperationException",
-            message: format!("Unknown operation secretsmanager.{op}"),
+            message: format!(
+                "Unknown operation secretsmanager.{}",
+                other.aws_operation().unwrap_or_default()
+            ),
         }),
     }
 }
@@ -232,12 +228,12 @@ impl AwsCtx<'_> {
         }
     }
 
-    /// Finds the secret (in this region), authorizes `secretsmanager:<op>` on it (or
-    /// on its would-be ARN when missing) and records it in the audit event.
+    /// Finds the secret (in this region), authorizes `action` on it (or on its
+    /// would-be ARN when missing) and records it in the audit event.
     pub(super) async fn lookup_opt(
         &self,
         audit: &mut Audit,
-        op: &str,
+        action: Action,
         id: &str,
     ) -> Result<Option<Secret>, ApiError> {
         let found = self
@@ -245,29 +241,20 @@ impl AwsCtx<'_> {
             .find_secret(Namespace::Secrets, &self.region, id)
             .await?
             .filter(|s| s.region == self.region && s.namespace == Namespace::Secrets);
-        let named = self.would_be_secret_arn(id);
-        let arn = match &found {
-            Some(s) => s.arn.clone(),
-            None => named.clone(),
-        };
-        audit.resource(arn.clone());
-        let extras = AuthzExtras {
-            shown_resource: Some(&named),
-            ..self.extras(found.as_ref())
-        };
         self.st
-            .authorize(self.caller, &format!("secretsmanager:{op}"), &arn, &extras)?;
-        Ok(found)
+            .authorize_secret(self.caller, audit, self.origin(), id, action, found)
     }
 
     /// Like [`lookup_opt`], with a missing secret as `ResourceNotFoundException`.
     pub(super) async fn lookup(
         &self,
         audit: &mut Audit,
-        op: &str,
+        action: Action,
         id: &str,
     ) -> Result<Secret, ApiError> {
-        self.lookup_opt(audit, op, id).await?.ok_or_else(not_found)
+        self.lookup_opt(audit, action, id)
+            .await?
+            .ok_or_else(not_found)
     }
 
     pub(super) async fn versions(&self, secret: &Secret) -> Result<Vec<Version>, ApiError> {

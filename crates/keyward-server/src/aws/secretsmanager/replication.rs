@@ -16,6 +16,7 @@
 //! `Failed` with a message, as AWS does, and the caller's request still succeeds.
 
 use super::{replicas, secret_id, wire};
+use crate::action::Action;
 use crate::aws::wire::answer;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
@@ -26,7 +27,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The action AWS's CloudTrail names for copying a primary's change to a replica.
-const PROPAGATE_ACTION: &str = "secretsmanager:ReplicateSecretVersion";
+const PROPAGATE_ACTION: Action = Action::ReplicateSecretVersion;
 
 pub fn replica_error() -> ApiError {
     invalid_param(
@@ -65,7 +66,7 @@ fn replica_arn(primary_arn: &str, primary_region: &str, region: &str) -> String 
 fn authorize_in(
     ctx: &AwsCtx<'_>,
     region: &str,
-    action: &str,
+    action: Action,
     resource: &str,
     secret: Option<&Secret>,
 ) -> Result<(), ApiError> {
@@ -117,12 +118,12 @@ pub async fn plan_replicas(
         authorize_in(
             ctx,
             region,
-            "secretsmanager:ReplicateSecretToRegions",
+            Action::ReplicateSecretToRegions,
             &replica,
             ours.as_ref(),
         )?;
         if let (Some(c), true) = (&clash, force_overwrite) {
-            authorize_in(ctx, region, "secretsmanager:DeleteSecret", &c.arn, Some(c))?;
+            authorize_in(ctx, region, Action::DeleteSecret, &c.arn, Some(c))?;
         }
         plans.push(ReplicaPlan {
             region: region.clone(),
@@ -162,7 +163,7 @@ pub async fn apply_replicas(
                 ));
                 continue;
             }
-            let mut delete = audit.derived("secretsmanager:DeleteSecret");
+            let mut delete = audit.derived(Action::DeleteSecret);
             delete.resource(clash.arn.clone());
             st.write(&mut delete, async |w| {
                 st.store.purge_secret(clash.id, w).await
@@ -170,7 +171,7 @@ pub async fn apply_replicas(
             .await?;
             st.publish(clash, "delete", None);
         }
-        let mut copy = audit.derived("secretsmanager:ReplicateSecretToRegions");
+        let mut copy = audit.derived(Action::ReplicateSecretToRegions);
         write_replica(
             st,
             &mut copy,
@@ -363,7 +364,9 @@ pub async fn replicate(
     let req: wire::ReplicateSecretToRegionsRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
     let force = req.ForceOverwriteReplicaSecret.unwrap_or(false);
-    let secret = ctx.lookup(audit, "ReplicateSecretToRegions", id).await?;
+    let secret = ctx
+        .lookup(audit, Action::ReplicateSecretToRegions, id)
+        .await?;
     // A replica refuses the call whatever regions it names, as AWS answers.
     not_replica(&secret)?;
     let regions = replica_regions(req.AddReplicaRegions)?;
@@ -385,7 +388,7 @@ pub async fn remove_regions(
     let req: wire::RemoveRegionsFromReplicationRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
     let secret = ctx
-        .lookup(audit, "RemoveRegionsFromReplication", id)
+        .lookup(audit, Action::RemoveRegionsFromReplication, id)
         .await?;
     not_replica(&secret)?;
     let regions = req.RemoveReplicaRegions.unwrap_or_default();
@@ -403,13 +406,13 @@ pub async fn remove_regions(
             .await
             .map_err(ApiError::from)?
         {
-            authorize_in(ctx, region, "secretsmanager:DeleteSecret", &r.arn, Some(&r))?;
+            authorize_in(ctx, region, Action::DeleteSecret, &r.arn, Some(&r))?;
             doomed.push(r);
         }
     }
     let st = ctx.st;
     for r in &doomed {
-        let mut delete = audit.derived("secretsmanager:DeleteSecret");
+        let mut delete = audit.derived(Action::DeleteSecret);
         delete.resource(r.arn.clone());
         st.write(&mut delete, async |w| st.store.purge_secret(r.id, w).await)
             .await?;
@@ -433,7 +436,9 @@ pub async fn stop_replication(
 ) -> Result<Value, ApiError> {
     let req: wire::StopReplicationToReplicaRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "StopReplicationToReplica", id).await?;
+    let secret = ctx
+        .lookup(audit, Action::StopReplicationToReplica, id)
+        .await?;
     let Some(primary_arn) = secret.metadata.get("PrimaryArn").and_then(Value::as_str) else {
         return Err(invalid_param("This secret is not a replica."));
     };
@@ -446,7 +451,7 @@ pub async fn stop_replication(
     {
         let mut statuses = replicas(&primary);
         statuses.retain(|s| s.get("Region").and_then(Value::as_str) != Some(&secret.region));
-        let mut detach = audit.derived("secretsmanager:StopReplicationToReplica");
+        let mut detach = audit.derived(Action::StopReplicationToReplica);
         detach.resource(primary.arn.clone());
         save_statuses(st, &mut detach, &primary, statuses).await?;
     }

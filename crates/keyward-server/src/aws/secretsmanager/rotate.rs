@@ -16,6 +16,7 @@
 //! - nothing configured, now or before: AWS's error.
 
 use super::{client_token, secret_id, wire};
+use crate::action::Action;
 use crate::aws::wire::Timestamp;
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
@@ -112,7 +113,7 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     }
     let new_rules = rules(ctx, req.RotationRules)?;
     let immediately = req.RotateImmediately.unwrap_or(true);
-    let secret = ctx.lookup(audit, "RotateSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::RotateSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -258,7 +259,7 @@ pub async fn note_rotated(
 pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
     let req: wire::CancelRotateSecretRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "CancelRotateSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::CancelRotateSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }

@@ -4,6 +4,7 @@ use super::{
     client_token, decode_token, default_stages, encode_token, marked_deleted, same_value,
     secret_id, secret_value, short_out, tags, value_out, wire,
 };
+use crate::action::Action;
 use crate::aws::wire::{answer, required};
 use crate::aws::{AwsCtx, invalid_param};
 use crate::ctx::Audit;
@@ -78,7 +79,7 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         return Err(invalid_param("Invalid replica region."));
     }
 
-    let existing = ctx.lookup_opt(audit, "CreateSecret", name).await?;
+    let existing = ctx.lookup_opt(audit, Action::CreateSecret, name).await?;
     if let Some(secret) = existing {
         if secret.deleted_at.is_some() {
             return Err(ApiError::InvalidRequest(
@@ -141,7 +142,7 @@ pub async fn create(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
 pub async fn get(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<Value, ApiError> {
     let req: wire::GetSecretValueRequest = wire::parse(input)?;
     let id = secret_id(req.SecretId.as_deref())?;
-    let secret = ctx.lookup(audit, "GetSecretValue", id).await?;
+    let secret = ctx.lookup(audit, Action::GetSecretValue, id).await?;
     let out = read(
         ctx,
         audit,
@@ -211,7 +212,7 @@ pub async fn batch_get(
     };
     // The batch itself is authorized as BatchGetSecretValue; each secret read is
     // authorized as GetSecretValue and audited as a record of its own.
-    ctx.authorize("secretsmanager:BatchGetSecretValue", "*", None)?;
+    ctx.authorize(Action::BatchGetSecretValue, "*", None)?;
     let mut next = None;
     let by_filter = ids.is_empty();
     let targets: Vec<String> = if !by_filter {
@@ -259,11 +260,11 @@ async fn read_one(
     id: &str,
 ) -> Result<wire::GetSecretValueResponse, ApiError> {
     let mut audit = batch.clone();
-    audit.action("secretsmanager:GetSecretValue");
+    audit.set_action(Action::GetSecretValue);
     audit.event.resource = None;
     audit.event.version_id = None;
     let result = async {
-        let secret = ctx.lookup(&mut audit, "GetSecretValue", id).await?;
+        let secret = ctx.lookup(&mut audit, Action::GetSecretValue, id).await?;
         read(ctx, &mut audit, &secret, None, None).await
     }
     .await;
@@ -300,7 +301,7 @@ pub async fn put(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Result<V
             "You must provide either SecretString or SecretBinary.".into(),
         ));
     };
-    let secret = ctx.lookup(audit, "PutSecretValue", id).await?;
+    let secret = ctx.lookup(audit, Action::PutSecretValue, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }
@@ -366,7 +367,7 @@ pub async fn update(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let token = client_token(req.ClientRequestToken)?;
     let description = description(req.Description)?;
     let kms = kms_key(req.KmsKeyId)?;
-    let secret = ctx.lookup(audit, "UpdateSecret", id).await?;
+    let secret = ctx.lookup(audit, Action::UpdateSecret, id).await?;
     if super::primary_region(&secret).is_some() {
         return Err(super::replication::replica_error());
     }

@@ -4,6 +4,7 @@
 use super::filters::{self, Mode, View};
 use super::rules::{self, ParamMeta};
 use super::{AwsCtx, max_results, metadata_out, verr, wire};
+use crate::action::Action;
 use crate::aws::wire::answer;
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -33,7 +34,7 @@ pub async fn describe_parameters(
     // DescribeParameters has no resource-level permissions in AWS: Resource "*".
     let resource = format!("arn:aws:ssm:{}:{}:*", ctx.region, ctx.st.cfg.account_id);
     audit.resource(resource.clone());
-    ctx.authorize("ssm:DescribeParameters", &resource, None)?;
+    ctx.authorize(Action::DescribeParameters, &resource, None)?;
     let all = ctx
         .st
         .store

@@ -18,6 +18,7 @@ mod write;
 
 use super::AwsCtx;
 use super::wire::{Timestamp, required};
+use crate::action::Action;
 use crate::ctx::Audit;
 use crate::error::ApiError;
 use crate::ops::AWSCURRENT;
@@ -29,27 +30,32 @@ use serde_json::Value;
 pub async fn dispatch(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
-    op: &str,
+    action: Action,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    match op {
-        "PutParameter" => write::put_parameter(ctx, audit, input).await,
-        "DeleteParameter" => write::delete_parameter(ctx, audit, input).await,
-        "DeleteParameters" => write::delete_parameters(ctx, audit, input).await,
-        "LabelParameterVersion" => write::label_parameter_version(ctx, audit, input).await,
-        "UnlabelParameterVersion" => write::unlabel_parameter_version(ctx, audit, input).await,
-        "GetParameter" => read::get_parameter(ctx, audit, input).await,
-        "GetParameters" => read::get_parameters(ctx, audit, input).await,
-        "GetParametersByPath" => read::get_parameters_by_path(ctx, audit, input).await,
-        "GetParameterHistory" => read::get_parameter_history(ctx, audit, input).await,
-        "DescribeParameters" => describe::describe_parameters(ctx, audit, input).await,
-        "AddTagsToResource" => tags::add_tags(ctx, audit, input).await,
-        "RemoveTagsFromResource" => tags::remove_tags(ctx, audit, input).await,
-        "ListTagsForResource" => tags::list_tags(ctx, audit, input).await,
-        _ => Err(ApiError::Aws {
+    use Action as A;
+    match action {
+        A::PutParameter => write::put_parameter(ctx, audit, input).await,
+        A::DeleteParameter => write::delete_parameter(ctx, audit, input).await,
+        A::DeleteParameters => write::delete_parameters(ctx, audit, input).await,
+        A::LabelParameterVersion => write::label_parameter_version(ctx, audit, input).await,
+        A::UnlabelParameterVersion => write::unlabel_parameter_version(ctx, audit, input).await,
+        A::GetParameter => read::get_parameter(ctx, audit, input).await,
+        A::GetParameters => read::get_parameters(ctx, audit, input).await,
+        A::GetParametersByPath => read::get_parameters_by_path(ctx, audit, input).await,
+        A::GetParameterHistory => read::get_parameter_history(ctx, audit, input).await,
+        A::DescribeParameters => describe::describe_parameters(ctx, audit, input).await,
+        A::AddTagsToResource => tags::add_tags(ctx, audit, input).await,
+        A::RemoveTagsFromResource => tags::remove_tags(ctx, audit, input).await,
+        A::ListTagsForResource => tags::list_tags(ctx, audit, input).await,
+        // `Action::from_aws` resolves only the operations above for this service.
+        other => Err(ApiError::Aws {
             status: 400,
             aws_type: "InvalidAction",
-            message: format!("Unknown operation AmazonSSM.{op}"),
+            message: format!(
+                "Unknown operation AmazonSSM.{}",
+                other.aws_operation().unwrap_or_default()
+            ),
         }),
     }
 }

@@ -7,6 +7,7 @@ use super::{
     AwsCtx, err, history_out, lookup, max_results, not_found, param_arn, parameter_out,
     select_version, verr, version_meta, wire,
 };
+use crate::action::Action;
 use crate::aws::wire::{Timestamp, answer, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -47,14 +48,14 @@ pub async fn get_parameter(
     let full = required(req.Name.as_deref(), "Name")?.trim();
     let decrypt = req.WithDecryption.unwrap_or(false);
     if let Some(rest) = full.strip_prefix(SM_REFERENCE) {
-        let p = sm_reference(ctx, audit, full, rest, decrypt, "ssm:GetParameter").await?;
+        let p = sm_reference(ctx, audit, full, rest, decrypt, Action::GetParameter).await?;
         return Ok(answer(&wire::GetParameterResult { Parameter: p }));
     }
     let req = resolve(ctx, full)?;
     let arn = param_arn(ctx, &req.key);
     audit.resource(arn.clone());
     let secret = lookup(ctx, &req.key).await?;
-    ctx.authorize("ssm:GetParameter", &arn, secret.as_ref())?;
+    ctx.authorize(Action::GetParameter, &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(full))?;
     let version = select_version(ctx, &secret, req.selector.as_ref(), req.written).await?;
     audit.version(version.version_id.clone());
@@ -80,7 +81,7 @@ pub async fn get_parameters(
         }
         seen.push(full);
         if let Some(rest) = full.strip_prefix(SM_REFERENCE) {
-            match sm_reference(ctx, audit, full, rest, decrypt, "ssm:GetParameters").await {
+            match sm_reference(ctx, audit, full, rest, decrypt, Action::GetParameters).await {
                 Ok(p) => params.push(p),
                 Err(e) if is_missing(&e) => invalid.push(full.clone()),
                 Err(e) => return Err(e),
@@ -93,7 +94,7 @@ pub async fn get_parameters(
         };
         let arn = param_arn(ctx, &req.key);
         let secret = lookup(ctx, &req.key).await?;
-        ctx.authorize("ssm:GetParameters", &arn, secret.as_ref())?;
+        ctx.authorize(Action::GetParameters, &arn, secret.as_ref())?;
         arns.push(arn);
         let Some(secret) = secret else {
             invalid.push(full.clone());
@@ -149,7 +150,7 @@ pub async fn get_parameters_by_path(
     // AWS authorizes the path, not each parameter under it.
     let arn = param_arn(ctx, &path);
     audit.resource(arn.clone());
-    ctx.authorize("ssm:GetParametersByPath", &arn, None)?;
+    ctx.authorize(Action::GetParametersByPath, &arn, None)?;
     let prefix = if path == "/" {
         "/".to_string()
     } else {
@@ -239,12 +240,12 @@ pub async fn get_parameters_by_path(
 /// always wins, so a parameter whose own ARN is explicitly denied any read action
 /// is left out of the answer (an allow on the path is still all that is needed).
 fn denied_by_own_arn(ctx: &AwsCtx<'_>, parameter: &keyward_store::Secret) -> bool {
-    const READS: [&str; 3] = [
-        "ssm:GetParametersByPath",
-        "ssm:GetParameter",
-        "ssm:GetParameters",
+    const READS: [Action; 3] = [
+        Action::GetParametersByPath,
+        Action::GetParameter,
+        Action::GetParameters,
     ];
-    READS.iter().any(|action| {
+    READS.into_iter().any(|action| {
         matches!(
             ctx.st.decide(
                 ctx.caller,
@@ -279,7 +280,7 @@ pub async fn get_parameter_history(
     let arn = param_arn(ctx, &key);
     audit.resource(arn.clone());
     let secret = lookup(ctx, &key).await?;
-    ctx.authorize("ssm:GetParameterHistory", &arn, secret.as_ref())?;
+    ctx.authorize(Action::GetParameterHistory, &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(name))?;
     let versions = ctx
         .st
@@ -310,7 +311,7 @@ async fn sm_reference(
     full: &str,
     rest: &str,
     decrypt: bool,
-    action: &str,
+    action: Action,
 ) -> Result<wire::Parameter, ApiError> {
     if !decrypt {
         return Err(verr(
@@ -343,7 +344,7 @@ async fn sm_reference(
         .map(|s| s.arn.clone())
         .unwrap_or_else(|| ctx.st.would_be_arn(Namespace::Secrets, &ctx.region, sname));
     audit.resource(sm_arn.clone());
-    ctx.authorize("secretsmanager:GetSecretValue", &sm_arn, secret.as_ref())?;
+    ctx.authorize(Action::GetSecretValue, &sm_arn, secret.as_ref())?;
     let secret = secret
         .filter(|s| s.deleted_at.is_none())
         .ok_or_else(missing)?;

@@ -3,6 +3,7 @@
 
 use super::rules::{self, MAX_TAGS};
 use super::{AwsCtx, err, lookup, param_arn, verr, wire};
+use crate::action::Action;
 use crate::aws::wire::{answer, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -53,7 +54,7 @@ async fn resource(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     (rtype, rid): (Option<&str>, Option<&str>),
-    action: &str,
+    action: Action,
 ) -> Result<Secret, ApiError> {
     let rtype = required(rtype, "ResourceType")?;
     let rid = required(rid, "ResourceId")?;
@@ -116,7 +117,7 @@ pub async fn add_tags(
         ctx,
         audit,
         (req.ResourceType.as_deref(), req.ResourceId.as_deref()),
-        "ssm:AddTagsToResource",
+        Action::AddTagsToResource,
     )
     .await?;
     let mut tags = secret.tags.clone();
@@ -141,7 +142,7 @@ pub async fn remove_tags(
     let req: wire::RemoveTagsFromResourceRequest = wire::parse(input)?;
     let keys = required(req.TagKeys, "TagKeys")?;
     let target = (req.ResourceType.as_deref(), req.ResourceId.as_deref());
-    let secret = resource(ctx, audit, target, "ssm:RemoveTagsFromResource").await?;
+    let secret = resource(ctx, audit, target, Action::RemoveTagsFromResource).await?;
     let mut tags = secret.tags.clone();
     tags.retain(|t| !keys.contains(&t.key));
     save(ctx, audit, &secret, tags).await?;
@@ -158,7 +159,7 @@ pub async fn list_tags(
         ctx,
         audit,
         (req.ResourceType.as_deref(), req.ResourceId.as_deref()),
-        "ssm:ListTagsForResource",
+        Action::ListTagsForResource,
     )
     .await?;
     let list = secret

@@ -5,6 +5,7 @@ use super::{
     AwsCtx, current_version, err, lookup, not_found, param_arn, verr, version_meta,
     version_not_found, version_number, wire,
 };
+use crate::action::Action;
 use crate::aws::wire::{Timestamp, answer, required};
 use crate::ctx::Audit;
 use crate::error::ApiError;
@@ -259,9 +260,9 @@ async fn put_once(
 ) -> Result<Option<Value>, ApiError> {
     let (arn, tags) = (arn.to_string(), tags.to_vec());
     let existing = lookup(ctx, key).await?;
-    ctx.authorize("ssm:PutParameter", &arn, existing.as_ref())?;
+    ctx.authorize(Action::PutParameter, &arn, existing.as_ref())?;
     if !tags.is_empty() {
-        ctx.authorize("ssm:AddTagsToResource", &arn, existing.as_ref())?;
+        ctx.authorize(Action::AddTagsToResource, &arn, existing.as_ref())?;
     }
     let user = ctx.caller.principal.arn.clone();
     let plain = PlainValue {
@@ -391,7 +392,7 @@ pub async fn delete_parameter(
     let arn = param_arn(ctx, &key);
     audit.resource(arn.clone());
     let secret = lookup(ctx, &key).await?;
-    ctx.authorize("ssm:DeleteParameter", &arn, secret.as_ref())?;
+    ctx.authorize(Action::DeleteParameter, &arn, secret.as_ref())?;
     let secret = secret.ok_or_else(|| not_found(name))?;
     if !purge(ctx, audit, &secret).await? {
         return Err(not_found(name));
@@ -433,7 +434,7 @@ pub async fn delete_parameters(
         let key = rules::canonical(name);
         let arn = param_arn(ctx, &key);
         let secret = lookup(ctx, &key).await?;
-        ctx.authorize("ssm:DeleteParameters", &arn, secret.as_ref())?;
+        ctx.authorize(Action::DeleteParameters, &arn, secret.as_ref())?;
         arns.push(arn);
         match secret {
             Some(s) => found.push((name, s)),
@@ -447,7 +448,7 @@ pub async fn delete_parameters(
     for (name, s) in &found {
         // Each deletion commits a record naming its own parameter; the request's
         // record (naming them all) follows in `finish`.
-        let mut one = audit.derived("ssm:DeleteParameters");
+        let mut one = audit.derived(Action::DeleteParameters);
         one.resource(s.arn.clone());
         if purge(ctx, &mut one, s).await? {
             deleted.push((*name).clone());
@@ -466,7 +467,7 @@ async fn labelled_target(
     ctx: &AwsCtx<'_>,
     audit: &mut Audit,
     input: &Value,
-    action: &str,
+    action: Action,
     version_required: bool,
 ) -> Result<(Secret, Version, Vec<String>), ApiError> {
     let req: wire::LabelParameterVersionRequest = wire::parse(input)?;
@@ -510,7 +511,7 @@ pub async fn label_parameter_version(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let (secret, target, labels) =
-        labelled_target(ctx, audit, input, "ssm:LabelParameterVersion", false).await?;
+        labelled_target(ctx, audit, input, Action::LabelParameterVersion, false).await?;
     let (valid, invalid): (Vec<String>, Vec<String>) =
         labels.into_iter().partition(|l| rules::label_is_valid(l));
     let have = rules::user_labels(&target.stages);
@@ -547,7 +548,7 @@ pub async fn unlabel_parameter_version(
     input: &Value,
 ) -> Result<Value, ApiError> {
     let (secret, target, labels) =
-        labelled_target(ctx, audit, input, "ssm:UnlabelParameterVersion", true).await?;
+        labelled_target(ctx, audit, input, Action::UnlabelParameterVersion, true).await?;
     let have = rules::user_labels(&target.stages);
     let mut removed = Vec::new();
     let mut invalid = Vec::new();
