@@ -26,6 +26,17 @@ pub struct AuthzExtras<'a> {
     pub shown_resource: Option<&'a str>,
 }
 
+impl<'a> AuthzExtras<'a> {
+    /// These facts for a request about `secret`: its tags and resource policy too.
+    pub fn about(self, secret: &'a keyward_store::Secret) -> Self {
+        Self {
+            resource_tags: &secret.tags,
+            resource_policy: secret.resource_policy.as_deref(),
+            ..self
+        }
+    }
+}
+
 impl AppState {
     /// Allows or denies `action` on `resource` for `caller`; a denial names both.
     pub fn authorize(

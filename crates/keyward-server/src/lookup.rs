@@ -22,14 +22,16 @@ pub struct Origin<'a> {
 impl<'a> Origin<'a> {
     /// Authorization facts for a request about `secret` (when it exists).
     pub fn extras(&self, secret: Option<&'a Secret>) -> AuthzExtras<'a> {
-        AuthzExtras {
+        let extras = AuthzExtras {
             source_ip: self.meta.source_ip.as_deref(),
             secure_transport: self.meta.secure_transport,
             region: Some(self.region),
             user_agent: self.meta.user_agent.as_deref(),
-            resource_tags: secret.map(|s| s.tags.as_slice()).unwrap_or(&[]),
-            resource_policy: secret.and_then(|s| s.resource_policy.as_deref()),
-            shown_resource: None,
+            ..Default::default()
+        };
+        match secret {
+            Some(s) => extras.about(s),
+            None => extras,
         }
     }
 }

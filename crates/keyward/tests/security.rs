@@ -13,6 +13,8 @@ mod auth_limits;
 mod batch;
 #[path = "security/by_path.rs"]
 mod by_path;
+#[path = "security/conditions.rs"]
+mod conditions;
 #[path = "security/crash_audit.rs"]
 mod crash_audit;
 #[path = "security/denials.rs"]

@@ -47,7 +47,7 @@ pub(super) async fn restore_secret(
     audited(&st, &meta, auth, ACTION_RESTORE_SECRET, async |call, audit| {
         let export = body?;
         audit.resource(export.arn.clone());
-        call.authorize_with(&export.arn, &Default::default())?;
+        call.authorize(&export.arn)?;
         let id = uuid::Uuid::new_v4();
         let mut versions = Vec::with_capacity(export.versions.len());
         for v in &export.versions {
@@ -144,7 +144,7 @@ pub(super) async fn create(
         ACTION_CREATE_BACKUP,
         async |call, audit| {
             audit.resource("*");
-            call.authorize_with("*", &Default::default())?;
+            call.authorize("*")?;
             let body = body?;
             let db = st.cfg.db_path.clone().ok_or_else(|| {
                 ApiError::NotSupported(

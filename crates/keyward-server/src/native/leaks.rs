@@ -78,11 +78,8 @@ pub(super) async fn report(
             }
             let region = st.cfg.default_region.clone();
             let extras = AuthzExtras {
-                source_ip: meta.source_ip.as_deref(),
-                secure_transport: meta.secure_transport,
                 region: Some(&region),
-                user_agent: meta.user_agent.as_deref(),
-                ..Default::default()
+                ..super::extras(&meta)
             };
             let mut records = Vec::new();
             let mut unknown = 0usize;
@@ -92,11 +89,7 @@ pub(super) async fn report(
                     unknown += 1;
                     continue;
                 };
-                let per_secret = AuthzExtras {
-                    resource_tags: &secret.tags,
-                    resource_policy: secret.resource_policy.as_deref(),
-                    ..extras.clone()
-                };
+                let per_secret = extras.clone().about(&secret);
                 if st
                     .authorize(&call.caller, FINGERPRINT_ACTION, &secret.arn, &per_secret)
                     .is_err()

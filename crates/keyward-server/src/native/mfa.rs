@@ -4,8 +4,10 @@
 //! Both act on the caller only and need no policy grant: enrolling and proving a
 //! code raise the caller's assurance, they grant nothing. Replacing an enrolled
 //! device does need an MFA session, or a stolen access key could re-enrol MFA.
+//! An explicit `Deny` of `iam:EnableMFADevice` still holds (with the request's
+//! condition keys), so an administrator can fence enrolment in, e.g. by network.
 
-use super::{Bearer, audited, read_json};
+use super::{Bearer, audited, extras, read_json};
 use crate::action::Action;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
@@ -16,6 +18,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
+use keyward_policy::Decision;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -43,6 +46,10 @@ pub(super) async fn enable(
     audited(&st, &meta, auth, Action::EnableMfaDevice, async |call, audit| {
         let p = &call.caller.principal;
         audit.resource(p.arn.clone());
+        let decision = st.decide(&call.caller, call.action, &p.arn, &extras(&meta));
+        if matches!(decision, Decision::ExplicitDeny { .. }) {
+            call.authorize(&p.arn)?;
+        }
         let existing = st.store.get_mfa_device(p.id).await.map_err(ApiError::from)?;
         if existing.is_some() && call.caller.mfa_authenticated_at.is_none() {
             return Err(ApiError::AccessDenied(format!(

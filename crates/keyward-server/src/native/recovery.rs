@@ -81,7 +81,7 @@ pub(super) async fn rotate(
         ACTION_ROTATE_ROOT_KEY,
         async |call, audit| {
             audit.resource("*");
-            call.authorize_with("*", &Default::default())?;
+            call.authorize("*")?;
             let body = body?;
             let set = crate::unseal_shares::load_set(st.store.as_ref()).await?;
             let (new_root, split) = match (body.new_root_key, set) {
@@ -143,7 +143,7 @@ pub(super) async fn rekey(
         ACTION_REKEY_SHARES,
         async |call, audit| {
             audit.resource("*");
-            call.authorize_with("*", &Default::default())?;
+            call.authorize("*")?;
             let body = body?;
             let r = rotate_root_key(
                 &st,

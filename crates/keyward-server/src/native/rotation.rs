@@ -211,10 +211,8 @@ async fn visible(
 ) -> Result<Vec<(Secret, Rotation)>, ApiError> {
     let region = st.cfg.default_region.clone();
     let extras = AuthzExtras {
-        source_ip: meta.source_ip.as_deref(),
-        secure_transport: meta.secure_transport,
         region: Some(&region),
-        ..Default::default()
+        ..super::extras(meta)
     };
     st.authorize(caller, Action::ListSecrets, "*", &extras)?;
     let secrets = st
@@ -240,12 +238,10 @@ async fn visible(
         let Some(rot) = rotations.remove(&s.id) else {
             continue;
         };
-        let extras = AuthzExtras {
-            resource_tags: &s.tags,
-            resource_policy: s.resource_policy.as_deref(),
-            ..extras.clone()
-        };
-        if st.authorize(caller, DESCRIBE, &s.arn, &extras).is_ok() {
+        if st
+            .authorize(caller, DESCRIBE, &s.arn, &extras.clone().about(&s))
+            .is_ok()
+        {
             out.push((s, rot));
         }
     }
@@ -394,13 +390,7 @@ pub(super) async fn rotate_all(
         let mut results = Vec::new();
         let mut failed = 0;
         for (secret, rot) in &list {
-            let extras = AuthzExtras {
-                source_ip: meta.source_ip.as_deref(),
-                secure_transport: meta.secure_transport,
-                resource_tags: &secret.tags,
-                resource_policy: secret.resource_policy.as_deref(),
-                ..Default::default()
-            };
+            let extras = super::extras(&meta).about(secret);
             if call.authorize_with(&secret.arn, &extras).is_err() {
                 results.push(json!({"name": secret.name, "would_rotate": false, "why": "your policy does not allow secretsmanager:RotateSecret on it"}));
                 continue;

@@ -64,7 +64,7 @@ pub(super) async fn fingerprints(
         let req: FingerprintRequest = if bytes.is_empty() { FingerprintRequest::default() } else { parse_json(&bytes)? };
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let region = st.cfg.default_region.clone();
-        let extras = AuthzExtras { source_ip: meta.source_ip.as_deref(), secure_transport: meta.secure_transport, region: Some(&region), user_agent: meta.user_agent.as_deref(), ..Default::default() };
+        let extras = AuthzExtras { region: Some(&region), ..super::extras(&meta) };
         call.authorize_also(Action::ListSecrets, "*", &extras)?;
         let secrets = st
             .store
@@ -83,7 +83,7 @@ pub(super) async fn fingerprints(
         let mut skipped = 0usize;
         let mut records = Vec::new();
         for secret in &secrets {
-            let per_secret = AuthzExtras { resource_tags: &secret.tags, resource_policy: secret.resource_policy.as_deref(), ..extras.clone() };
+            let per_secret = extras.clone().about(secret);
             // A fingerprint lets anyone who can guess the value confirm it offline,
             // so it is as sensitive as the value: both actions are required.
             let allowed = [FINGERPRINT_ACTION, READ_ACTION]

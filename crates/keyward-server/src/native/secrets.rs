@@ -161,10 +161,8 @@ pub(super) async fn create(
             call.authorize_with(
                 &would_be,
                 &AuthzExtras {
-                    source_ip: meta.source_ip.as_deref(),
-                    secure_transport: meta.secure_transport,
                     region: Some(&region),
-                    ..Default::default()
+                    ..super::extras(&meta)
                 },
             )?;
             let value = body_value(&b)?;
@@ -233,12 +231,7 @@ pub(super) async fn put(
             audit.set_action(Action::CreateSecret);
             let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
             audit.resource(would_be.clone());
-            call.authorize_also(Action::CreateSecret, &would_be, &AuthzExtras {
-                source_ip: meta.source_ip.as_deref(),
-                secure_transport: meta.secure_transport,
-                region: Some(&region),
-                ..Default::default()
-            })?;
+            call.authorize_also(Action::CreateSecret, &would_be, &AuthzExtras { region: Some(&region), ..super::extras(&meta) })?;
             let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let arn = st.secret_arn(&region, &name);
             let (secret, version) = st
@@ -348,14 +341,7 @@ pub(super) async fn list(
             let region = st.cfg.default_region.clone();
             // Before authorizing, so that a denial's audit record names it too.
             audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
-            call.authorize_with(
-                "*",
-                &AuthzExtras {
-                    source_ip: meta.source_ip.as_deref(),
-                    secure_transport: meta.secure_transport,
-                    ..Default::default()
-                },
-            )?;
+            call.authorize_with("*", &super::extras(&meta))?;
             let limit = q.limit.unwrap_or(100);
             if limit == 0 || limit > 1000 {
                 return Err(ApiError::InvalidParameter(
