@@ -15,6 +15,7 @@ mod auth;
 pub mod auth_limit;
 mod authz;
 mod aws;
+mod body_limit;
 mod changes;
 mod ctx;
 pub mod error;
@@ -48,14 +49,17 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// The whole HTTP API as one router (so tests can drive it in-process too), with
-/// the request timeout (see [`listener`]).
+/// the per-request limits as layers: the request timeout and the body size limit
+/// (the connection limit is the listener's; see [`listener`]).
 pub fn router(state: Arc<AppState>) -> Router {
     let timeout = state.cfg.http.request_timeout;
+    let max_body_bytes = state.cfg.max_body_bytes;
     Router::new()
         .merge(native::router())
         .route("/", axum::routing::post(aws::handle))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
+        .layer(body_limit::layer(max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
             timeout,

@@ -72,14 +72,18 @@ impl Api {
     }
 
     async fn native(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let req = Request::builder()
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        self.send(self.native_request(method, path, body)).await
+    }
+
+    fn native_request(&self, method: &str, path: &str, body: Body) -> Request<Body> {
+        Request::builder()
             .method(method)
             .uri(path)
             .header("authorization", format!("Bearer {}", self.token()))
             .header("content-type", "application/json")
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .expect("request");
-        self.send(req).await
+            .body(body)
+            .expect("request")
     }
 
     async fn aws(&self, target: &str, body: Value) -> (StatusCode, Value) {
@@ -274,4 +278,53 @@ async fn the_request_id_is_the_servers_and_matches_the_audit_record() {
         .await
         .expect("audit");
     assert_eq!(last[0].event.request_id, id);
+}
+
+/// `fields` with `pad` padded so that the JSON text is exactly `len` bytes long.
+fn json_of_len(len: usize, pad: &str, fields: Value) -> Value {
+    let mut v = fields;
+    v[pad] = Value::String(String::new());
+    let base = v.to_string().len();
+    v[pad] = Value::String("x".repeat(len - base));
+    assert_eq!(v.to_string().len(), len);
+    v
+}
+
+#[tokio::test]
+async fn a_body_at_the_limit_is_read_and_past_it_each_api_answers_in_its_own_format() {
+    let api = Api::with(ServerConfig {
+        max_body_bytes: 1024,
+        ..Default::default()
+    })
+    .await;
+    let native = |len| json_of_len(len, "value", json!({}));
+    let (status, body) = api
+        .native("PUT", "/v1/secrets/limit/at", Some(native(1024)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = api
+        .native("PUT", "/v1/secrets/limit/over", Some(native(1025)))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the request body is larger than 1024 bytes (the limit)"),
+        "{body}"
+    );
+
+    let aws = |name, len| json_of_len(len, "SecretString", json!({"Name": name}));
+    let (status, body) = api
+        .aws("secretsmanager.CreateSecret", aws("aws-at", 1024))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = api
+        .aws("secretsmanager.CreateSecret", aws("aws-over", 1025))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["__type"], "RequestEntityTooLargeException", "{body}");
+    assert_eq!(
+        body["message"], "Request body is larger than the 1024 byte limit",
+        "{body}"
+    );
 }
