@@ -15,6 +15,7 @@ mod auth;
 pub mod auth_limit;
 mod authz;
 mod aws;
+mod body_limit;
 mod changes;
 mod ctx;
 pub mod error;
@@ -48,14 +49,28 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// The whole HTTP API as one router (so tests can drive it in-process too), with
-/// the request timeout (see [`listener`]).
+/// the per-request limits as layers: the request timeout, the concurrency limit and
+/// the body size limit (the connection limit is the listener's; see [`listener`]).
 pub fn router(state: Arc<AppState>) -> Router {
-    let timeout = state.cfg.http.request_timeout;
+    let limits = &state.cfg.http;
+    let timeout = limits.request_timeout;
+    // One semaphore for the whole router: axum applies a layer to each route on
+    // its own, so a per-service limit would be a limit per route. Requests past it
+    // wait rather than being refused: bursts (a fleet restarting and fetching its
+    // secrets) are served in turn instead of failing, the wait is bounded by the
+    // request timeout (the layer outside this one, answering 408), and the
+    // listener's connection limit bounds how many can wait. A slot is released
+    // when the response's head is ready, so `/v1/watch` streams without one.
+    let concurrency =
+        tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests.max(1));
+    let max_body_bytes = state.cfg.max_body_bytes;
     Router::new()
         .merge(native::router())
         .route("/", axum::routing::post(aws::handle))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
+        .layer(body_limit::layer(max_body_bytes))
+        .layer(concurrency)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
             timeout,

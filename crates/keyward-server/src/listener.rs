@@ -1,17 +1,26 @@
 //! The connection loop: the router served by hyper with the limits a listener that
 //! strangers can reach needs. `axum::serve` exposes none of them, so keyward runs
-//! hyper itself:
+//! hyper itself. The limits, and where each lives:
 //!
-//! - a header-read timeout, which in hyper's HTTP/1 also bounds how long an idle
-//!   keep-alive connection is held (one timer covers both waits);
-//! - a request timeout (a tower layer in [`crate::router`]) from the request's head
-//!   to its response's head, body read included, so a byte-a-second body ends too;
-//!   the change stream (`/v1/watch`) answers at once and streams after, so it is
-//!   not cut, and its keep-alive comments are far more frequent than any timeout;
-//! - a connection limit: past it, new connections wait in the kernel's queue;
-//! - graceful shutdown: in-flight requests finish, idle connections close;
-//! - TLS when a certificate is given (see [`crate::tls`]): the handshake runs in
-//!   the connection's own task, bounded by the header-read timeout, so a client
+//! - here: a header-read timeout, which in hyper's HTTP/1 also bounds how long an
+//!   idle keep-alive connection is held (one timer covers both waits);
+//! - here: a connection limit (`max_connections`): past it, new connections wait in
+//!   the kernel's queue. It stays a semaphore in this loop, not a tower layer: a
+//!   layer sees requests, never connections, and an idle keep-alive connection
+//!   holds a socket and a task without making any request;
+//! - in [`crate::router`], as tower layers, so in-process tests exercise them too:
+//!   - a request timeout from the request's head to its response's head, body read
+//!     included, so a byte-a-second body ends too; the change stream
+//!     (`/v1/watch`) answers at once and streams after, so it is not cut, and its
+//!     keep-alive comments are far more frequent than any timeout;
+//!   - a request concurrency limit (`max_concurrent_requests`): past it, requests
+//!     wait for a slot (inside the request timeout). A slot is held until the
+//!     response's head, so the change stream does not hold one while it streams;
+//!   - the body size limit (see the `body_limit` module), each API answering an
+//!     oversize body in its own error format;
+//! - here: graceful shutdown: in-flight requests finish, idle connections close;
+//! - here: TLS when a certificate is given (see [`crate::tls`]): the handshake runs
+//!   in the connection's own task, bounded by the header-read timeout, so a client
 //!   that stalls mid-handshake holds one slot for a while and never the accept loop.
 //!
 //! Every request carries a [`Transport`] extension saying whether its connection
@@ -42,6 +51,8 @@ pub struct HttpLimits {
     pub request_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Requests handled at once; more wait for a slot (see [`crate::router`]).
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for HttpLimits {
@@ -50,6 +61,10 @@ impl Default for HttpLimits {
             header_read_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            // Each request may buffer a body of up to the body limit, and the store
+            // serves a handful of queries at a time: past a few hundred, more
+            // requests at once only add memory and queueing inside the store.
+            max_concurrent_requests: 256,
         }
     }
 }

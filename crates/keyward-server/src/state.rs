@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 pub struct ServerConfig {
     pub account_id: String,
     pub default_region: String,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (enforced by the `body_limit` layer).
     pub max_body_bytes: usize,
     pub audit_mirror: Option<AuditMirror>,
     /// How long an authenticated key's principal and policies are cached. Writes on
@@ -45,7 +45,7 @@ impl Default for ServerConfig {
         Self {
             account_id: "000000000000".into(),
             default_region: "us-east-1".into(),
-            max_body_bytes: 256 * 1024,
+            max_body_bytes: crate::body_limit::DEFAULT_MAX_BODY_BYTES,
             audit_mirror: None,
             auth_cache_ttl: Duration::from_secs(5),
             read_cache_ttl: Duration::from_secs(1),

@@ -3,14 +3,17 @@
 //! points at the handler, not the harness. The real-binary tests in
 //! `crates/keyward/tests` cover the same API end to end.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
+use futures::FutureExt;
 use http::{Request, StatusCode};
 use keyward_crypto::RootKey;
 use keyward_server::identities::bootstrap_admin;
+use keyward_server::listener::HttpLimits;
 use keyward_server::{AppState, ServerConfig};
 use keyward_store::Store;
 use keyward_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tower::ServiceExt;
@@ -72,14 +75,18 @@ impl Api {
     }
 
     async fn native(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let req = Request::builder()
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        self.send(self.native_request(method, path, body)).await
+    }
+
+    fn native_request(&self, method: &str, path: &str, body: Body) -> Request<Body> {
+        Request::builder()
             .method(method)
             .uri(path)
             .header("authorization", format!("Bearer {}", self.token()))
             .header("content-type", "application/json")
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .expect("request");
-        self.send(req).await
+            .body(body)
+            .expect("request")
     }
 
     async fn aws(&self, target: &str, body: Value) -> (StatusCode, Value) {
@@ -274,4 +281,128 @@ async fn the_request_id_is_the_servers_and_matches_the_audit_record() {
         .await
         .expect("audit");
     assert_eq!(last[0].event.request_id, id);
+}
+
+/// `fields` with `pad` padded so that the JSON text is exactly `len` bytes long.
+fn json_of_len(len: usize, pad: &str, fields: Value) -> Value {
+    let mut v = fields;
+    v[pad] = Value::String(String::new());
+    let base = v.to_string().len();
+    v[pad] = Value::String("x".repeat(len - base));
+    assert_eq!(v.to_string().len(), len);
+    v
+}
+
+#[tokio::test]
+async fn a_body_at_the_limit_is_read_and_past_it_each_api_answers_in_its_own_format() {
+    let api = Api::with(ServerConfig {
+        max_body_bytes: 1024,
+        ..Default::default()
+    })
+    .await;
+    let native = |len| json_of_len(len, "value", json!({}));
+    let (status, body) = api
+        .native("PUT", "/v1/secrets/limit/at", Some(native(1024)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = api
+        .native("PUT", "/v1/secrets/limit/over", Some(native(1025)))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the request body is larger than 1024 bytes (the limit)"),
+        "{body}"
+    );
+
+    let aws = |name, len| json_of_len(len, "SecretString", json!({"Name": name}));
+    let (status, body) = api
+        .aws("secretsmanager.CreateSecret", aws("aws-at", 1024))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = api
+        .aws("secretsmanager.CreateSecret", aws("aws-over", 1025))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["__type"], "RequestEntityTooLargeException", "{body}");
+    assert_eq!(
+        body["message"], "Request body is larger than the 1024 byte limit",
+        "{body}"
+    );
+}
+
+fn one_request_at_a_time() -> ServerConfig {
+    ServerConfig {
+        http: HttpLimits {
+            max_concurrent_requests: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A request that needs no I/O: with a slot free it is answered within one poll,
+/// so a poll that leaves it pending shows it waiting for a slot, not a clock.
+fn no_io_request() -> Request<Body> {
+    Request::get("/v1/nowhere")
+        .body(Body::empty())
+        .expect("req")
+}
+
+#[tokio::test]
+async fn past_the_concurrency_limit_a_request_waits_for_a_slot() {
+    let api = Api::with(one_request_at_a_time()).await;
+    let app = keyward_server::router(api.state.clone());
+    let free = app
+        .clone()
+        .oneshot(no_io_request())
+        .now_or_never()
+        .expect("with a slot free it is answered at once")
+        .expect("infallible");
+    assert_eq!(free.status(), StatusCode::NOT_FOUND);
+
+    // The only slot is held by a write whose body arrives when released.
+    let (reading_tx, reading) = tokio::sync::oneshot::channel();
+    let (release, released) = tokio::sync::oneshot::channel::<Bytes>();
+    let body = futures::stream::once(async move {
+        let _ = reading_tx.send(());
+        Ok::<_, Infallible>(released.await.unwrap_or_default())
+    });
+    let held = api.native_request("PUT", "/v1/secrets/held", Body::from_stream(body));
+    let held = tokio::spawn(app.clone().oneshot(held));
+    reading.await.expect("the held request reads its body");
+
+    let mut waiting = std::pin::pin!(app.clone().oneshot(no_io_request()));
+    assert!(
+        futures::poll!(&mut waiting).is_pending(),
+        "a request past the limit waits"
+    );
+    release
+        .send(Bytes::from(json!({"value": "v"}).to_string()))
+        .expect("the held request is still reading");
+    let held = held.await.expect("task").expect("infallible");
+    assert_eq!(held.status(), StatusCode::CREATED);
+    let waited = waiting.await.expect("infallible");
+    assert_eq!(waited.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_change_stream_holds_no_slot_while_it_streams() {
+    let api = Api::with(one_request_at_a_time()).await;
+    let app = keyward_server::router(api.state.clone());
+    let watch = api.native_request("GET", "/v1/watch", Body::empty());
+    let stream = app.clone().oneshot(watch).await.expect("infallible");
+    assert_eq!(stream.status(), StatusCode::OK);
+    // The stream is open (its body is held here), and the one slot is free.
+    let next = app
+        .clone()
+        .oneshot(no_io_request())
+        .now_or_never()
+        .expect("the open stream holds no slot")
+        .expect("infallible");
+    assert_eq!(next.status(), StatusCode::NOT_FOUND);
+    let (status, body) = api.native("GET", "/v1/sys/health", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    drop(stream);
 }

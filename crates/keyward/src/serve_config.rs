@@ -70,6 +70,10 @@ pub struct HttpSettings {
     /// Connections served at once; more wait until one closes. [default: 1024]
     #[arg(long, env = "KEYWARD_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Requests handled at once; more wait for a slot, within the request timeout
+    /// (the change stream holds none while it streams). [default: 256]
+    #[arg(long, env = "KEYWARD_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    pub max_concurrent_requests: Option<usize>,
     /// Largest request body, in bytes. [default: 262144]
     #[arg(long, env = "KEYWARD_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -78,6 +82,7 @@ layered!(HttpSettings {
     header_read_timeout,
     request_timeout,
     max_connections,
+    max_concurrent_requests,
     max_body_bytes
 });
 
@@ -290,6 +295,10 @@ impl ServeTuning {
                     .unwrap_or(d.http.header_read_timeout),
                 request_timeout: self.http.request_timeout.unwrap_or(d.http.request_timeout),
                 max_connections: self.http.max_connections.unwrap_or(d.http.max_connections),
+                max_concurrent_requests: self
+                    .http
+                    .max_concurrent_requests
+                    .unwrap_or(d.http.max_concurrent_requests),
             },
             auth_limits: keyward_server::auth_limit::AuthLimits {
                 per_minute: self
@@ -531,7 +540,7 @@ mod tests {
         let path = dir.path().join("server.toml");
         std::fs::write(
             &path,
-            "data_dir = \"/from/file\"\n[http]\nmax_connections = 7\nrequest_timeout = 5\n[auth]\nfailure_burst = 9\n",
+            "data_dir = \"/from/file\"\n[http]\nmax_connections = 7\nmax_concurrent_requests = 11\nrequest_timeout = 5\n[auth]\nfailure_burst = 9\n",
         )
         .expect("write");
         let flags = ServeTuning {
@@ -546,6 +555,10 @@ mod tests {
         assert_eq!(r.listen.to_string(), DEFAULT_LISTEN);
         let cfg = r.tuning.server_config();
         assert_eq!(cfg.http.max_connections, 3, "the flag wins");
+        assert_eq!(
+            cfg.http.max_concurrent_requests, 11,
+            "the file's key applies"
+        );
         assert_eq!(
             cfg.http.request_timeout,
             Duration::from_secs(5),

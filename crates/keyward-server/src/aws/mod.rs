@@ -10,10 +10,10 @@ pub mod wire;
 
 use crate::action::{Action, Service};
 use crate::authz::AuthzExtras;
+use crate::body_limit::{BodyError, LimitedBody};
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use keyward_sigv4::{RequestParts, VerifyPolicy};
@@ -125,7 +125,7 @@ impl IntoResponse for AwsOk {
 
 /// `POST /`: authenticate (SigV4), dispatch on `X-Amz-Target`, audit, render.
 pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
+    let (parts, body) = LimitedBody::split(req);
     let target = parts
         .headers
         .get("x-amz-target")
@@ -172,16 +172,18 @@ pub async fn handle(State(st): State<Arc<AppState>>, meta: RequestMeta, req: Req
             }
             None => st.lookup_key(&parsed.access_key_id).await?,
         };
-        let body = axum::body::to_bytes(Body::new(body), st.cfg.max_body_bytes)
-            .await
-            .map_err(|_| ApiError::Aws {
+        let body = body.read().await.map_err(|e| match e {
+            BodyError::TooLarge { limit } => ApiError::Aws {
                 status: 413,
                 aws_type: "RequestEntityTooLargeException",
-                message: format!(
-                    "Request body is larger than the {} byte limit",
-                    st.cfg.max_body_bytes
-                ),
-            })?;
+                message: format!("Request body is larger than the {limit} byte limit"),
+            },
+            BodyError::Unreadable(e) => ApiError::Aws {
+                status: 400,
+                aws_type: "SerializationException",
+                message: format!("The request body could not be read: {e}"),
+            },
+        })?;
         let request = RequestParts::from_http(&parts, &body);
         let scope = keyward_sigv4::verify(
             &request,

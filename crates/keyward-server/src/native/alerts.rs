@@ -3,10 +3,10 @@
 
 use super::{Bearer, audited_on, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -118,7 +118,7 @@ pub(super) async fn test(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited_on(
         &st,
@@ -127,7 +127,7 @@ pub(super) async fn test(
         TEST_ACTION,
         Some("*".into()),
         async |call, audit| {
-            let req: TestRequest = read_json(&st, body).await?;
+            let req: TestRequest = read_json(body).await?;
             call.authorize("*")?;
             let n = notifier(&st)?;
             let sink = n.sink(&req.sink).ok_or_else(|| {

@@ -3,11 +3,11 @@
 
 use super::{Bearer, audited, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -41,9 +41,9 @@ pub(super) async fn restore_secret(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
-    let body: Result<keyward_backup::SecretExport, ApiError> = read_json(&st, body).await;
+    let body: Result<keyward_backup::SecretExport, ApiError> = read_json(body).await;
     audited(&st, &meta, auth, ACTION_RESTORE_SECRET, async |call, audit| {
         let export = body?;
         audit.resource(export.arn.clone());
@@ -134,9 +134,9 @@ pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
-    let body: Result<CreateBody, ApiError> = read_json(&st, body).await;
+    let body: Result<CreateBody, ApiError> = read_json(body).await;
     audited(
         &st,
         &meta,

@@ -5,12 +5,12 @@
 
 use super::{Bearer, audited_on, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::ops::AWSCURRENT;
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -38,7 +38,7 @@ pub(super) async fn batch_get(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited_on(
         &st,
@@ -47,7 +47,7 @@ pub(super) async fn batch_get(
         Action::BatchGetSecretValue,
         Some("*".into()),
         async |call, _audit| {
-            let req: BatchGet = read_json(&st, body).await?;
+            let req: BatchGet = read_json(body).await?;
             if req.names.is_empty() || req.names.len() > MAX_BATCH_NAMES {
                 return Err(ApiError::InvalidParameter(format!(
                     "`names` must hold 1–{MAX_BATCH_NAMES} secret names, not {}",

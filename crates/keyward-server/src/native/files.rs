@@ -6,11 +6,11 @@
 
 use super::{Bearer, audited, audited_on, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::file_recipients::{Opened, open_all};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -62,10 +62,10 @@ pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited(&st, &meta, auth, CREATE, async |call, audit| {
-        let req: CreateFileRecipient = read_json(&st, body).await?;
+        let req: CreateFileRecipient = read_json(body).await?;
         let arn = st.file_recipient_arn(&req.name);
         audit.resource(arn.clone());
         call.authorize(&arn)?;
@@ -160,7 +160,7 @@ pub(super) async fn decrypt(
     meta: RequestMeta,
     auth: Bearer,
     Path(name): Path<String>,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     let arn = st.file_recipient_arn(&name);
     audited_on(
@@ -171,7 +171,7 @@ pub(super) async fn decrypt(
         Some(arn.clone()),
         async |call, audit| {
             call.authorize(&arn)?;
-            let req: DecryptValues = read_json(&st, body).await?;
+            let req: DecryptValues = read_json(body).await?;
             if req.values.is_empty() || req.values.len() > MAX_DECRYPT_VALUES {
                 return Err(ApiError::InvalidParameter(format!(
                     "send 1–{MAX_DECRYPT_VALUES} values per request; got {}",

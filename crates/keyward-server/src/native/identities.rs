@@ -4,13 +4,13 @@ use super::secrets::rfc3339;
 use super::secrets::{api_tag, store_tags};
 use super::{Bearer, audited, audited_on, extras, read_body, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::identities::{
     add_access_key, create_principal, generate_access_key, validate_principal_name,
 };
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
@@ -72,10 +72,10 @@ pub(super) async fn new_principal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited(&st, &meta, auth, Action::CreateUser, async |call, audit| {
-        let b: NewPrincipal = read_json(&st, body).await?;
+        let b: NewPrincipal = read_json(body).await?;
         validate_principal_name(&b.name)?;
         let arn = st.principal_arn(&b.name);
         audit.resource(arn.clone());
@@ -427,7 +427,7 @@ pub(super) async fn put_policy(
     meta: RequestMeta,
     auth: Bearer,
     Path(name): Path<String>,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited_on(
         &st,
@@ -442,7 +442,7 @@ pub(super) async fn put_policy(
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
             call.authorize(&arn)?;
-            let bytes = read_body(&st, body).await?;
+            let bytes = read_body(body).await?;
             let text = std::str::from_utf8(&bytes).map_err(|_| {
                 ApiError::InvalidParameter("the policy document is not UTF-8".into())
             })?;

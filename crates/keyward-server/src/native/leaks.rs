@@ -10,10 +10,10 @@
 use super::{Bearer, audited_on, read_json};
 use crate::action::Action;
 use crate::authz::AuthzExtras;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -61,7 +61,7 @@ pub(super) async fn report(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited_on(
         &st,
@@ -70,7 +70,7 @@ pub(super) async fn report(
         Action::ReportLeaks,
         Some("*".into()),
         async |call, audit| {
-            let req: Report = read_json(&st, body).await?;
+            let req: Report = read_json(body).await?;
             if req.found.len() > MAX_SECRETS {
                 return Err(ApiError::InvalidParameter(format!(
                     "a report names at most {MAX_SECRETS} secrets; send several"

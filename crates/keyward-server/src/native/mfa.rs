@@ -9,11 +9,11 @@
 
 use super::{Bearer, audited, extras, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::mfa::{DEFAULT_SESSION_SECS, MAX_SESSION_SECS, MIN_SESSION_SECS};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -88,7 +88,7 @@ pub(super) async fn session(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited(&st, &meta, auth, Action::GetSessionToken, async |call, audit| {
         let p = &call.caller.principal;
@@ -98,7 +98,7 @@ pub(super) async fn session(
                 "a session cannot start another session: log in with your access key".into(),
             ));
         }
-        let req: SessionRequest = read_json(&st, body).await?;
+        let req: SessionRequest = read_json(body).await?;
         let secs = req.duration_seconds.unwrap_or(DEFAULT_SESSION_SECS);
         if !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(&secs) {
             return Err(ApiError::InvalidParameter(format!(

@@ -19,11 +19,12 @@ mod sys;
 
 use crate::action::Action;
 use crate::authz::AuthzExtras;
+use crate::body_limit::{BodyError, LimitedBody};
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::state::{AppState, Caller};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
@@ -182,22 +183,24 @@ fn bearer_key_id(headers: &HeaderMap) -> Option<String> {
         .map(|p| p.access_key_id)
 }
 
-/// Reads a request body up to the configured limit, with a clear error past it.
-pub(crate) async fn read_body(st: &AppState, body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, st.cfg.max_body_bytes).await.map_err(|_| {
-        ApiError::PayloadTooLarge(format!(
-            "the request body is larger than {} bytes (the limit); secrets larger than that belong in a file store",
-            st.cfg.max_body_bytes
-        ))
+/// Reads a request body up to the limit (see [`crate::body_limit`]), with a clear
+/// error past it.
+pub(crate) async fn read_body(body: LimitedBody) -> Result<Bytes, ApiError> {
+    body.read().await.map_err(|e| match e {
+        BodyError::TooLarge { limit } => ApiError::PayloadTooLarge(format!(
+            "the request body is larger than {limit} bytes (the limit); secrets larger than that belong in a file store"
+        )),
+        BodyError::Unreadable(e) => {
+            ApiError::InvalidParameter(format!("the request body could not be read: {e}"))
+        }
     })
 }
 
 /// Reads and parses a JSON body, then wipes the body's bytes (they may hold a value).
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
-    st: &AppState,
-    body: Body,
+    body: LimitedBody,
 ) -> Result<T, ApiError> {
-    let bytes = read_body(st, body).await?;
+    let bytes = read_body(body).await?;
     let parsed = parse_json(&bytes);
     crate::scrub::wipe(bytes);
     parsed

@@ -3,12 +3,12 @@
 
 use super::{Bearer, audited, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::recovery::{Rotated, rotate_root_key};
 use crate::state::AppState;
 use crate::unseal_guard::Refused;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -71,9 +71,9 @@ pub(super) async fn rotate(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
-    let body: Result<RotateBody, ApiError> = read_json(&st, body).await;
+    let body: Result<RotateBody, ApiError> = read_json(body).await;
     audited(
         &st,
         &meta,
@@ -133,9 +133,9 @@ pub(super) async fn rekey(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
-    let body: Result<RekeyBody, ApiError> = read_json(&st, body).await;
+    let body: Result<RekeyBody, ApiError> = read_json(body).await;
     audited(
         &st,
         &meta,
@@ -186,7 +186,7 @@ fn default_break_glass_name() -> String {
 pub(super) async fn break_glass(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     let mut audit = Audit::new(&meta, ACTION_BREAK_GLASS, "native");
     let attempt = match st.unseal_guard.begin() {
@@ -232,8 +232,8 @@ async fn record_or_buffer(st: &AppState, audit: Audit) {
     st.flush_unseal_attempts().await;
 }
 
-async fn grant(st: &AppState, audit: &mut Audit, body: Body) -> Result<Value, ApiError> {
-    let body: BreakGlassBody = read_json(st, body).await?;
+async fn grant(st: &AppState, audit: &mut Audit, body: LimitedBody) -> Result<Value, ApiError> {
+    let body: BreakGlassBody = read_json(body).await?;
     crate::identities::validate_principal_name(&body.name)?;
     let set = crate::unseal_shares::load_set(st.store.as_ref())
         .await?

@@ -6,11 +6,11 @@
 use super::{Bearer, audited, audited_on, parse_json, read_body};
 use crate::action::Action;
 use crate::authz::AuthzExtras;
+use crate::body_limit::LimitedBody;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::rotation::{self, Driven, schedule::Rules};
 use crate::state::{AppState, Caller};
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -59,10 +59,9 @@ struct RotateNow {
 }
 
 async fn body_or_default<T: serde::de::DeserializeOwned + Default>(
-    st: &AppState,
-    body: Body,
+    body: LimitedBody,
 ) -> Result<T, ApiError> {
-    let bytes = read_body(st, body).await?;
+    let bytes = read_body(body).await?;
     if bytes.is_empty() {
         Ok(T::default())
     } else {
@@ -118,7 +117,7 @@ pub(super) async fn set(
     meta: RequestMeta,
     auth: Bearer,
     Path(name): Path<String>,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     on_secret(
         &st,
@@ -126,7 +125,7 @@ pub(super) async fn set(
         auth,
         Action::PutRotationConfig,
         &name,
-        async || parse_json::<SetRotation>(&read_body(&st, body).await?),
+        async || parse_json::<SetRotation>(&read_body(body).await?),
         async |audit, secret, req| {
             let mut rot = row(&secret, st.store.get_rotation(secret.id).await?);
             let limits = st.cfg.rotation.limits;
@@ -338,9 +337,9 @@ pub(super) async fn rotate_one(
     meta: RequestMeta,
     auth: Bearer,
     Path(name): Path<String>,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
-    let body = async || body_or_default::<RotateNow>(&st, body).await;
+    let body = async || body_or_default::<RotateNow>(body).await;
     on_secret(&st, &meta, auth, ROTATE, &name, body, async |audit, secret, req| {
         let Some(rot) = st.store.get_rotation(secret.id).await? else {
             return Err(ApiError::InvalidRequest(format!(
@@ -380,10 +379,10 @@ pub(super) async fn rotate_all(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited(&st, &meta, auth, ROTATE, async |call, audit| {
-        let req: RotateNow = body_or_default(&st, body).await?;
+        let req: RotateNow = body_or_default(body).await?;
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let list = visible(&st, &call.caller, &meta, req.prefix.as_deref()).await?;
         let reason = req.reason.as_deref().unwrap_or("rotate --all");

@@ -12,10 +12,10 @@
 use super::{Bearer, audited_on, parse_json, read_body};
 use crate::action::Action;
 use crate::authz::AuthzExtras;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -57,10 +57,10 @@ pub(super) async fn fingerprints(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited_on(&st, &meta, auth, Action::GetSecretFingerprints, Some("*".into()), async |call, audit| {
-        let bytes = read_body(&st, body).await?;
+        let bytes = read_body(body).await?;
         let req: FingerprintRequest = if bytes.is_empty() { FingerprintRequest::default() } else { parse_json(&bytes)? };
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let region = st.cfg.default_region.clone();

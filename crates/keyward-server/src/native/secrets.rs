@@ -3,12 +3,12 @@
 use super::{Bearer, audited, audited_on, read_json};
 use crate::action::Action;
 use crate::authz::AuthzExtras;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::names::validate_secret_name;
 use crate::ops::{AWSCURRENT, Value};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -140,7 +140,7 @@ pub(super) async fn create(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited(
         &st,
@@ -148,7 +148,7 @@ pub(super) async fn create(
         auth,
         Action::CreateSecret,
         async |call, audit| {
-            let b: WriteSecret = read_json(&st, body).await?;
+            let b: WriteSecret = read_json(body).await?;
             let name = b
                 .name
                 .clone()
@@ -217,10 +217,10 @@ pub(super) async fn put(
     meta: RequestMeta,
     auth: Bearer,
     Path(name): Path<String>,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     audited_on(&st, &meta, auth, Action::PutSecretValue, Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |call, audit| {
-        let b: WriteSecret = read_json(&st, body).await?;
+        let b: WriteSecret = read_json(body).await?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
         let value = body_value(&b)?.ok_or_else(|| ApiError::InvalidParameter("`value` or `value_base64` is required".into()))?;

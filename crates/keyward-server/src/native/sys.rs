@@ -2,11 +2,11 @@
 
 use super::{Bearer, audited, audited_on, read_json};
 use crate::action::Action;
+use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::unseal_guard::Refused;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -107,7 +107,7 @@ async fn seal_status_now(st: &AppState) -> Result<SealStatus, ApiError> {
 pub(super) async fn unseal(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
-    body: Body,
+    body: LimitedBody,
 ) -> Response {
     if !st.is_sealed() {
         return Json(SealStatus::default()).into_response();
@@ -116,7 +116,7 @@ pub(super) async fn unseal(
     let source = meta.source_ip.clone().unwrap_or_default();
     // A malformed request tests no key: it is refused at once, audited, and does
     // not count towards the backoff.
-    let request = match parse_unseal(&st, body).await {
+    let request = match parse_unseal(body).await {
         Ok(r) => r,
         Err(e) => {
             event.outcome = e.outcome();
@@ -236,8 +236,8 @@ enum UnsealWith {
     Reset,
 }
 
-async fn parse_unseal(st: &AppState, body: Body) -> Result<UnsealWith, ApiError> {
-    let b: Unseal = read_json(st, body).await?;
+async fn parse_unseal(body: LimitedBody) -> Result<UnsealWith, ApiError> {
+    let b: Unseal = read_json(body).await?;
     match (b.root_key, b.passphrase, b.share, b.reset) {
         (Some(k), None, None, false) => keyward_crypto::RootKey::from_text(k.expose())
             .map(UnsealWith::RootKey)
