@@ -101,7 +101,12 @@ pub struct BreakGlass {
     #[schema(value_type = Vec<String>)]
     pub shares: Vec<SecretString>,
     /// The administrator principal to create (default `break-glass`).
+    #[serde(default = "break_glass_name")]
     pub name: String,
+}
+
+fn break_glass_name() -> String {
+    "break-glass".into()
 }
 
 /// Answer to break-glass: the new administrator's access key, shown once.
