@@ -101,7 +101,12 @@ pub struct BreakGlass {
     #[schema(value_type = Vec<String>)]
     pub shares: Vec<SecretString>,
     /// The administrator principal to create (default `break-glass`).
+    #[serde(default = "break_glass_name")]
     pub name: String,
+}
+
+fn break_glass_name() -> String {
+    "break-glass".into()
 }
 
 /// Answer to break-glass: the new administrator's access key, shown once.
@@ -132,4 +137,47 @@ pub struct CreateBackup {
     /// age X25519 recipients (`age1...`); none: encrypted to the root key.
     #[serde(default)]
     pub recipients: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn break_glass_names_its_principal_by_default() {
+        let b: BreakGlass = serde_json::from_value(json!({"shares": ["kws1-a"]})).unwrap();
+        assert_eq!(b.name, "break-glass");
+        assert!(serde_json::from_value::<BreakGlass>(json!({"shares": [], "x": 1})).is_err());
+    }
+
+    #[test]
+    fn a_rotation_answer_leaves_out_what_it_lacks_and_debug_hides_secrets() {
+        let plain = RootKeyRotated {
+            key_id: "0a1b2c3d".into(),
+            unseal_shares: None,
+            unseal_threshold: None,
+            root_key: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&plain).unwrap(),
+            json!({"key_id": "0a1b2c3d"})
+        );
+        let split = RootKeyRotated {
+            unseal_shares: Some(vec![SecretString::new("kws1-share-text".into())]),
+            unseal_threshold: Some(2),
+            ..plain
+        };
+        assert_eq!(
+            serde_json::to_value(&split).unwrap(),
+            json!({"key_id": "0a1b2c3d", "unseal_shares": ["kws1-share-text"], "unseal_threshold": 2})
+        );
+        assert!(!format!("{split:?}").contains("kws1-share-text"));
+        let key = BreakGlassKey {
+            principal: "arn:p".into(),
+            access_key_id: "KWID".into(),
+            secret_access_key: SecretString::new("key-material".into()),
+        };
+        assert!(!format!("{key:?}").contains("key-material"));
+    }
 }

@@ -406,3 +406,113 @@ async fn a_change_stream_holds_no_slot_while_it_streams() {
     assert_eq!(status, StatusCode::OK, "{body}");
     drop(stream);
 }
+
+/// 200 answers that are not a JSON object, so have no schema to describe, and why.
+/// Every other `/v1` operation's 200 answer must name a described type.
+const NOT_JSON_ANSWERS: &[(&str, &str, &str)] = &[
+    (
+        "post",
+        "/v1/sys/backup",
+        "the answer is the encrypted backup file itself",
+    ),
+    (
+        "get",
+        "/v1/watch",
+        "the answer is a stream of server-sent events",
+    ),
+];
+
+/// Whether `schema` (inline or a `$ref` into `components`) says what the answer
+/// holds: a bare `Object` (no properties, no variants) tells a client nothing.
+fn described(doc: &Value, schema: &Value) -> Result<(), String> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .ok_or_else(|| format!("{r} is not a component"))?;
+            let found = &doc["components"]["schemas"][name];
+            if !found.is_object() {
+                return Err(format!("{r} is not in components.schemas"));
+            }
+            found
+        }
+        None => schema,
+    };
+    let has = |k: &str| {
+        schema[k].as_object().is_some_and(|m| !m.is_empty())
+            || schema[k].as_array().is_some_and(|a| !a.is_empty())
+    };
+    if ["properties", "oneOf", "anyOf", "allOf"]
+        .iter()
+        .any(|k| has(k))
+    {
+        Ok(())
+    } else {
+        Err(format!("a bare schema: {schema}"))
+    }
+}
+
+#[tokio::test]
+async fn every_json_answer_is_described_in_the_openapi_document() {
+    let api = Api::new().await;
+    let req = Request::get("/v1/openapi.json")
+        .body(Body::empty())
+        .expect("req");
+    let (status, doc) = api.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    let mut problems = Vec::new();
+    let mut seen = Vec::new();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        assert!(path.starts_with("/v1/"), "{path}");
+        for (method, op) in ops.as_object().expect("operations") {
+            let success: Vec<(&String, &Value)> = op["responses"]
+                .as_object()
+                .expect("responses")
+                .iter()
+                .filter(|(code, _)| code.starts_with('2'))
+                .collect();
+            if success.is_empty() {
+                problems.push(format!("{method} {path}: no success answer declared"));
+            }
+            let listed = NOT_JSON_ANSWERS
+                .iter()
+                .find(|(m, p, _)| m == method && p == path);
+            if listed.is_some() {
+                seen.push(format!("{method} {path}"));
+            }
+            for (code, resp) in success {
+                let content = &resp["content"];
+                if let Some((_, _, why)) = listed {
+                    let types: Vec<&String> = content
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(t, _)| t)
+                        .collect();
+                    if types.is_empty() || types.iter().any(|t| t.contains("json")) {
+                        problems.push(format!(
+                            "{method} {path} {code} is listed as not JSON ({why}) but answers {types:?}"
+                        ));
+                    }
+                    continue;
+                }
+                let schema = &content["application/json"]["schema"];
+                if schema.is_null() {
+                    problems.push(format!("{method} {path} {code}: no JSON body declared"));
+                } else if let Err(e) = described(&doc, schema) {
+                    problems.push(format!("{method} {path} {code}: {e}"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "undescribed answers:\n{}",
+        problems.join("\n")
+    );
+    assert_eq!(
+        seen.len(),
+        NOT_JSON_ANSWERS.len(),
+        "a listed exception is gone: {seen:?}"
+    );
+}

@@ -11,9 +11,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use keyward_api::alerts::{AlertDelivery, AlertList, AlertQuery, TestAlert, TestAlertResult};
 use keyward_notify::{Alert, Notifier, Severity};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 const LIST_ACTION: Action = Action::ListAlerts;
@@ -33,19 +33,13 @@ fn notifier(st: &AppState) -> Result<&Arc<Notifier>, ApiError> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ListQuery {
-    limit: Option<usize>,
-}
-
 #[utoipa::path(
     get,
     path = "/v1/alerts",
     tag = "alerts",
     summary = "Recent alerts per sink and their delivery state, newest first",
-    params(("limit" = Option<usize>, Query, description = "How many (default 100, at most 1000)")),
-    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input or alerts not configured", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    params(AlertQuery),
+    responses((status = 200, description = "Success", body = AlertList), (status = 400, description = "Invalid input or alerts not configured", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:ListAlerts")))
 )]
@@ -53,7 +47,7 @@ pub(super) async fn list(
     State(st): State<Arc<AppState>>,
     meta: RequestMeta,
     auth: Bearer,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<AlertQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     audited_on(
         &st,
@@ -70,38 +64,34 @@ pub(super) async fn list(
                 .list_alerts(q.limit.unwrap_or(100).clamp(1, 1000))
                 .await
                 .map_err(ApiError::from)?;
-            let alerts: Vec<Value> = rows
+            let alerts = rows
                 .into_iter()
                 .map(|r| {
+                    // The stored payload is an `Alert` as sent; a field it lacks is null.
                     let alert: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
-                    json!({
-                        "id": alert["id"],
-                        "sink": r.sink,
-                        "rule": r.rule,
-                        "severity": r.severity,
-                        "summary": alert["summary"],
-                        "principal": alert["principal"],
-                        "secret": alert["secret"],
-                        "count": alert["count"],
-                        "time": alert["time"],
-                        "state": r.state,
-                        "attempts": r.attempts,
-                        "next_attempt_at": super::secrets::rfc3339(r.next_attempt_at),
-                        "last_error": r.last_error,
-                        "finished_at": r.finished_at.map(super::secrets::rfc3339),
-                    })
+                    let text = |k: &str| alert[k].as_str().map(str::to_owned);
+                    AlertDelivery {
+                        id: text("id"),
+                        sink: r.sink,
+                        rule: r.rule,
+                        severity: r.severity,
+                        summary: text("summary"),
+                        principal: text("principal"),
+                        secret: text("secret"),
+                        count: alert["count"].as_u64(),
+                        time: text("time"),
+                        state: r.state.as_str().into(),
+                        attempts: r.attempts,
+                        next_attempt_at: super::secrets::rfc3339(r.next_attempt_at),
+                        last_error: r.last_error,
+                        finished_at: r.finished_at.map(super::secrets::rfc3339),
+                    }
                 })
                 .collect();
-            Ok(Json(json!({ "alerts": alerts })))
+            Ok(Json(AlertList { alerts }))
         },
     )
     .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TestRequest {
-    sink: String,
 }
 
 #[utoipa::path(
@@ -109,8 +99,8 @@ struct TestRequest {
     path = "/v1/alerts/test",
     tag = "alerts",
     summary = "Send a test alert to one sink now and report whether it arrived",
-    request_body = Object,
-    responses((status = 200, description = "Sent or failed (see `delivered`)", body = Object), (status = 400, description = "Invalid input or alerts not configured", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "No such sink", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = TestAlert,
+    responses((status = 200, description = "Sent or failed (see `delivered`)", body = TestAlertResult), (status = 400, description = "Invalid input or alerts not configured", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "No such sink", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:TestAlertSink")))
 )]
@@ -127,7 +117,7 @@ pub(super) async fn test(
         TEST_ACTION,
         Some("*".into()),
         async |call, audit| {
-            let req: TestRequest = read_json(body).await?;
+            let req: TestAlert = read_json(body).await?;
             call.authorize("*")?;
             let n = notifier(&st)?;
             let sink = n.sink(&req.sink).ok_or_else(|| {
@@ -167,13 +157,15 @@ pub(super) async fn test(
                     .into(),
                 })
                 .inc();
-            Ok(Json(json!({
-                "sink": req.sink,
-                "type": sink.kind().as_str(),
-                "delivered": result.is_ok(),
-                "error": result.err().map(|e| e.0),
-                "alert": alert,
-            })))
+            Ok(Json(TestAlertResult {
+                sink: req.sink,
+                kind: sink.kind().as_str().into(),
+                delivered: result.is_ok(),
+                error: result.err().map(|e| e.0),
+                alert: serde_json::to_value(&alert).map_err(|_| ApiError::Internal {
+                    request_id: meta.request_id.clone(),
+                })?,
+            }))
         },
     )
     .await

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use serde::Deserialize;
+use keyward_api::sys::{CreateBackup, RestoredSecret};
 use std::sync::Arc;
 
 pub const ACTION_CREATE_BACKUP: Action = Action::CreateBackup;
@@ -33,7 +33,8 @@ pub fn router() -> Router<Arc<AppState>> {
     path = "/v1/sys/restore-secret",
     tag = "sys",
     summary = "Restore one secret's history from a backup",
-    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body(content = Object, description = "One secret exported from a backup, as keyward-backup writes it"),
+    responses((status = 200, description = "Success", body = RestoredSecret), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:RestoreSecret")))
 )]
@@ -102,21 +103,13 @@ pub(super) async fn restore_secret(
             .await?;
         st.publish(&written, "put", None);
         tracing::warn!(secret = %written.name, "secret restored from a backup");
-        Ok(axum::Json(serde_json::json!({
-            "name": written.name,
-            "arn": written.arn,
-            "versions": export.versions.len(),
-        })))
+        Ok(axum::Json(RestoredSecret {
+            name: written.name,
+            arn: written.arn,
+            versions: export.versions.len() as u64,
+        }))
     })
     .await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    /// age X25519 recipients (`age1...`); none: encrypted to the root key.
-    #[serde(default)]
-    recipients: Vec<String>,
 }
 
 /// The backup file's bytes. The manifest's counts go in a header so the caller
@@ -126,7 +119,8 @@ struct CreateBody {
     path = "/v1/sys/backup",
     tag = "sys",
     summary = "An encrypted backup of everything, from a consistent snapshot",
-    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = CreateBackup,
+    responses((status = 200, description = "The backup file; the manifest's counts (JSON) are in the x-keyward-backup-counts header", content(("application/octet-stream")), headers(("x-keyward-backup-counts" = String, description = "The manifest's counts, JSON"))), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:CreateBackup")))
 )]
@@ -136,7 +130,7 @@ pub(super) async fn create(
     auth: Bearer,
     body: LimitedBody,
 ) -> Response {
-    let body: Result<CreateBody, ApiError> = read_json(body).await;
+    let body: Result<CreateBackup, ApiError> = read_json(body).await;
     audited(
         &st,
         &meta,

@@ -18,9 +18,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
+use keyward_api::scan::{LeakReport, LeaksRecorded};
 use keyward_store::Namespace;
-use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 
 /// The action each reported secret is audited as (the alert rules' input).
@@ -33,27 +32,13 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/v1/scan/leaks", post(report))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Found {
-    /// The secret's name (a `#field` suffix for a JSON secret's field is dropped).
-    secret: String,
-    hits: u64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Report {
-    found: Vec<Found>,
-}
-
 #[utoipa::path(
     post,
     path = "/v1/scan/leaks",
     tag = "scan",
     summary = "Report managed secrets `keyward scan --managed` found outside keyward (audited as keyward:LeakDetected; raises the leaked_secret alert)",
-    request_body = Object,
-    responses((status = 200, description = "Recorded", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = LeakReport,
+    responses((status = 200, description = "Recorded", body = LeaksRecorded), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:GetSecretFingerprint")))
 )]
@@ -70,7 +55,7 @@ pub(super) async fn report(
         Action::ReportLeaks,
         Some("*".into()),
         async |call, audit| {
-            let req: Report = read_json(body).await?;
+            let req: LeakReport = read_json(body).await?;
             if req.found.len() > MAX_SECRETS {
                 return Err(ApiError::InvalidParameter(format!(
                     "a report names at most {MAX_SECRETS} secrets; send several"
@@ -82,7 +67,7 @@ pub(super) async fn report(
                 ..super::extras(&meta)
             };
             let mut records = Vec::new();
-            let mut unknown = 0usize;
+            let mut unknown = 0u64;
             for f in &req.found {
                 let name = f.secret.split('#').next().unwrap_or_default();
                 let Some(secret) = st.find_secret(Namespace::Secrets, &region, name).await? else {
@@ -102,11 +87,14 @@ pub(super) async fn report(
                 one.event.count = Some(f.hits.max(1));
                 records.push(one);
             }
-            let recorded = records.len();
+            let recorded = records.len() as u64;
             for r in records {
                 st.record(r).await?;
             }
-            Ok(Json(json!({"recorded": recorded, "skipped": unknown})))
+            Ok(Json(LeaksRecorded {
+                recorded,
+                skipped: unknown,
+            }))
         },
     )
     .await

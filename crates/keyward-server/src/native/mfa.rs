@@ -13,14 +13,14 @@ use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
 use crate::error::ApiError;
 use crate::mfa::{DEFAULT_SESSION_SECS, MAX_SESSION_SECS, MIN_SESSION_SECS};
+use crate::scrub::SecretBody;
 use crate::state::AppState;
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use keyward_api::mfa::{MfaEnrolment, SessionCredentials, SessionRequest};
 use keyward_policy::Decision;
-use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -34,7 +34,7 @@ pub fn router() -> Router<Arc<AppState>> {
     path = "/v1/mfa/enable",
     tag = "identities",
     summary = "Enrol a TOTP device for the caller: {secret, otpauth_uri}, shown once. Needs no policy grant; replacing an enrolled device needs an MFA session",
-    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or a wrong code", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = MfaEnrolment), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or a wrong code", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:EnableMFADevice")))
 )]
@@ -58,20 +58,13 @@ pub(super) async fn enable(
             )));
         }
         let e = st.enable_mfa(p, audit).await?;
-        Ok(Json(json!({
-            "principal": p.name,
-            "secret": e.secret,
-            "otpauth_uri": e.otpauth_uri,
-        })))
+        Ok(SecretBody(MfaEnrolment {
+            principal: p.name.clone(),
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+        }))
     })
     .await
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SessionRequest {
-    code: String,
-    duration_seconds: Option<i64>,
 }
 
 #[utoipa::path(
@@ -79,8 +72,8 @@ struct SessionRequest {
     path = "/v1/sts/session",
     tag = "identities",
     summary = "Trade a TOTP code ({code, duration_seconds}) for an MFA session credential: {AccessKeyId, SecretAccessKey, SessionToken, Expiration}. Send the token as X-Amz-Security-Token beside the bearer token",
-    request_body = Object,
-    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or a wrong code", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = SessionRequest,
+    responses((status = 200, description = "Success", body = SessionCredentials), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or a wrong code", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("sts:GetSessionToken")))
 )]
@@ -90,29 +83,38 @@ pub(super) async fn session(
     auth: Bearer,
     body: LimitedBody,
 ) -> Response {
-    audited(&st, &meta, auth, Action::GetSessionToken, async |call, audit| {
-        let p = &call.caller.principal;
-        audit.resource(p.arn.clone());
-        if call.caller.mfa_authenticated_at.is_some() {
-            return Err(ApiError::AccessDenied(
-                "a session cannot start another session: log in with your access key".into(),
-            ));
-        }
-        let req: SessionRequest = read_json(body).await?;
-        let secs = req.duration_seconds.unwrap_or(DEFAULT_SESSION_SECS);
-        if !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(&secs) {
-            return Err(ApiError::InvalidParameter(format!(
-                "duration_seconds must be from {MIN_SESSION_SECS} to {MAX_SESSION_SECS}"
-            )));
-        }
-        st.verify_mfa_code(p, &req.code).await?;
-        let s = st.issue_session(p, secs)?;
-        Ok(Json(json!({
-            "AccessKeyId": s.access_key_id,
-            "SecretAccessKey": s.secret_access_key,
-            "SessionToken": s.session_token,
-            "Expiration": s.expiration.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        })))
-    })
+    audited(
+        &st,
+        &meta,
+        auth,
+        Action::GetSessionToken,
+        async |call, audit| {
+            let p = &call.caller.principal;
+            audit.resource(p.arn.clone());
+            if call.caller.mfa_authenticated_at.is_some() {
+                return Err(ApiError::AccessDenied(
+                    "a session cannot start another session: log in with your access key".into(),
+                ));
+            }
+            let req: SessionRequest = read_json(body).await?;
+            let secs = req.duration_seconds.unwrap_or(DEFAULT_SESSION_SECS);
+            if !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(&secs) {
+                return Err(ApiError::InvalidParameter(format!(
+                    "duration_seconds must be from {MIN_SESSION_SECS} to {MAX_SESSION_SECS}"
+                )));
+            }
+            st.verify_mfa_code(p, req.code.expose()).await?;
+            let s = st.issue_session(p, secs)?;
+            Ok(SecretBody(SessionCredentials {
+                expiration: s
+                    .expiration
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                access_key_id: s.access_key_id,
+                secret_access_key: s.secret_access_key,
+                session_token: s.session_token,
+            }))
+        },
+    )
     .await
 }

@@ -7,17 +7,17 @@ use crate::body_limit::LimitedBody;
 use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::recovery::{Rotated, rotate_root_key};
+use crate::scrub::SecretBody;
 use crate::state::AppState;
 use crate::unseal_guard::Refused;
+use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use keyward_api::sys::{BreakGlass, BreakGlassKey, RekeyShares, RootKeyRotated, RotateRootKey};
 use keyward_crypto::shamir::{Share, combine_shares};
 use keyward_crypto::{RootKey, SecretString};
 use keyward_store::{AuditedWrite, Outcome, Tag};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub const ACTION_ROTATE_ROOT_KEY: Action = Action::RotateRootKey;
@@ -32,30 +32,21 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/sys/break-glass", post(break_glass))
 }
 
-fn rotated_json(r: Rotated, root_key: Option<&RootKey>) -> Value {
-    let mut v = json!({"key_id": r.key_id});
-    if !r.shares.is_empty() {
-        v["unseal_shares"] = json!(
+/// The answer to a rotation: the new key's id and, for a split key, its shares
+/// (the only time they are shown).
+fn rotated(r: Rotated) -> SecretBody<RootKeyRotated> {
+    let split = !r.shares.is_empty();
+    SecretBody(RootKeyRotated {
+        key_id: r.key_id,
+        unseal_shares: split.then(|| {
             r.shares
                 .iter()
-                .map(|s| s.to_text().to_string())
-                .collect::<Vec<_>>()
-        );
-        v["unseal_threshold"] = json!(r.threshold);
-    }
-    if let Some(k) = root_key {
-        v["root_key"] = json!(k.to_hex());
-    }
-    v
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RotateBody {
-    /// The new key (hex or base64), made and saved by the caller first. Required
-    /// unless the key is split into shares.
-    #[serde(default)]
-    new_root_key: Option<SecretString>,
+                .map(|s| SecretString::new(s.to_text().to_string()))
+                .collect()
+        }),
+        unseal_threshold: r.threshold.filter(|_| split),
+        root_key: None,
+    })
 }
 
 #[utoipa::path(
@@ -63,7 +54,8 @@ struct RotateBody {
     path = "/v1/sys/rotate-root-key",
     tag = "sys",
     summary = "Re-wrap the keyring under a new root key, online (new shares for a split key)",
-    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = RotateRootKey,
+    responses((status = 200, description = "Success", body = RootKeyRotated), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:RotateRootKey")))
 )]
@@ -73,7 +65,7 @@ pub(super) async fn rotate(
     auth: Bearer,
     body: LimitedBody,
 ) -> Response {
-    let body: Result<RotateBody, ApiError> = read_json(body).await;
+    let body: Result<RotateRootKey, ApiError> = read_json(body).await;
     audited(
         &st,
         &meta,
@@ -104,17 +96,10 @@ pub(super) async fn rotate(
             };
             let r = rotate_root_key(&st, &new_root, split).await?;
             tracing::warn!(key_id = %r.key_id, "root key rotated");
-            Ok(Json(rotated_json(r, None)))
+            Ok(rotated(r))
         },
     )
     .await
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RekeyBody {
-    key_shares: u8,
-    key_threshold: u8,
 }
 
 /// New shares need the root key, which a running server does not keep: the key
@@ -125,7 +110,8 @@ struct RekeyBody {
     path = "/v1/sys/rekey-shares",
     tag = "sys",
     summary = "Issue new unseal shares (of a fresh root key)",
-    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = RekeyShares,
+    responses((status = 200, description = "Success", body = RootKeyRotated), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:RekeyShares")))
 )]
@@ -135,7 +121,7 @@ pub(super) async fn rekey(
     auth: Bearer,
     body: LimitedBody,
 ) -> Response {
-    let body: Result<RekeyBody, ApiError> = read_json(body).await;
+    let body: Result<RekeyShares, ApiError> = read_json(body).await;
     audited(
         &st,
         &meta,
@@ -152,22 +138,10 @@ pub(super) async fn rekey(
             )
             .await?;
             tracing::warn!(key_id = %r.key_id, "new unseal shares issued");
-            Ok(Json(rotated_json(r, None)))
+            Ok(rotated(r))
         },
     )
     .await
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BreakGlassBody {
-    shares: Vec<SecretString>,
-    #[serde(default = "default_break_glass_name")]
-    name: String,
-}
-
-fn default_break_glass_name() -> String {
-    "break-glass".into()
 }
 
 /// Emergency access: a threshold of unseal shares (proof the holders can rebuild
@@ -179,7 +153,8 @@ fn default_break_glass_name() -> String {
     path = "/v1/sys/break-glass",
     tag = "sys",
     summary = "Emergency admin access with a threshold of unseal shares (throttled, audited)",
-    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    request_body = BreakGlass,
+    responses((status = 200, description = "Success", body = BreakGlassKey), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(()),
     extensions(("x-keyward-action" = json!("keyward:BreakGlass")))
 )]
@@ -221,7 +196,7 @@ pub(super) async fn break_glass(
     // The guard's buffer holds the record until the audit chain can take it.
     st.flush_unseal_attempts().await;
     match result {
-        Ok(v) => Json(v).into_response(),
+        Ok(key) => SecretBody(key).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -232,8 +207,12 @@ async fn record_or_buffer(st: &AppState, audit: Audit) {
     st.flush_unseal_attempts().await;
 }
 
-async fn grant(st: &AppState, audit: &mut Audit, body: LimitedBody) -> Result<Value, ApiError> {
-    let body: BreakGlassBody = read_json(body).await?;
+async fn grant(
+    st: &AppState,
+    audit: &mut Audit,
+    body: LimitedBody,
+) -> Result<BreakGlassKey, ApiError> {
+    let body: BreakGlass = read_json(body).await?;
     crate::identities::validate_principal_name(&body.name)?;
     let set = crate::unseal_shares::load_set(st.store.as_ref())
         .await?
@@ -318,9 +297,9 @@ async fn grant(st: &AppState, audit: &mut Audit, body: LimitedBody) -> Result<Va
         )
         .await?;
     st.clear_auth_cache();
-    Ok(json!({
-        "principal": arn,
-        "access_key_id": key.access_key_id,
-        "secret_access_key": key.secret_access_key.expose(),
-    }))
+    Ok(BreakGlassKey {
+        principal: arn,
+        access_key_id: key.access_key_id,
+        secret_access_key: key.secret_access_key,
+    })
 }

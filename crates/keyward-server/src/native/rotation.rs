@@ -15,9 +15,11 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use keyward_api::rotation::{
+    CancelResult, NothingToCancel, RotateAllResult, RotateOutcome, RotateRequest,
+    RotationCancelled, RotationList, RotationPlan, RotationRan, RotationRefused, SetRotation,
+};
 use keyward_store::{ListQuery, Namespace, Rotation, RotationConfig, Secret};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -31,31 +33,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/rotate/{*name}", post(rotate_one))
         .route("/v1/rotate-all", post(rotate_all))
         .route("/v1/rotation-cancel/{*name}", post(cancel))
-}
-
-/// `keyward rotation set`'s body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetRotation {
-    rotator: String,
-    schedule: Option<String>,
-    window: Option<String>,
-    master_secret: Option<String>,
-    command: Option<String>,
-    url: Option<String>,
-    format: Option<String>,
-    length: Option<i64>,
-    field: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RotateNow {
-    #[serde(default)]
-    dry_run: bool,
-    /// Why (recorded in the audit log as the request's user agent note), e.g. `leak`.
-    reason: Option<String>,
-    prefix: Option<String>,
 }
 
 async fn body_or_default<T: serde::de::DeserializeOwned + Default>(
@@ -107,8 +84,8 @@ fn row(secret: &Secret, found: Option<Rotation>) -> Rotation {
 #[utoipa::path(put, path = "/v1/rotation/{name}", tag = "rotation",
     summary = "Configure a secret's rotator and schedule",
     params(("name" = String, Path, description = "Secret name; may contain `/`")),
-    request_body = Object,
-    responses((status = 200, description = "The rotation status", body = Object), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    request_body = SetRotation,
+    responses((status = 200, description = "The rotation status", body = keyward_api::rotation::RotationStatus), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:RotateSecret"))),
     operation_id = "setRotation")]
@@ -167,7 +144,7 @@ pub(super) async fn set(
             let saved = rot.clone();
             st.write(audit, async |w| st.store.put_rotation(saved, w).await)
                 .await?;
-            Ok(Json(rotation::status_json(&st, &secret, &rot)))
+            Ok(Json(rotation::status(&st, &secret, &rot)))
         },
     )
     .await
@@ -176,7 +153,7 @@ pub(super) async fn set(
 #[utoipa::path(get, path = "/v1/rotation/{name}", tag = "rotation",
     summary = "A secret's rotation: configuration, last and next run, last error, step in progress",
     params(("name" = String, Path, description = "Secret name; may contain `/`")),
-    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::rotation::RotationStatus), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:DescribeSecret"))),
     operation_id = "rotationStatus")]
@@ -195,7 +172,7 @@ pub(super) async fn status_one(
         async || Ok(()),
         async |_audit, secret, ()| {
             let rot = row(&secret, st.store.get_rotation(secret.id).await?);
-            Ok(Json(rotation::status_json(&st, &secret, &rot)))
+            Ok(Json(rotation::status(&st, &secret, &rot)))
         },
     )
     .await
@@ -249,7 +226,7 @@ async fn visible(
 
 #[utoipa::path(get, path = "/v1/rotation", tag = "rotation",
     summary = "The rotation status of every secret with rotation configured",
-    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = RotationList), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets"))),
     operation_id = "rotationStatusAll")]
@@ -266,19 +243,19 @@ pub(super) async fn status_all(
         async |call, audit| {
             audit.resource("*");
             let list = visible(&st, &call.caller, &meta, None).await?;
-            let out: Vec<Value> = list
+            let rotations = list
                 .iter()
-                .map(|(s, r)| rotation::status_json(&st, s, r))
+                .map(|(s, r)| rotation::status(&st, s, r))
                 .collect();
-            Ok(Json(json!({ "rotations": out })))
+            Ok(Json(RotationList { rotations }))
         },
     )
     .await
 }
 
 /// What rotating `secret` now would do, and why (the dry run's answer).
-fn plan(st: &AppState, secret: &Secret, rot: &Rotation, reason: &str) -> Value {
-    let status = rotation::status_json(st, secret, rot);
+fn plan(st: &AppState, secret: &Secret, rot: &Rotation, reason: &str) -> RotationPlan {
+    let status = rotation::status(st, secret, rot);
     let (would, why) = if rot.state.pending_token.is_some() {
         (
             false,
@@ -286,24 +263,24 @@ fn plan(st: &AppState, secret: &Secret, rot: &Rotation, reason: &str) -> Value {
         )
     } else {
         match rotation::runner_for(&st.cfg.rotation, &rot.config) {
-            Ok(Some(_)) => (true, format!("{reason}: runs the {} rotator now", status["runs_as"].as_str().unwrap_or("configured"))),
+            Ok(Some(_)) => (true, format!("{reason}: runs the {} rotator now", status.runs_as)),
             Ok(None) => (false, "no rotator runs it here: its Lambda ARN is not mapped in [rotation.lambdas] (client-driven)".into()),
             Err(e) => (false, format!("misconfigured: {e}")),
         }
     };
-    json!({
-        "name": secret.name,
-        "would_rotate": would,
-        "why": why,
-        "when": if would { json!("now") } else { Value::Null },
-        "rotator": status["runs_as"],
-        "schedule": status["schedule"],
-        "next_rotation": status["next_rotation"],
-        "last_rotated": status["last_rotated"],
-    })
+    RotationPlan {
+        name: secret.name.clone(),
+        would_rotate: would,
+        why,
+        when: would.then(|| "now".into()),
+        rotator: status.runs_as,
+        schedule: status.schedule,
+        next_rotation: status.next_rotation,
+        last_rotated: status.last_rotated,
+    }
 }
 
-async fn rotate_now(st: &Arc<AppState>, secret: &Secret) -> Result<Value, ApiError> {
+async fn rotate_now(st: &Arc<AppState>, secret: &Secret) -> Result<RotationRan, ApiError> {
     let token = uuid::Uuid::new_v4().to_string();
     rotation::begin(st, secret, &token).await?;
     // On its own task: a client that hangs up must not stop a rotation between
@@ -312,23 +289,37 @@ async fn rotate_now(st: &Arc<AppState>, secret: &Secret) -> Result<Value, ApiErr
     let driven = tokio::spawn(async move { rotation::drive(&state, id).await })
         .await
         .map_err(|e| ApiError::InvalidRequest(format!("the rotation task failed: {e}")))??;
-    match driven {
-        Driven::Rotated { token } => {
-            Ok(json!({"name": secret.name, "rotated": true, "version_id": token}))
-        }
-        Driven::ClientDriven => Ok(
-            json!({"name": secret.name, "rotated": false, "version_id": token,
-            "note": "AWSPENDING is staged; the client drives the steps (PutSecretValue with this token, then UpdateSecretVersionStage)"}),
-        ),
-        other => Ok(json!({"name": secret.name, "rotated": false, "state": format!("{other:?}")})),
-    }
+    let ran = RotationRan {
+        name: secret.name.clone(),
+        rotated: false,
+        version_id: None,
+        note: None,
+        state: None,
+        error: None,
+    };
+    Ok(match driven {
+        Driven::Rotated { token } => RotationRan {
+            rotated: true,
+            version_id: Some(token),
+            ..ran
+        },
+        Driven::ClientDriven => RotationRan {
+            version_id: Some(token),
+            note: Some("AWSPENDING is staged; the client drives the steps (PutSecretValue with this token, then UpdateSecretVersionStage)".into()),
+            ..ran
+        },
+        other => RotationRan {
+            state: Some(format!("{other:?}")),
+            ..ran
+        },
+    })
 }
 
 #[utoipa::path(post, path = "/v1/rotate/{name}", tag = "rotation",
     summary = "Rotate a secret now through its configured rotator (or, with dry_run, say what would happen)",
     params(("name" = String, Path, description = "Secret name; may contain `/`")),
-    request_body = Object,
-    responses((status = 200, description = "Success", body = Object), (status = 400, description = "Invalid input, rotation in progress, or a step failed", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    request_body = RotateRequest,
+    responses((status = 200, description = "The plan (dry run) or what the rotation did", body = RotateOutcome), (status = 400, description = "Invalid input, rotation in progress, or a step failed", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:RotateSecret"))),
     operation_id = "rotateSecret")]
@@ -339,7 +330,7 @@ pub(super) async fn rotate_one(
     Path(name): Path<String>,
     body: LimitedBody,
 ) -> Response {
-    let body = async || body_or_default::<RotateNow>(body).await;
+    let body = async || body_or_default::<RotateRequest>(body).await;
     on_secret(&st, &meta, auth, ROTATE, &name, body, async |audit, secret, req| {
         let Some(rot) = st.store.get_rotation(secret.id).await? else {
             return Err(ApiError::InvalidRequest(format!(
@@ -349,10 +340,10 @@ pub(super) async fn rotate_one(
         let reason = req.reason.as_deref().unwrap_or("requested");
         if req.dry_run {
             audit.set_action(Action::RotationDryRun);
-            return Ok(Json(plan(&st, &secret, &rot, reason)));
+            return Ok(Json(RotateOutcome::Plan(plan(&st, &secret, &rot, reason))));
         }
         note_reason(audit, reason);
-        Ok(Json(rotate_now(&st, &secret).await?))
+        Ok(Json(RotateOutcome::Ran(rotate_now(&st, &secret).await?)))
     })
     .await
 }
@@ -370,8 +361,8 @@ fn note_reason(audit: &mut Audit, reason: &str) {
 
 #[utoipa::path(post, path = "/v1/rotate-all", tag = "rotation",
     summary = "Rotate every secret with a runnable rotator (or, with dry_run, list what would rotate and why)",
-    request_body = Object,
-    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody)),
+    request_body = RotateRequest,
+    responses((status = 200, description = "Success", body = RotateAllResult), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:RotateSecret"))),
     operation_id = "rotateAll")]
@@ -382,7 +373,7 @@ pub(super) async fn rotate_all(
     body: LimitedBody,
 ) -> Response {
     audited(&st, &meta, auth, ROTATE, async |call, audit| {
-        let req: RotateNow = body_or_default(body).await?;
+        let req: RotateRequest = body_or_default(body).await?;
         audit.resource(req.prefix.clone().unwrap_or_else(|| "*".into()));
         let list = visible(&st, &call.caller, &meta, req.prefix.as_deref()).await?;
         let reason = req.reason.as_deref().unwrap_or("rotate --all");
@@ -391,28 +382,43 @@ pub(super) async fn rotate_all(
         for (secret, rot) in &list {
             let extras = super::extras(&meta).about(secret);
             if call.authorize_with(&secret.arn, &extras).is_err() {
-                results.push(json!({"name": secret.name, "would_rotate": false, "why": "your policy does not allow secretsmanager:RotateSecret on it"}));
+                results.push(RotateOutcome::Refused(RotationRefused {
+                    name: secret.name.clone(),
+                    would_rotate: false,
+                    why: "your policy does not allow secretsmanager:RotateSecret on it".into(),
+                }));
                 continue;
             }
             let p = plan(&st, secret, rot, reason);
-            if req.dry_run || p["would_rotate"] != json!(true) {
-                results.push(p);
+            if req.dry_run || !p.would_rotate {
+                results.push(RotateOutcome::Plan(p));
                 continue;
             }
-            match rotate_now(&st, secret).await {
-                Ok(v) => results.push(v),
+            results.push(RotateOutcome::Ran(match rotate_now(&st, secret).await {
+                Ok(ran) => ran,
                 Err(e) => {
                     failed += 1;
-                    results.push(json!({"name": secret.name, "rotated": false, "error": e.to_string()}));
+                    RotationRan {
+                        name: secret.name.clone(),
+                        rotated: false,
+                        version_id: None,
+                        note: None,
+                        state: None,
+                        error: Some(e.to_string()),
+                    }
                 }
-            }
+            }));
         }
         if req.dry_run {
             audit.set_action(Action::RotationDryRun);
         } else {
             note_reason(audit, reason);
         }
-        Ok(Json(json!({"dry_run": req.dry_run, "results": results, "failed": failed})))
+        Ok(Json(RotateAllResult {
+            dry_run: req.dry_run,
+            results,
+            failed,
+        }))
     })
     .await
 }
@@ -420,7 +426,7 @@ pub(super) async fn rotate_all(
 #[utoipa::path(post, path = "/v1/rotation-cancel/{name}", tag = "rotation",
     summary = "Abandon the rotation in progress (AWSCURRENT stays; AWSPENDING is dropped)",
     params(("name" = String, Path, description = "Secret name; may contain `/`")),
-    responses((status = 200, description = "Success", body = Object), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Cancelled, or nothing was in progress (see `cancelled`)", body = CancelResult), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:CancelRotateSecret"))),
     operation_id = "cancelRotation")]
@@ -433,19 +439,24 @@ pub(super) async fn cancel(
     on_secret(&st, &meta, auth, Action::RotationCancelled, &name, async || Ok(()), async |audit, secret, ()| {
         let cancelled = rotation::cancel(&st, audit, &secret).await?;
         Ok(Json(match cancelled {
-            None => json!({"name": secret.name, "cancelled": false, "note": "no rotation was in progress"}),
+            None => CancelResult::NotInProgress(NothingToCancel {
+                name: secret.name,
+                cancelled: false,
+                note: "no rotation was in progress".into(),
+            }),
             Some((token, step)) => {
                 let reached_target = step.as_deref().is_some_and(|s| s != "createSecret");
-                json!({
-                    "name": secret.name,
-                    "cancelled": true,
-                    "version_id": token,
-                    "last_completed_step": step,
-                    "note": if reached_target {
+                CancelResult::Cancelled(RotationCancelled {
+                    name: secret.name,
+                    cancelled: true,
+                    version_id: token,
+                    last_completed_step: step,
+                    note: if reached_target {
                         "setSecret had run: the target may already accept the pending value, which stays stored under this version id"
                     } else {
                         "nothing reached the target"
-                    },
+                    }
+                    .into(),
                 })
             }
         }))

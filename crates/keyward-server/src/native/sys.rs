@@ -295,7 +295,7 @@ pub(super) async fn seal(
     path = "/v1/watch",
     tag = "secrets",
     summary = "Server-sent change events (names only, never values)",
-    responses((status = 200, description = "Success"), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "A stream of `change` events, each naming a secret that was written", content_type = "text/event-stream", body = String), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets")))
 )]

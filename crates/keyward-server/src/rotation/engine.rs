@@ -15,7 +15,6 @@ use keyward_store::{
     AuditedWrite, Namespace, NewVersion, Outcome, Rotation, RotationConfig, Secret, ValueKind,
     VersionLimit, VersionSelector,
 };
-use serde_json::json;
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -666,55 +665,4 @@ pub async fn cancel(
     st.write(audit, async |w| st.store.put_rotation(rot, w).await)
         .await?;
     Ok(Some((token, step)))
-}
-
-fn rfc3339(t: Option<OffsetDateTime>) -> serde_json::Value {
-    t.and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .map_or(serde_json::Value::Null, serde_json::Value::String)
-}
-
-/// `rotation status`'s view of one secret (never a value).
-pub fn status_json(st: &AppState, secret: &Secret, rot: &Rotation) -> serde_json::Value {
-    let c = &rot.config;
-    let s = &rot.state;
-    let in_progress = s.pending_token.as_ref().map(|t| {
-        json!({
-            "token": t,
-            "last_completed_step": s.pending_step,
-            "next_step": s.pending_step.as_deref().and_then(Step::parse).map_or(Some(Step::CreateSecret), Step::next).map(Step::as_str),
-            "started_at": rfc3339(s.started_at),
-            "attempts": s.attempts,
-            "retry_at": rfc3339(s.retry_at),
-        })
-    });
-    let driven_by = match runner_for(&st.cfg.rotation, c) {
-        Ok(Some(Built::Values(r))) => json!(r.kind()),
-        Ok(Some(Built::External(r))) => json!(r.kind()),
-        Ok(None) => json!("client"),
-        Err(e) => json!(format!("misconfigured: {e}")),
-    };
-    json!({
-        "name": secret.name,
-        "arn": secret.arn,
-        "enabled": c.enabled,
-        "rotator": c.rotator,
-        "rotation_lambda_arn": c.lambda_arn,
-        "runs_as": driven_by,
-        "schedule": c.schedule_expression.clone().or(c.after_days.map(|d| format!("rate({d} days)"))),
-        "window": c.window,
-        "master_secret": c.master_secret,
-        "command": c.command,
-        "url": c.url,
-        "format": c.gen_format,
-        "length": c.gen_length,
-        "field": c.gen_field,
-        "last_rotated": rfc3339(s.last_rotated_at),
-        "next_rotation": rfc3339(s.next_rotation_at),
-        "last_error": s.last_error,
-        "last_error_at": rfc3339(s.last_error_at),
-        "in_progress": in_progress,
-    })
 }

@@ -12,13 +12,14 @@
 mod engine;
 mod job;
 pub mod schedule;
+mod status;
 mod temp_access;
 
 pub use engine::{
     Driven, begin, cancel, drive, in_progress as engine_in_progress, next_run, runner_for,
-    status_json,
 };
 pub use job::RotationJob;
+pub use status::status;
 
 use keyward_crypto::SecretString;
 use std::collections::HashMap;
