@@ -506,7 +506,7 @@ pub fn resolve(
 mod tests {
     use super::*;
 
-    const EXAMPLE: &str = include_str!("../../../docs/server-config.example.toml");
+    const EXAMPLE: &str = include_str!("../../../../docs/server-config.example.toml");
 
     #[test]
     fn the_documented_example_parses() {
