@@ -24,9 +24,10 @@
 //! allowed request does not allocate.
 //!
 //! Module map: `parse` (document model, strict parser, canonical JSON),
-//! `matcher` (globs, ARN-segment matching, policy variables), `condition`
-//! (operators), `evaluate` (context, decision), `validate` (findings,
-//! broad-access flag), [`arn`] (ARN builders/parsers).
+//! `principal` (the `Principal` element: model, parser, match), `matcher`
+//! (globs, ARN-segment matching, policy variables), `condition` (operators),
+//! `evaluate` (context, decision), `validate` (findings, broad-access flag),
+//! [`arn`] (ARN builders/parsers).
 //!
 //! ```
 //! use keyward_policy::{evaluate, Decision, Policy, RequestContext};
@@ -50,8 +51,10 @@ mod condition;
 mod evaluate;
 mod matcher;
 mod parse;
+mod principal;
 mod validate;
 
 pub use evaluate::{Decision, RequestContext, evaluate};
-pub use parse::{AwsPrincipal, Effect, Policy, PolicyError, PolicyVersion, Principal, Statement};
+pub use parse::{Effect, Policy, PolicyError, PolicyVersion, Statement};
+pub use principal::{AwsPrincipal, Principal};
 pub use validate::{Finding, PolicyKind, Severity, ValidationReport, validate, validate_str};

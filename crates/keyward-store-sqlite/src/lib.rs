@@ -23,6 +23,7 @@ mod prune;
 mod rotation;
 mod secrets;
 mod store_impl;
+mod versions;
 mod writer;
 
 pub(crate) use convert::*;

@@ -3,7 +3,7 @@
 
 use crate::convert::ts;
 use crate::error::Result;
-use crate::{SqliteStore, audit, secrets};
+use crate::{SqliteStore, audit, versions};
 use keyward_store::model::*;
 use keyward_store::{PRUNED_ACTION, StoreError, VersionLimit};
 use rusqlite::{Transaction, params};
@@ -23,14 +23,14 @@ pub(crate) async fn add_version_pruned(
     store
         .write(move |tx| {
             let written = version.version_id.clone();
-            let out = secrets::add_version(tx, secret_id, version)?;
+            let out = versions::add_version(tx, secret_id, version)?;
             let pruned = prune_audited(tx, secret_id, &written, &out, limit, now, &write)?;
             Ok((out, pruned))
         })
         .await
 }
 
-/// The optimistic add of SSM's numbered versions ([`secrets::add_version_after`]),
+/// The optimistic add of SSM's numbered versions ([`versions::add_version_after`]),
 /// pruned and audited in the same transaction as [`add_version_pruned`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn add_version_after(
@@ -47,7 +47,7 @@ pub(crate) async fn add_version_after(
         .write(move |tx| {
             let written = version.version_id.clone();
             let (secret, out) =
-                secrets::add_version_after(tx, secret_id, after_seq, version, patch)?;
+                versions::add_version_after(tx, secret_id, after_seq, version, patch)?;
             prune_audited(tx, secret_id, &written, &out, limit, now, &write)?;
             Ok((secret, out))
         })

@@ -1,6 +1,6 @@
 //! Rotation rows in SQLite: typed configuration and state, one row per secret.
 
-use super::{from_ts, optional, parse_uuid, secrets, ts};
+use super::{from_ts, optional, parse_uuid, ts, versions};
 use crate::error::{DbError, Result};
 use keyward_store::StoreError;
 use keyward_store::model::{AddVersionOutcome, NewVersion};
@@ -155,7 +155,7 @@ pub(crate) fn claim(
         }
     }
     if let Some(nv) = placeholder {
-        match secrets::add_version(tx, secret_id, nv) {
+        match versions::add_version(tx, secret_id, nv) {
             Ok(AddVersionOutcome::Created(_) | AddVersionOutcome::AlreadyExisted(_)) => {}
             // The token already names a version with a value: a replayed rotation.
             Err(DbError(StoreError::VersionConflict { .. })) => {}

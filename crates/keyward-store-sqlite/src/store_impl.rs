@@ -4,6 +4,7 @@
 use crate::convert::{optional, ts};
 use crate::{
     SqliteStore, alerts, audit, file_recipients, identity, lease, mfa, prune, rotation, secrets,
+    versions,
 };
 use async_trait::async_trait;
 use keyward_crypto::AuditKey;
@@ -63,7 +64,7 @@ impl Store for SqliteStore {
             }
             let created = secrets::create_secret(tx, secret, None)?;
             for v in versions {
-                secrets::add_version(tx, created.id, v)?;
+                versions::add_version(tx, created.id, v)?;
             }
             Ok(secrets::get_by_id(tx, created.id)?
                 .ok_or_else(|| StoreError::not_found("secret", created.name.clone()))?)
@@ -94,7 +95,7 @@ impl Store for SqliteStore {
             let Some(secret) = secrets::get_by_name(tx, namespace, &region, &name)? else {
                 return Ok(None);
             };
-            let version = secrets::get_version(tx, secret.id, &selector)?;
+            let version = versions::get_version(tx, secret.id, &selector)?;
             Ok(Some((secret, version)))
         })
         .await
@@ -169,7 +170,7 @@ impl Store for SqliteStore {
         audit: AuditedWrite,
     ) -> Result<AddVersionOutcome> {
         self.write_audited(audit, move |tx| {
-            secrets::add_version(tx, secret_id, version)
+            versions::add_version(tx, secret_id, version)
         })
         .await
     }
@@ -207,12 +208,12 @@ impl Store for SqliteStore {
         selector: &VersionSelector,
     ) -> Result<Option<Version>> {
         let selector = selector.clone();
-        self.read(move |tx| secrets::get_version(tx, secret_id, &selector))
+        self.read(move |tx| versions::get_version(tx, secret_id, &selector))
             .await
     }
 
     async fn list_versions(&self, secret_id: Uuid) -> Result<Vec<Version>> {
-        self.read(move |tx| secrets::list_versions(tx, secret_id))
+        self.read(move |tx| versions::list_versions(tx, secret_id))
             .await
     }
 
@@ -228,7 +229,7 @@ impl Store for SqliteStore {
         let to = to_version.map(str::to_owned);
         let from = from_version.map(str::to_owned);
         self.write_audited(audit, move |tx| {
-            secrets::move_stage(tx, secret_id, &stage, to.as_deref(), from.as_deref())
+            versions::move_stage(tx, secret_id, &stage, to.as_deref(), from.as_deref())
         })
         .await
     }
@@ -240,7 +241,7 @@ impl Store for SqliteStore {
         audit: AuditedWrite,
     ) -> Result<usize> {
         self.write_audited(audit, move |tx| {
-            secrets::prune_versions(tx, secret_id, keep)
+            versions::prune_versions(tx, secret_id, keep)
         })
         .await
     }

@@ -1,20 +1,18 @@
 //! One rotation from start to end: begin (claim the token, stage `AWSPENDING`),
-//! then each remaining step, each completion persisted before the next step runs.
+//! then each remaining step, each completion persisted before the next step runs;
+//! a failure's retry or rollback; cancelling. What a step does lives in `steps.rs`.
 
 use super::RotationSettings;
 use super::schedule::Rules;
+use super::steps::{drop_pending_label, run_step};
 use super::temp_access::TempAccess;
 use crate::action::Action;
 use crate::ctx::{Audit, SYSTEM_PRINCIPAL};
 use crate::error::ApiError;
-use crate::ops::{AWSCURRENT, AWSPENDING, Value};
+use crate::ops::{AWSCURRENT, AWSPENDING};
 use crate::state::AppState;
-use keyward_crypto::{SecretBytes, SecretString};
-use keyward_rotate::{Built, ExternalContext, RotateError, RotatorOptions, Step, StepContext};
-use keyward_store::{
-    AuditedWrite, Namespace, NewVersion, Outcome, Rotation, RotationConfig, Secret, ValueKind,
-    VersionLimit, VersionSelector,
-};
+use keyward_rotate::{Built, RotateError, RotatorOptions, Step};
+use keyward_store::{AuditedWrite, NewVersion, Outcome, Rotation, RotationConfig, Secret};
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -72,7 +70,7 @@ pub fn runner_for(
     .map(Some)
 }
 
-fn system_audit(action: Action, secret: &Secret, token: &str) -> Audit {
+pub(super) fn system_audit(action: Action, secret: &Secret, token: &str) -> Audit {
     let mut a = Audit::system(action);
     a.resource(secret.arn.clone());
     a.version(token.to_string());
@@ -351,293 +349,6 @@ async fn fail(
         "rotation of {} {message}; AWSCURRENT is unchanged and {then}",
         secret.name
     ))
-}
-
-/// Values a built-in rotator's step sees.
-struct Loaded {
-    current: SecretString,
-    current_id: String,
-    previous: Option<SecretString>,
-    master: Option<SecretString>,
-    pending: Option<SecretString>,
-}
-
-fn text(v: Value, secret: &Secret) -> Result<SecretString, RotateError> {
-    if v.kind != ValueKind::String {
-        return Err(RotateError::Config(format!(
-            "secret {} holds a binary value; rotators rotate string values",
-            secret.name
-        )));
-    }
-    String::from_utf8(v.bytes.expose().to_vec())
-        .map(SecretString::new)
-        .map_err(|_| RotateError::Config(format!("secret {} is not UTF-8", secret.name)))
-}
-
-async fn open_stage(
-    st: &AppState,
-    secret: &Secret,
-    sel: VersionSelector,
-) -> Result<Option<(String, SecretString)>, RotateError> {
-    let storage = |e: ApiError| RotateError::Target(format!("store: {e}"));
-    let Some(v) = st
-        .store
-        .get_version(secret.id, &sel)
-        .await
-        .map_err(|e| storage(e.into()))?
-    else {
-        return Ok(None);
-    };
-    if v.is_placeholder() {
-        return Ok(None);
-    }
-    let value = st.open_value(secret, &v).map_err(storage)?;
-    Ok(Some((v.version_id.clone(), text(value, secret)?)))
-}
-
-/// The admin secret: `--master-secret`, else the `masterarn` field of the value.
-async fn master(
-    st: &AppState,
-    secret: &Secret,
-    configured: Option<&str>,
-    current: &SecretString,
-) -> Result<Option<SecretString>, RotateError> {
-    let from_value = serde_json::from_str::<serde_json::Value>(current.expose())
-        .ok()
-        .and_then(|v| {
-            v.get("masterarn")
-                .and_then(|m| m.as_str())
-                .map(str::to_owned)
-        });
-    let Some(id) = configured.map(str::to_owned).or(from_value) else {
-        return Ok(None);
-    };
-    let found = st
-        .find_secret(Namespace::Secrets, &secret.region, &id)
-        .await
-        .map_err(|e| RotateError::Target(format!("store: {e}")))?
-        .ok_or_else(|| {
-            RotateError::Config(format!(
-                "secret {}: its master secret {id} does not exist",
-                secret.name
-            ))
-        })?;
-    Ok(
-        open_stage(st, &found, VersionSelector::Stage(AWSCURRENT.into()))
-            .await?
-            .map(|(_, v)| v),
-    )
-}
-
-async fn load(
-    st: &AppState,
-    secret: &Secret,
-    cfg: &RotationConfig,
-    token: &str,
-) -> Result<Loaded, RotateError> {
-    let (current_id, current) = open_stage(st, secret, VersionSelector::Stage(AWSCURRENT.into()))
-        .await?
-        .ok_or_else(|| {
-            RotateError::Config(format!(
-                "secret {} has no AWSCURRENT value to rotate; put one first",
-                secret.name
-            ))
-        })?;
-    let previous = open_stage(st, secret, VersionSelector::Stage("AWSPREVIOUS".into()))
-        .await?
-        .map(|(_, v)| v);
-    let pending = open_stage(st, secret, VersionSelector::Id(token.to_string()))
-        .await?
-        .map(|(_, v)| v);
-    let master = master(st, secret, cfg.master_secret.as_deref(), &current).await?;
-    Ok(Loaded {
-        current,
-        current_id,
-        previous,
-        master,
-        pending,
-    })
-}
-
-async fn run_step(
-    st: &AppState,
-    secret: &Secret,
-    rot: &Rotation,
-    token: &str,
-    step: Step,
-    runner: &Built,
-    access: Option<&TempAccess>,
-) -> Result<(), RotateError> {
-    match runner {
-        Built::Values(rotator) => {
-            let loaded = load(st, secret, &rot.config, token).await?;
-            let ctx = StepContext {
-                secret_arn: &secret.arn,
-                secret_name: &secret.name,
-                token,
-                current: &loaded.current,
-                previous: loaded.previous.as_ref(),
-                master: loaded.master.as_ref(),
-            };
-            let pending = |l: &Loaded| {
-                l.pending.clone().ok_or_else(|| {
-                    RotateError::Config(format!(
-                        "secret {}: the pending version {token} has no value",
-                        secret.name
-                    ))
-                })
-            };
-            match step {
-                Step::CreateSecret => {
-                    if loaded.pending.is_some() {
-                        return Ok(()); // done before a crash: the token keys it
-                    }
-                    let value = rotator.create(&ctx).await?;
-                    store_pending(st, secret, token, &value).await
-                }
-                Step::SetSecret => rotator.set(&ctx, &pending(&loaded)?).await,
-                Step::TestSecret => rotator.test(&ctx, &pending(&loaded)?).await,
-                Step::FinishSecret => {
-                    let new = pending(&loaded)?;
-                    if loaded.current_id != token {
-                        promote(st, secret, token, &loaded.current_id).await?;
-                    }
-                    drop_pending_label(st, secret, token).await?;
-                    let after = StepContext {
-                        current: &new,
-                        previous: if loaded.current_id != token {
-                            Some(&loaded.current)
-                        } else {
-                            loaded.previous.as_ref()
-                        },
-                        ..ctx
-                    };
-                    rotator.finish(&after, &new).await
-                }
-            }
-        }
-        Built::External(ext) => {
-            let env = access.map(TempAccess::env).unwrap_or_default();
-            let ctx = ExternalContext {
-                secret_arn: &secret.arn,
-                secret_name: &secret.name,
-                token,
-                env: &env,
-            };
-            ext.step(step, &ctx).await?;
-            match step {
-                Step::CreateSecret => {
-                    if open_stage(st, secret, VersionSelector::Id(token.into()))
-                        .await?
-                        .is_none()
-                    {
-                        return Err(RotateError::Target(format!(
-                            "secret {}: {} finished createSecret without storing a value under ClientRequestToken {token}",
-                            secret.name,
-                            ext.kind()
-                        )));
-                    }
-                    Ok(())
-                }
-                Step::FinishSecret => {
-                    let current = st
-                        .store
-                        .get_version(secret.id, &VersionSelector::Stage(AWSCURRENT.into()))
-                        .await
-                        .map_err(|e| RotateError::Target(format!("store: {e}")))?;
-                    if current.is_none_or(|v| v.version_id != token) {
-                        return Err(RotateError::Target(format!(
-                            "secret {}: {} finished finishSecret without moving AWSCURRENT to {token}",
-                            secret.name,
-                            ext.kind()
-                        )));
-                    }
-                    drop_pending_label(st, secret, token).await
-                }
-                _ => Ok(()),
-            }
-        }
-    }
-}
-
-fn store_err(e: ApiError) -> RotateError {
-    RotateError::Target(format!("store: {e}"))
-}
-
-async fn store_pending(
-    st: &AppState,
-    secret: &Secret,
-    token: &str,
-    value: &SecretString,
-) -> Result<(), RotateError> {
-    let v = Value {
-        kind: ValueKind::String,
-        bytes: SecretBytes::new(value.expose().as_bytes().to_vec()),
-    };
-    let (sealed, value_mac) = st.seal_value(secret.id, token, &v).map_err(store_err)?;
-    let nv = NewVersion {
-        version_id: token.to_string(),
-        kind: ValueKind::String,
-        sealed,
-        value_mac,
-        created_by: Some(SYSTEM_PRINCIPAL.to_string()),
-        stages: vec![AWSPENDING.to_string()],
-        metadata: serde_json::Value::Null,
-    };
-    let mut audit = system_audit(Action::PutSecretValue, secret, token);
-    st.write(&mut audit, async |w| {
-        st.store
-            .add_version_pruned(
-                secret.id,
-                nv,
-                VersionLimit::SECRETS_MANAGER,
-                OffsetDateTime::now_utc(),
-                w,
-            )
-            .await
-    })
-    .await
-    .map_err(store_err)?;
-    Ok(())
-}
-
-async fn promote(
-    st: &AppState,
-    secret: &Secret,
-    token: &str,
-    from: &str,
-) -> Result<(), RotateError> {
-    let mut audit = system_audit(Action::UpdateSecretVersionStage, secret, token);
-    st.write(&mut audit, async |w| {
-        st.store
-            .move_stage(secret.id, AWSCURRENT, Some(token), Some(from), w)
-            .await
-    })
-    .await
-    .map_err(store_err)
-}
-
-async fn drop_pending_label(
-    st: &AppState,
-    secret: &Secret,
-    token: &str,
-) -> Result<(), RotateError> {
-    let holder = st
-        .store
-        .get_version(secret.id, &VersionSelector::Stage(AWSPENDING.into()))
-        .await
-        .map_err(|e| store_err(e.into()))?;
-    if holder.is_none_or(|v| v.version_id != token) {
-        return Ok(());
-    }
-    let mut audit = system_audit(Action::UpdateSecretVersionStage, secret, token);
-    st.write(&mut audit, async |w| {
-        st.store
-            .move_stage(secret.id, AWSPENDING, None, Some(token), w)
-            .await
-    })
-    .await
-    .map_err(store_err)
 }
 
 /// Abandons the rotation in progress: `AWSPENDING` leaves its version (which

@@ -13,6 +13,7 @@ mod engine;
 mod job;
 pub mod schedule;
 mod status;
+mod steps;
 mod temp_access;
 
 pub use engine::{

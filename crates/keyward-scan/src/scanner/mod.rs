@@ -3,16 +3,23 @@
 //! generic match never hides a specific one; overlapping generic findings are dropped only
 //! after all rules ran.
 
+mod describe;
+mod exclude;
+
+pub use describe::{fingerprint, mask, redact};
+pub use exclude::is_lockfile;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use memchr::{memchr, memmem, memrchr};
+use memchr::{memchr, memrchr};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Result, ScanError};
 use crate::managed::{self, ManagedFingerprints};
 use crate::rules::{RuleDef, RuleSet};
 use crate::validate::validate;
+use describe::LineIndex;
+use exclude::{allowed_inline, excluded_key};
 
 /// Lines longer than this are not scanned whole: only a window around each keyword hit.
 const LONG_LINE: usize = 4096;
@@ -412,214 +419,5 @@ fn window(data: &[u8], pos: usize) -> (usize, usize) {
             ls.max(pos.saturating_sub(WINDOW_BEFORE)),
             le.min(pos + WINDOW_AFTER),
         )
-    }
-}
-
-/// `keyward:allow` / `pragma: allowlist secret` on the line, or the `nextline` forms on the
-/// line before.
-fn allowed_inline(data: &[u8], pos: usize) -> bool {
-    let ls = memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
-    let le = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
-    let line = &data[ls..le];
-    if memmem::find(line, b"keyward:allow").is_some()
-        || memmem::find(line, b"pragma: allowlist secret").is_some()
-    {
-        return true;
-    }
-    if ls == 0 {
-        return false;
-    }
-    let ps = memrchr(b'\n', &data[..ls - 1]).map_or(0, |i| i + 1);
-    let prev = &data[ps..ls - 1];
-    memmem::find(prev, b"keyward:allow-next-line").is_some()
-        || memmem::find(prev, b"pragma: allowlist nextline secret").is_some()
-}
-
-/// Assignment names that contain a keyword but never hold a secret value.
-fn excluded_key(key: &[u8]) -> bool {
-    let k = key.to_ascii_lowercase();
-    const SUFFIXES: &[&[u8]] = &[
-        b"_id",
-        b"-id",
-        b".id",
-        b"_url",
-        b"_uri",
-        b"url",
-        b"uri",
-        b"_name",
-        b"_file",
-        b"_path",
-        b"_dir",
-        b"_type",
-        b"_len",
-        b"_length",
-        b"_size",
-        b"_count",
-        b"_ttl",
-        b"_timeout",
-        b"_header",
-        b"_field",
-        b"_env",
-        b"_var",
-        b"_prefix",
-        b"_format",
-        b"_mode",
-        b"_policy",
-        b"_hint",
-        b"_label",
-        b"_enabled",
-        b"_endpoint",
-        b"_expiry",
-        b"_expires",
-        b"_hash",
-        b"_sha",
-        b"_digest",
-        b"_checksum",
-        b"_pattern",
-        b"_regex",
-        b"_class",
-        b"_version",
-        b"_key_id",
-        b"fingerprint",
-        b"_region",
-        b"_algorithm",
-        b"_spec",
-        b"_arn",
-        b"_scope",
-        b"_method",
-        b"_store",
-        b"_provider",
-        b"_manager",
-        b"_service",
-        b"_kind",
-        b"_types",
-        b"_names",
-    ];
-    const PARTS: &[&[u8]] = &[
-        b"author",
-        b"tokeniz",
-        b"oauth2",
-        b"passthrough",
-        b"passeng",
-        b"passag",
-        b"passiv",
-        b"passed",
-        b"passes",
-        b"bypass",
-        b"compass",
-        b"keyboard",
-        b"monkey",
-        b"hotkey",
-        // pagination cursors, idempotency and CSRF tokens: random but not credentials
-        b"nexttoken",
-        b"next_token",
-        b"continuation",
-        b"pagetoken",
-        b"page_token",
-        b"clienttoken",
-        b"client_token",
-        b"idempotency",
-        b"csrf",
-        b"xsrf",
-    ];
-    SUFFIXES.iter().any(|s| k.ends_with(s)) || PARTS.iter().any(|p| memmem::find(&k, p).is_some())
-}
-
-/// Lock files and checksum manifests: only specific (non-generic) rules run there.
-pub fn is_lockfile(path: &str) -> bool {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    matches!(
-        name,
-        "package-lock.json"
-            | "npm-shrinkwrap.json"
-            | "yarn.lock"
-            | "pnpm-lock.yaml"
-            | "Cargo.lock"
-            | "poetry.lock"
-            | "Pipfile.lock"
-            | "composer.lock"
-            | "Gemfile.lock"
-            | "go.sum"
-            | "go.work.sum"
-            | "uv.lock"
-            | "pdm.lock"
-            | "bun.lock"
-            | "flake.lock"
-            | "mix.lock"
-            | "pubspec.lock"
-            | "packages.lock.json"
-            | "gradle.lockfile"
-            | ".cargo-checksum.json"
-            | "requirements.txt"
-    ) || name.ends_with(".lock")
-        || name.ends_with(".sum")
-}
-
-/// Preview that never contains the full secret: up to 4 leading characters of long values
-/// (usually a vendor prefix), fewer of short ones, the rest masked.
-pub fn redact(secret: &[u8]) -> String {
-    let n = secret.len();
-    let keep = match n {
-        0..=7 => 0,
-        8..=15 => 2,
-        _ => 4,
-    };
-    let head = String::from_utf8_lossy(&secret[..keep]);
-    format!("{head}{}({n} chars)", "*".repeat((n - keep).min(8)))
-}
-
-/// Preview that shows no character of the value, only its length. Store-aware findings use
-/// it by default: their value is known to be a live secret, and there is no vendor prefix to
-/// recognise it by.
-pub fn mask(secret: &[u8]) -> String {
-    format!("********({} chars)", secret.len())
-}
-
-/// Stable fingerprint of a secret at a path, for baselines (hex, 128 bits).
-pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(b"keyward-scan/v1\0");
-    h.update(rule.as_bytes());
-    h.update([0]);
-    h.update(path.as_bytes());
-    h.update([0]);
-    h.update(secret);
-    hex::encode(&h.finalize()[..16])
-}
-
-/// Incremental offset -> (line, column) for ascending offsets.
-struct LineIndex<'a> {
-    data: &'a [u8],
-    pos: usize,
-    line: usize,
-    line_start: usize,
-}
-
-impl<'a> LineIndex<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Self {
-            data,
-            pos: 0,
-            line: 1,
-            line_start: 0,
-        }
-    }
-
-    fn locate(&mut self, off: usize) -> (usize, usize) {
-        if off < self.pos {
-            // not ascending: restart (rare)
-            *self = Self::new(self.data);
-        }
-        for i in memchr::memchr_iter(b'\n', &self.data[self.pos..off]) {
-            self.line += 1;
-            self.line_start = self.pos + i + 1;
-        }
-        self.pos = off;
-        let col = self.data[self.line_start..off]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count()
-            + 1;
-        (self.line, col)
     }
 }
