@@ -1,13 +1,13 @@
 //! The conformance suite and SQLite-specific tests (file handling, WAL readers,
-//! audit tamper detection against the raw database file).
+//! migrations, refusing what is not a keyward database). Audit tamper detection
+//! against the raw file is in `audit_tamper.rs`.
 
-use keyward_store::audit::verify_chain;
 use keyward_store::conformance::{
     self, CheckResult, audited, event, new_secret, new_version, test_audit_key,
 };
 use keyward_store::{Namespace, Store, VersionSelector};
 use keyward_store_sqlite::SqliteStore;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tempfile::TempDir;
@@ -24,57 +24,7 @@ fn ok(r: CheckResult) {
     }
 }
 
-macro_rules! check {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            let (_dir, store) = fresh();
-            ok(conformance::$name(&store).await);
-        }
-    )*};
-}
-
-check!(
-    settings,
-    secret_create_get,
-    secret_duplicate_names,
-    secret_list,
-    secret_update_patch,
-    secret_purge,
-    version_replay_and_conflict,
-    version_stage_chain,
-    secret_and_version_read,
-    version_move_stage,
-    version_prune,
-    version_limit_prunes_like_aws,
-    version_add_after_is_optimistic,
-    principals_and_keys,
-    policies_and_attachments,
-    audit_append_and_verify,
-    audit_list_filters,
-    audit_since_survives_clock_steps,
-    writes_commit_their_audit_record,
-    secret_replace_is_all_or_nothing,
-    audit_counts_round_trip,
-);
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn audit_concurrent_appends_8x50() {
-    let (_dir, store) = fresh();
-    ok(conformance::audit_concurrent_appends(Arc::new(store), 8, 50).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn version_add_after_race_8x10() {
-    let (_dir, store) = fresh();
-    ok(conformance::version_add_after_race(Arc::new(store), 8, 10).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn audit_seqs_never_reused() {
-    let (_dir, store) = fresh();
-    ok(conformance::audit_seqs_never_reused(Arc::new(store)).await);
-}
+keyward_store::conformance_tests!(fresh);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_all_in_memory() {
@@ -118,10 +68,7 @@ async fn schema_version_is_recorded_and_reopen_keeps_data() {
     let path = dir.path().join("keyward.db");
     let id = {
         let store = SqliteStore::open(&path).expect("open");
-        assert_eq!(
-            store.get_setting("schema_version").await.expect("get"),
-            Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
-        );
+        assert_current_schema(&store).await;
         let s = store
             .create_secret(
                 new_secret(Namespace::Secrets, "us-east-1", "keep"),
@@ -212,230 +159,45 @@ async fn readers_see_committed_writes_under_concurrency() {
     }
 }
 
-// ---- tamper detection on the raw file
+// ---- upgrades from databases older releases left
 
-/// Writes `n` audit events, closes the store, and returns the file path.
-async fn audited_db(dir: &Path, n: usize) -> PathBuf {
-    let path = dir.join("keyward.db");
-    let store = SqliteStore::open(&path).expect("open");
-    let key = test_audit_key();
-    for i in 1..=n {
-        store
-            .append_audit(&key, vec![event(i)])
-            .await
-            .expect("append");
-    }
-    let (recs, head) = keyward_store::audit::read_chain(&store)
-        .await
-        .expect("chain");
-    assert!(verify_chain(&key, &recs, head.as_ref()).ok);
-    path
-}
+/// The SQL migrations in the order the schema versions applied them.
+const MIGRATIONS: [&str; 6] = [
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_version_metadata.sql"),
+    include_str!("../migrations/0003_lean_audit_indexes.sql"),
+    include_str!("../migrations/0005_audit_count.sql"),
+    include_str!("../migrations/0007_job_leases.sql"),
+    include_str!("../migrations/0008_mfa_devices.sql"),
+];
 
-/// Opens the file behind keyward's back, as an attacker with file access would,
-/// dropping the append-only triggers first.
-fn tamper(path: &Path, sql: &str) {
-    let raw = rusqlite::Connection::open(path).expect("raw open");
-    raw.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
-        .expect("drop triggers");
-    raw.execute_batch(sql).expect("tamper");
-}
-
-async fn problems_after(path: &Path) -> Vec<String> {
-    let store = SqliteStore::open(path).expect("reopen");
-    let report = keyward_store::audit::verify_stored(&store, &test_audit_key())
-        .await
-        .expect("verify");
-    assert!(!report.ok, "tampering went unnoticed");
-    assert!(!report.problems.is_empty());
-    report.problems
-}
-
-fn assert_names(problems: &[String], needle: &str) {
-    assert!(
-        problems.iter().any(|p| p.contains(needle)),
-        "no problem names {needle}: {problems:?}"
-    );
-}
-
-#[tokio::test]
-async fn tamper_edit_field() {
+/// A database as an older release left it (its first `applied` migrations, then
+/// `rows`), opened and so upgraded.
+fn upgraded_from(applied: usize, rows: &str) -> (TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(
-        &path,
-        "UPDATE audit SET principal = 'mallory' WHERE seq = 5",
-    );
-    assert_names(&problems_after(&path).await, "record #5");
-}
-
-#[tokio::test]
-async fn tamper_edit_time() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(&path, "UPDATE audit SET time = time + 1 WHERE seq = 7");
-    assert_names(&problems_after(&path).await, "record #7");
-}
-
-#[tokio::test]
-async fn tamper_delete_middle() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(&path, "DELETE FROM audit WHERE seq = 5");
-    let problems = problems_after(&path).await;
-    // The record after the gap is out of sequence and its link no longer verifies.
-    assert_names(&problems, "record #6");
-    assert_names(&problems, "expected sequence number 5");
-}
-
-#[tokio::test]
-async fn tamper_swap_seqs() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(
-        &path,
-        "UPDATE audit SET seq = -1 WHERE seq = 3;
-         UPDATE audit SET seq = 3 WHERE seq = 4;
-         UPDATE audit SET seq = 4 WHERE seq = -1;",
-    );
-    let problems = problems_after(&path).await;
-    assert_names(&problems, "record #3");
-    assert_names(&problems, "record #4");
-}
-
-#[tokio::test]
-async fn tamper_truncate_tail() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(&path, "DELETE FROM audit WHERE seq >= 9");
-    let problems = problems_after(&path).await;
-    assert_names(&problems, "#10");
-    assert_names(&problems, "truncated");
-}
-
-#[tokio::test]
-async fn tamper_truncate_tail_and_rewind_head() {
-    // Rewinding the head to match the truncation needs the key.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(
-        &path,
-        "DELETE FROM audit WHERE seq >= 9;
-         UPDATE audit_head SET seq = 8, mac = (SELECT mac FROM audit WHERE seq = 8);",
-    );
-    assert_names(&problems_after(&path).await, "checkpoint was edited");
-}
-
-#[tokio::test]
-async fn tamper_edit_head() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(
-        &path,
-        "UPDATE audit_head SET checkpoint_mac = replace(checkpoint_mac, substr(checkpoint_mac, 1, 1), 'x')",
-    );
-    assert_names(&problems_after(&path).await, "checkpoint");
-}
-
-#[tokio::test]
-async fn tamper_delete_head() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(&path, "DELETE FROM audit_head");
-    assert_names(&problems_after(&path).await, "checkpoint is missing");
-}
-
-#[tokio::test]
-async fn audit_records_are_append_only_in_the_schema() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 3).await;
+    let path = dir.path().join("keyward.db");
     let raw = rusqlite::Connection::open(&path).expect("raw open");
-    assert!(
-        raw.execute("UPDATE audit SET action = 'x' WHERE seq = 1", [])
-            .is_err()
-    );
-    assert!(raw.execute("DELETE FROM audit WHERE seq = 1", []).is_err());
+    for sql in &MIGRATIONS[..applied] {
+        raw.execute_batch(sql).expect("old schema");
+    }
+    raw.execute_batch(rows).expect("old rows");
+    drop(raw);
+    let store = SqliteStore::open(&path).expect("open upgrades");
+    (dir, store)
 }
 
-async fn append_fails_closed(path: &Path) {
-    let store = SqliteStore::open(path).expect("reopen");
-    let r = store.append_audit(&test_audit_key(), vec![event(99)]).await;
-    assert!(
-        matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
-        "{r:?}"
-    );
-    // Nothing was appended, and verification still reports the tampering.
-    drop(store);
-    assert!(!problems_after(path).await.is_empty());
-}
-
-#[tokio::test]
-async fn append_refuses_to_launder_a_rewound_head() {
-    // Truncate and point the head at the new last record: the checkpoint MAC no
-    // longer verifies, and appending must not re-sign it.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(
-        &path,
-        "DELETE FROM audit WHERE seq >= 9;
-         UPDATE audit_head SET seq = 8, mac = (SELECT mac FROM audit WHERE seq = 8);",
-    );
-    append_fails_closed(&path).await;
-}
-
-#[tokio::test]
-async fn append_refuses_a_truncated_log() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(&path, "DELETE FROM audit WHERE seq >= 9");
-    append_fails_closed(&path).await;
-}
-
-#[tokio::test]
-async fn append_refuses_a_missing_head() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 4).await;
-    tamper(&path, "DELETE FROM audit_head");
-    append_fails_closed(&path).await;
-}
-
-#[tokio::test]
-async fn append_refuses_a_different_key() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 3).await;
-    let store = SqliteStore::open(&path).expect("reopen");
-    let other = keyward_crypto::RootKey::generate().audit_key();
-    let r = store.append_audit(&other, vec![event(4)]).await;
-    assert!(
-        matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
-        "{r:?}"
-    );
-}
-
-#[tokio::test]
-async fn append_refuses_to_overwrite_records_beyond_the_head() {
-    // If the head was rewound, appending must not silently fork the chain.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 5).await;
-    tamper(&path, "UPDATE audit_head SET seq = 3");
-    let store = SqliteStore::open(&path).expect("reopen");
-    let r = store.append_audit(&test_audit_key(), vec![event(9)]).await;
-    assert!(
-        matches!(r, Err(keyward_store::StoreError::Corrupt(_))),
-        "{r:?}"
+async fn assert_current_schema(store: &SqliteStore) {
+    assert_eq!(
+        store.get_setting("schema_version").await.expect("get"),
+        Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
     );
 }
 
 #[tokio::test]
 async fn v1_database_upgrades_to_the_current_schema() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("keyward.db");
-    {
-        let raw = rusqlite::Connection::open(&path).expect("raw open");
-        raw.execute_batch(include_str!("../migrations/0001_init.sql"))
-            .expect("v1 schema");
-        raw.execute_batch(
-            "INSERT INTO settings (key, value) VALUES ('schema_version', '1');
+    let (_dir, store) = upgraded_from(
+        1,
+        "INSERT INTO settings (key, value) VALUES ('schema_version', '1');
              INSERT INTO secrets (id, namespace, region, name, arn, created_at, updated_at, version_seq)
                VALUES ('6f1c2a34-0000-4000-8000-000000000001', 'parameters', 'us-east-1', '/old',
                        'arn:old', 0, 0, 1);
@@ -444,14 +206,8 @@ async fn v1_database_upgrades_to_the_current_schema() {
              INSERT INTO audit (seq, time, request_id, action, outcome, api, mac)
                VALUES (1, 120000000000, 'r1', 'a', 'success', 'native', 'm1'),
                       (2, 250000000000, 'r2', 'a', 'denied', 'native', 'm2');",
-        )
-        .expect("v1 rows");
-    }
-    let store = SqliteStore::open(&path).expect("open upgrades");
-    assert_eq!(
-        store.get_setting("schema_version").await.expect("get"),
-        Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
     );
+    assert_current_schema(&store).await;
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000001").expect("uuid");
     let versions = store.list_versions(id).await.expect("list");
     assert_eq!(versions.len(), 1);
@@ -552,80 +308,17 @@ async fn open_existing_refuses_a_structurally_corrupt_database() {
 }
 
 #[tokio::test]
-async fn tamper_append_after_head() {
-    // A record added past the checkpoint (its MAC copied from a real one).
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = audited_db(dir.path(), 10).await;
-    tamper(
-        &path,
-        "CREATE TEMP TABLE extra AS SELECT * FROM audit WHERE seq = 10;
-         UPDATE extra SET seq = 11;
-         INSERT INTO audit SELECT * FROM extra;",
-    );
-    assert_names(
-        &problems_after(&path).await,
-        "not covered by the chain checkpoint",
-    );
-}
-
-#[tokio::test]
-async fn verification_pages_through_long_chains() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let n = keyward_store::audit::VERIFY_PAGE * 2 + 7;
-    let path = dir.path().join("keyward.db");
-    let store = SqliteStore::open(&path).expect("open");
-    let key = test_audit_key();
-    for chunk in (1..=n).collect::<Vec<_>>().chunks(500) {
-        store
-            .append_audit(&key, chunk.iter().map(|&i| event(i)).collect())
-            .await
-            .expect("append");
-    }
-    let report = keyward_store::audit::verify_stored(&store, &key)
-        .await
-        .expect("verify");
-    assert!(report.ok, "{:?}", report.problems);
-    assert_eq!(report.records, n);
-    drop(store);
-    let edited = keyward_store::audit::VERIFY_PAGE + 3;
-    tamper(
-        &path,
-        &format!("UPDATE audit SET principal = 'mallory' WHERE seq = {edited}"),
-    );
-    assert_names(&problems_after(&path).await, &format!("record #{edited}"));
-}
-
-#[tokio::test]
 async fn v7_database_upgrades_with_mfa_devices() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("keyward.db");
-    {
-        let raw = rusqlite::Connection::open(&path).expect("raw open");
-        for sql in [
-            include_str!("../migrations/0001_init.sql"),
-            include_str!("../migrations/0002_version_metadata.sql"),
-            include_str!("../migrations/0003_lean_audit_indexes.sql"),
-            include_str!("../migrations/0005_audit_count.sql"),
-            include_str!("../migrations/0007_job_leases.sql"),
-        ] {
-            raw.execute_batch(sql).expect("v7 schema");
-        }
-        raw.execute_batch(
-            "INSERT INTO settings (key, value) VALUES ('schema_version', '7');
+    let (_dir, store) = upgraded_from(
+        5,
+        "INSERT INTO settings (key, value) VALUES ('schema_version', '7');
              INSERT INTO principals (id, name, arn, tags, created_at)
                VALUES ('6f1c2a34-0000-4000-8000-000000000002', 'old', 'arn:aws:iam::000000000000:user/old', '[]', 0);",
-        )
-        .expect("v7 rows");
-    }
-    let store = SqliteStore::open(&path).expect("open upgrades");
-    assert_eq!(
-        store.get_setting("schema_version").await.expect("get"),
-        Some(keyward_store_sqlite::SCHEMA_VERSION.to_string())
     );
+    assert_current_schema(&store).await;
     // The later migrations ran too: the alert outbox exists.
     assert!(store.list_alerts(1).await.expect("outbox").is_empty());
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000002").expect("uuid");
-    let audit = keyward_store::conformance::audited();
     store
         .put_mfa_device(
             keyward_store::MfaDevice {
@@ -634,7 +327,7 @@ async fn v7_database_upgrades_with_mfa_devices() {
                 last_used_step: None,
                 created_at: time::OffsetDateTime::now_utc(),
             },
-            audit,
+            audited(),
         )
         .await
         .expect("a device for a principal from v7");
@@ -643,31 +336,15 @@ async fn v7_database_upgrades_with_mfa_devices() {
 
 #[tokio::test]
 async fn v8_rotation_json_becomes_typed_rotation_columns_in_v9() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("keyward.db");
-    {
-        let raw = rusqlite::Connection::open(&path).expect("raw open");
-        for sql in [
-            include_str!("../migrations/0001_init.sql"),
-            include_str!("../migrations/0002_version_metadata.sql"),
-            include_str!("../migrations/0003_lean_audit_indexes.sql"),
-            include_str!("../migrations/0005_audit_count.sql"),
-            include_str!("../migrations/0007_job_leases.sql"),
-            include_str!("../migrations/0008_mfa_devices.sql"),
-        ] {
-            raw.execute_batch(sql).expect("v8 schema");
-        }
-        raw.execute_batch(
-            r#"INSERT INTO settings (key, value) VALUES ('schema_version', '8');
+    let (_dir, store) = upgraded_from(
+        6,
+        r#"INSERT INTO settings (key, value) VALUES ('schema_version', '8');
              INSERT INTO secrets (id, namespace, region, name, arn, created_at, updated_at, rotation)
                VALUES ('6f1c2a34-0000-4000-8000-000000000003', 'secrets', 'us-east-1', 'db',
                        'arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf', 0, 0,
                        '{"RotationEnabled":true,"RotationLambdaARN":"arn:aws:lambda:us-east-1:000000000000:function:rot",
                          "RotationRules":{"AutomaticallyAfterDays":30},"LastRotatedDate":1700000000.5}');"#,
-        )
-        .expect("v8 rows");
-    }
-    let store = SqliteStore::open(&path).expect("open upgrades");
+    );
     let id = uuid::Uuid::parse_str("6f1c2a34-0000-4000-8000-000000000003").expect("uuid");
     let rot = store
         .get_rotation(id)
@@ -695,47 +372,24 @@ async fn v8_rotation_json_becomes_typed_rotation_columns_in_v9() {
 #[tokio::test]
 async fn a_rotation_claim_is_exclusive_and_its_placeholder_fills_once() {
     let (_dir, store) = fresh();
-    let secret = keyward_store::conformance::new_secret(Namespace::Secrets, "us-east-1", "claimed");
+    let secret = new_secret(Namespace::Secrets, "us-east-1", "claimed");
     let id = secret.id;
     store
-        .create_secret(secret, None, keyward_store::conformance::audited())
+        .create_secret(secret, None, audited())
         .await
         .expect("create");
     let now = time::OffsetDateTime::now_utc();
     let pending =
         |t: &str| keyward_store::NewVersion::placeholder(t.into(), None, vec!["AWSPENDING".into()]);
-    let first = store
-        .claim_rotation(
-            id,
-            "t1",
-            now,
-            Some(pending("t1")),
-            keyward_store::conformance::audited(),
-        )
-        .await
-        .expect("claim");
-    assert_eq!(first, None);
-    let again = store
-        .claim_rotation(
-            id,
-            "t1",
-            now,
-            Some(pending("t1")),
-            keyward_store::conformance::audited(),
-        )
-        .await
-        .expect("replay");
-    assert_eq!(again, None, "the same token resumes");
-    let other = store
-        .claim_rotation(
-            id,
-            "t2",
-            now,
-            Some(pending("t2")),
-            keyward_store::conformance::audited(),
-        )
-        .await
-        .expect("second");
+    let claim = async |token: &str| {
+        store
+            .claim_rotation(id, token, now, Some(pending(token)), audited())
+            .await
+            .expect("claim")
+    };
+    assert_eq!(claim("t1").await, None);
+    assert_eq!(claim("t1").await, None, "the same token resumes");
+    let other = claim("t2").await;
     assert_eq!(other.as_deref(), Some("t1"), "another token is refused");
     assert!(
         store
@@ -759,11 +413,11 @@ async fn a_rotation_claim_is_exclusive_and_its_placeholder_fills_once() {
         ..pending("t1")
     };
     store
-        .add_version(id, filled, keyward_store::conformance::audited())
+        .add_version(id, filled, audited())
         .await
         .expect("fill");
     store
-        .add_version(id, pending("t1"), keyward_store::conformance::audited())
+        .add_version(id, pending("t1"), audited())
         .await
         .expect("placeholder replay");
     let v = store

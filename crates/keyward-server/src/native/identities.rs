@@ -2,7 +2,7 @@
 
 use super::secrets::rfc3339;
 use super::secrets::{api_tag, store_tags};
-use super::{Bearer, audited, audited_on, extras, read_body, read_json};
+use super::{Bearer, audited, audited_on, authorized_on, extras, read_body, read_json};
 use crate::action::Action;
 use crate::body_limit::LimitedBody;
 use crate::ctx::RequestMeta;
@@ -56,6 +56,15 @@ async fn principal_info(
         access_key_ids: keys.into_iter().map(|k| k.access_key_id).collect(),
         policies: policies.into_iter().map(|p| p.name).collect(),
     })
+}
+
+/// The principal `name`, or not found.
+async fn find_principal(st: &AppState, name: &str) -> Result<keyward_store::Principal, ApiError> {
+    st.store
+        .get_principal(name)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))
 }
 
 #[utoipa::path(
@@ -133,15 +142,13 @@ pub(super) async fn list_principals(
     meta: RequestMeta,
     auth: Bearer,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::ListUsers,
-        Some("*".into()),
-        async |call, audit| {
-            audit.resource("*");
-            call.authorize("*")?;
+        "*".into(),
+        async |_, _| {
             let ps = st.store.list_principals().await.map_err(ApiError::from)?;
             let mut principals = Vec::with_capacity(ps.len());
             for p in ps {
@@ -169,22 +176,14 @@ pub(super) async fn get_principal(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::GetUser,
-        Some(st.principal_arn(&name)),
-        async |call, audit| {
-            let arn = st.principal_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
-            let p = st
-                .store
-                .get_principal(&name)
-                .await
-                .map_err(ApiError::from)?
-                .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
+        st.principal_arn(&name),
+        async |_, _| {
+            let p = find_principal(&st, &name).await?;
             Ok(Json(principal_info(&st, p).await?))
         },
     )
@@ -207,16 +206,13 @@ pub(super) async fn delete_principal(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::DeleteUser,
-        Some(st.principal_arn(&name)),
+        st.principal_arn(&name),
         async |call, audit| {
-            let arn = st.principal_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
             if call.caller.principal.name == name {
                 return Err(ApiError::InvalidRequest(
                     "you cannot delete the principal you are signed in as".into(),
@@ -246,22 +242,14 @@ pub(super) async fn new_key(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::CreateAccessKey,
-        Some(st.principal_arn(&name)),
-        async |call, audit| {
-            let arn = st.principal_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
-            let p = st
-                .store
-                .get_principal(&name)
-                .await
-                .map_err(ApiError::from)?
-                .ok_or_else(|| ApiError::NotFound(format!("principal not found: {name}")))?;
+        st.principal_arn(&name),
+        async |_, audit| {
+            let p = find_principal(&st, &name).await?;
             let keys = st.keys()?;
             let key = generate_access_key();
             st.write(audit, async |w| {
@@ -341,15 +329,13 @@ pub(super) async fn list_policies(
     meta: RequestMeta,
     auth: Bearer,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::ListPolicies,
-        Some("*".into()),
-        async |call, audit| {
-            audit.resource("*");
-            call.authorize("*")?;
+        "*".into(),
+        async |_, _| {
             let ps = st.store.list_policies().await.map_err(ApiError::from)?;
             Ok(Json(PolicyList {
                 policies: ps
@@ -382,16 +368,13 @@ pub(super) async fn get_policy(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::GetPolicy,
-        Some(st.policy_arn(&name)),
-        async |call, audit| {
-            let arn = st.policy_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
+        st.policy_arn(&name),
+        async |_, _| {
             let p = st
                 .store
                 .get_policy(&name)
@@ -401,8 +384,8 @@ pub(super) async fn get_policy(
             let doc: serde_json::Value = serde_json::from_str(&p.document)
                 .unwrap_or(serde_json::Value::String(p.document.clone()));
             Ok(Json(PolicyInfo {
+                arn: st.policy_arn(&name),
                 name: p.name,
-                arn,
                 document: doc,
                 updated_at: rfc3339(p.updated_at),
             }))
@@ -478,16 +461,13 @@ pub(super) async fn delete_policy(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    authorized_on(
         &st,
         &meta,
         auth,
         Action::DeletePolicy,
-        Some(st.policy_arn(&name)),
-        async |call, audit| {
-            let arn = st.policy_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
+        st.policy_arn(&name),
+        async |_, audit| {
             st.write(audit, async |w| st.store.delete_policy(&name, w).await)
                 .await?;
             Ok(Json(DeletedName { deleted: name }))
@@ -512,28 +492,7 @@ pub(super) async fn attach(
     auth: Bearer,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
-    audited_on(
-        &st,
-        &meta,
-        auth,
-        Action::AttachUserPolicy,
-        Some(st.principal_arn(&name)),
-        async |call, audit| {
-            let arn = st.principal_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
-            st.write(audit, async |w| {
-                st.store.attach_policy(&name, &policy, w).await
-            })
-            .await?;
-            Ok(Json(Attachment {
-                principal: name,
-                policy,
-                attached: true,
-            }))
-        },
-    )
-    .await
+    set_attachment(&st, &meta, auth, name, policy, true).await
 }
 
 #[utoipa::path(
@@ -552,24 +511,43 @@ pub(super) async fn detach(
     auth: Bearer,
     Path((name, policy)): Path<(String, String)>,
 ) -> Response {
-    audited_on(
-        &st,
-        &meta,
+    set_attachment(&st, &meta, auth, name, policy, false).await
+}
+
+/// Attaches `policy` to the principal `name`, or detaches it: one body for the
+/// two routes, audited and authorized on the principal.
+async fn set_attachment(
+    st: &AppState,
+    meta: &RequestMeta,
+    auth: Bearer,
+    name: String,
+    policy: String,
+    attached: bool,
+) -> Response {
+    let action = if attached {
+        Action::AttachUserPolicy
+    } else {
+        Action::DetachUserPolicy
+    };
+    authorized_on(
+        st,
+        meta,
         auth,
-        Action::DetachUserPolicy,
-        Some(st.principal_arn(&name)),
-        async |call, audit| {
-            let arn = st.principal_arn(&name);
-            audit.resource(arn.clone());
-            call.authorize(&arn)?;
+        action,
+        st.principal_arn(&name),
+        async |_, audit| {
             st.write(audit, async |w| {
-                st.store.detach_policy(&name, &policy, w).await
+                if attached {
+                    st.store.attach_policy(&name, &policy, w).await
+                } else {
+                    st.store.detach_policy(&name, &policy, w).await
+                }
             })
             .await?;
             Ok(Json(Attachment {
                 principal: name,
                 policy,
-                attached: false,
+                attached,
             }))
         },
     )

@@ -25,7 +25,8 @@ use crate::error::ApiError;
 use crate::state::{AppState, Caller};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::FromRequestParts;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use http::request::Parts;
@@ -173,6 +174,42 @@ where
         }
     };
     st.finish(audit, result, ApiError::into_response).await
+}
+
+/// [`audited_on`] for a request on one resource, which is authorized before `op`
+/// runs: the shape of handlers that read, change or list what their path names
+/// (`"*"` for a listing).
+pub(crate) async fn authorized_on<T, F>(
+    st: &AppState,
+    meta: &RequestMeta,
+    auth: Bearer,
+    action: Action,
+    resource: String,
+    op: F,
+) -> Response
+where
+    T: IntoResponse,
+    F: AsyncFnOnce(Call<'_>, &mut Audit) -> Result<T, ApiError>,
+{
+    audited_on(
+        st,
+        meta,
+        auth,
+        action,
+        Some(resource.clone()),
+        async move |call, audit| {
+            call.authorize(&resource)?;
+            op(call, audit).await
+        },
+    )
+    .await
+}
+
+/// A query string's parameters, or an invalid-parameter error saying what is wrong
+/// with it (inside the handler, so that the request is still audited).
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))
 }
 
 fn bearer_key_id(headers: &HeaderMap) -> Option<String> {

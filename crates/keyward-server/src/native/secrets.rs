@@ -1,16 +1,16 @@
 //! `/v1/secrets`: create, put, get, list, history, delete, restore.
 
-use super::{Bearer, audited, audited_on, read_json};
+use super::{Bearer, Call, audited, audited_on, query, read_json};
 use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::body_limit::LimitedBody;
-use crate::ctx::RequestMeta;
+use crate::ctx::{Audit, RequestMeta};
 use crate::error::ApiError;
 use crate::names::validate_secret_name;
 use crate::ops::{AWSCURRENT, Value};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -124,6 +124,88 @@ pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// [`audited_on`] for a request on the secret `name` in the default region: the
+/// audit record names the ARN it would have even when authentication fails (`op`
+/// refines it to the secret's own).
+async fn audited_on_secret<T, F>(
+    st: &AppState,
+    meta: &RequestMeta,
+    auth: Bearer,
+    action: Action,
+    name: &str,
+    op: F,
+) -> Response
+where
+    T: IntoResponse,
+    F: AsyncFnOnce(Call<'_>, &mut Audit) -> Result<T, ApiError>,
+{
+    let target = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, name);
+    audited_on(st, meta, auth, action, Some(target), op).await
+}
+
+/// Authorizes creating the secret `name` in `region`, with the request's condition
+/// keys and the region: a CreateSecret, whether the request is one or a put of a
+/// new name.
+fn authorize_create(
+    call: &Call<'_>,
+    audit: &mut Audit,
+    meta: &RequestMeta,
+    region: &str,
+    name: &str,
+) -> Result<(), ApiError> {
+    let would_be = call.st.would_be_arn(Namespace::Secrets, region, name);
+    audit.resource(would_be.clone());
+    call.authorize_also(
+        Action::CreateSecret,
+        &would_be,
+        &AuthzExtras {
+            region: Some(region),
+            ..super::extras(meta)
+        },
+    )
+}
+
+/// Creates the secret `name` as `b` describes it, with `value` as its first
+/// version if given, and answers 201 with it.
+async fn create_new(
+    call: &Call<'_>,
+    audit: &mut Audit,
+    b: &WriteSecret,
+    region: &str,
+    name: &str,
+    value: Option<&Value>,
+) -> Result<(http::StatusCode, Json<WriteSecretResult>), ApiError> {
+    let version_id = b
+        .client_request_token
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let arn = call.st.secret_arn(region, name);
+    let (secret, version) = call
+        .st
+        .create_secret(
+            &call.caller,
+            audit,
+            Namespace::Secrets,
+            region,
+            name,
+            arn,
+            value.map(|v| (v, version_id)),
+            b.description.clone(),
+            None,
+            store_tags(&b.tags),
+            json!({}),
+        )
+        .await?;
+    Ok((
+        http::StatusCode::CREATED,
+        Json(WriteSecretResult {
+            secret: secret_info(&secret),
+            version: version.as_ref().map(version_info),
+            created: true,
+        }),
+    ))
+}
+
 #[utoipa::path(
     post,
     path = "/v1/secrets",
@@ -156,44 +238,9 @@ pub(super) async fn create(
             validate_secret_name(&name)?;
             check_token(&b.client_request_token)?;
             let region = st.cfg.default_region.clone();
-            let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
-            audit.resource(would_be.clone());
-            call.authorize_with(
-                &would_be,
-                &AuthzExtras {
-                    region: Some(&region),
-                    ..super::extras(&meta)
-                },
-            )?;
+            authorize_create(&call, audit, &meta, &region, &name)?;
             let value = body_value(&b)?;
-            let version_id = b
-                .client_request_token
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            let arn = st.secret_arn(&region, &name);
-            let (secret, version) = st
-                .create_secret(
-                    &call.caller,
-                    audit,
-                    Namespace::Secrets,
-                    &region,
-                    &name,
-                    arn,
-                    value.as_ref().map(|v| (v, version_id)),
-                    b.description.clone(),
-                    None,
-                    store_tags(&b.tags),
-                    json!({}),
-                )
-                .await?;
-            Ok((
-                http::StatusCode::CREATED,
-                Json(WriteSecretResult {
-                    secret: secret_info(&secret),
-                    version: version.as_ref().map(version_info),
-                    created: true,
-                }),
-            ))
+            create_new(&call, audit, &b, &region, &name, value.as_ref()).await
         },
     )
     .await
@@ -219,7 +266,7 @@ pub(super) async fn put(
     Path(name): Path<String>,
     body: LimitedBody,
 ) -> Response {
-    audited_on(&st, &meta, auth, Action::PutSecretValue, Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)), async |call, audit| {
+    audited_on_secret(&st, &meta, auth, Action::PutSecretValue, &name, async |call, audit| {
         let b: WriteSecret = read_json(body).await?;
         validate_secret_name(&name)?;
         check_token(&b.client_request_token)?;
@@ -227,17 +274,10 @@ pub(super) async fn put(
         let region = st.cfg.default_region.clone();
         let existing = st.find_secret(Namespace::Secrets, &region, &name).await?;
         let Some(secret) = existing else {
-            // `keyward put` of a new name creates it: authorize as CreateSecret.
+            // `keyward put` of a new name creates it: audited and authorized as CreateSecret.
             audit.set_action(Action::CreateSecret);
-            let would_be = st.would_be_arn(Namespace::Secrets, &region, &name);
-            audit.resource(would_be.clone());
-            call.authorize_also(Action::CreateSecret, &would_be, &AuthzExtras { region: Some(&region), ..super::extras(&meta) })?;
-            let version_id = b.client_request_token.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            let arn = st.secret_arn(&region, &name);
-            let (secret, version) = st
-                .create_secret(&call.caller, audit, Namespace::Secrets, &region, &name, arn, Some((&value, version_id)), b.description.clone(), None, store_tags(&b.tags), json!({}))
-                .await?;
-            return Ok((http::StatusCode::CREATED, Json(WriteSecretResult { secret: secret_info(&secret), version: version.as_ref().map(version_info), created: true })));
+            authorize_create(&call, audit, &meta, &region, &name)?;
+            return create_new(&call, audit, &b, &region, &name, Some(&value)).await;
         };
         let secret = st.native_secret(&call.caller, audit, &meta, &secret.name, Action::PutSecretValue).await?;
         if secret.deleted_at.is_some() {
@@ -271,15 +311,14 @@ pub(super) async fn read(
     Path(name): Path<String>,
     q: Result<Query<ReadQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited_on(
+    audited_on_secret(
         &st,
         &meta,
         auth,
         Action::GetSecretValue,
-        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
+        &name,
         async |call, audit| {
-            let Query(q) =
-                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            let q = query(q)?;
             let selector = match (q.version_id, q.stage) {
                 (Some(id), _) => VersionSelector::Id(id),
                 (None, Some(stage)) => VersionSelector::Stage(stage),
@@ -336,8 +375,7 @@ pub(super) async fn list(
         Action::ListSecrets,
         Some("*".into()),
         async |call, audit| {
-            let Query(q) =
-                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            let q = query(q)?;
             let region = st.cfg.default_region.clone();
             // Before authorizing, so that a denial's audit record names it too.
             audit.resource(q.prefix.clone().unwrap_or_else(|| "*".into()));
@@ -350,20 +388,15 @@ pub(super) async fn list(
             }
             let after = match &q.next_token {
                 Some(t) => Some(
-                    String::from_utf8(
-                        base64::engine::general_purpose::URL_SAFE_NO_PAD
-                            .decode(t)
-                            .map_err(|_| {
-                                ApiError::InvalidParameter(
-                                    "next_token is not one this server issued".into(),
-                                )
-                            })?,
-                    )
-                    .map_err(|_| {
-                        ApiError::InvalidParameter(
-                            "next_token is not one this server issued".into(),
-                        )
-                    })?,
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(t)
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .ok_or_else(|| {
+                            ApiError::InvalidParameter(
+                                "next_token is not one this server issued".into(),
+                            )
+                        })?,
                 ),
                 None => None,
             };
@@ -424,12 +457,12 @@ pub(super) async fn history(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    audited_on_secret(
         &st,
         &meta,
         auth,
         Action::ListSecretVersionIds,
-        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
+        &name,
         async |call, audit| {
             let secret = st
                 .native_secret(
@@ -474,15 +507,14 @@ pub(super) async fn delete(
     Path(name): Path<String>,
     q: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    audited_on(
+    audited_on_secret(
         &st,
         &meta,
         auth,
         Action::DeleteSecret,
-        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
+        &name,
         async |call, audit| {
-            let Query(q) =
-                q.map_err(|e| ApiError::InvalidParameter(format!("bad query string: {e}")))?;
+            let q = query(q)?;
             let secret = st
                 .native_secret(&call.caller, audit, &meta, &name, Action::DeleteSecret)
                 .await?;
@@ -523,12 +555,12 @@ pub(super) async fn restore(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    audited_on(
+    audited_on_secret(
         &st,
         &meta,
         auth,
         Action::RestoreSecret,
-        Some(st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, &name)),
+        &name,
         async |call, audit| {
             let secret = st
                 .native_secret(&call.caller, audit, &meta, &name, Action::RestoreSecret)

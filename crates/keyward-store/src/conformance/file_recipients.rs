@@ -2,8 +2,8 @@
 //! public key, never replaced, listed by name.
 
 use super::{CheckFailure, CheckResult, audited};
+use crate::Store;
 use crate::model::FileRecipient;
-use crate::{Store, StoreError};
 use time::OffsetDateTime;
 
 fn recipient(name: &str, public: &str) -> FileRecipient {
@@ -29,17 +29,11 @@ pub async fn file_recipients_are_created_once<S: Store>(s: &S) -> CheckResult {
     let again = s
         .create_file_recipient(recipient("team", "age1other"), audited())
         .await;
-    ensure!(
-        matches!(again, Err(StoreError::AlreadyExists { .. })),
-        "a recipient was replaced: {again:?}"
-    );
+    ensure_err!(again, AlreadyExists, "a recipient was replaced");
     let same_key = s
         .create_file_recipient(recipient("copy", "age1ops"), audited())
         .await;
-    ensure!(
-        matches!(same_key, Err(StoreError::AlreadyExists { .. })),
-        "two names share one key: {same_key:?}"
-    );
+    ensure_err!(same_key, AlreadyExists, "two names share one key");
     ensure_eq!(
         s.get_file_recipient("team").await?,
         Some(recipient("team", "age1team"))

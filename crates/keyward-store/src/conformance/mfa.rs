@@ -1,9 +1,10 @@
 //! MFA devices: one per principal, replaced by a new enrolment, gone with the
 //! principal, and a used-step guard that accepts each step once and never an older one.
 
-use super::{CheckFailure, CheckResult, audited, principal};
+use super::fixtures::{alice_and_bob, audited};
+use super::{CheckFailure, CheckResult};
+use crate::Store;
 use crate::model::MfaDevice;
-use crate::{Store, StoreError};
 use time::OffsetDateTime;
 
 fn device(principal_id: uuid::Uuid, sealed: &[u8]) -> MfaDevice {
@@ -16,10 +17,7 @@ fn device(principal_id: uuid::Uuid, sealed: &[u8]) -> MfaDevice {
 }
 
 pub async fn mfa_devices_and_used_steps<S: Store>(s: &S) -> CheckResult {
-    let alice = principal("alice");
-    let bob = principal("bob");
-    s.create_principal(alice.clone(), audited()).await?;
-    s.create_principal(bob.clone(), audited()).await?;
+    let (alice, bob) = alice_and_bob(s).await?;
     ensure_eq!(s.get_mfa_device(alice.id).await?, None);
     ensure!(
         !s.use_mfa_step(alice.id, 5).await?,
@@ -28,10 +26,7 @@ pub async fn mfa_devices_and_used_steps<S: Store>(s: &S) -> CheckResult {
     let orphan = s
         .put_mfa_device(device(uuid::Uuid::new_v4(), b"x"), audited())
         .await;
-    ensure!(
-        matches!(orphan, Err(StoreError::NotFound { .. })),
-        "a device for a missing principal: {orphan:?}"
-    );
+    ensure_err!(orphan, NotFound, "a device for a missing principal");
 
     s.put_mfa_device(device(alice.id, b"sealed-a"), audited())
         .await?;

@@ -1,37 +1,22 @@
-//! Version limits (`Store::add_version_pruned`): AWS's rule with a small maximum so
+//! Removing old versions: `prune_versions`, which keeps every labelled version, and
+//! version limits (`Store::add_version_pruned`): AWS's rule with a small maximum so
 //! the check stays quick, and `now` moved instead of the clock, so "at least 24
 //! hours old" is checked without waiting.
 
-use super::{
-    CheckFailure, CheckResult, REGION, audited, audited_as, new_secret, new_version, test_audit_key,
-};
+use super::fixtures::*;
+use super::{CheckFailure, CheckResult};
 use crate::audit::verify_stored;
 use crate::model::*;
-use crate::{PRUNED_ACTION, Store, StoreError, VersionLimit};
+use crate::{PRUNED_ACTION, Store, VersionLimit};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-
-async fn ids<S: Store>(s: &S, id: Uuid) -> Result<Vec<String>, StoreError> {
-    Ok(s.list_versions(id)
-        .await?
-        .into_iter()
-        .map(|v| v.version_id)
-        .collect())
-}
 
 pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
     let limit = VersionLimit {
         max_versions: 5,
         min_age: Duration::hours(24),
     };
-    let id = s
-        .create_secret(
-            new_secret(Namespace::Secrets, REGION, "limited"),
-            None,
-            audited(),
-        )
-        .await?
-        .id;
+    let id = create(s, "limited", None).await?.id;
     let now = OffsetDateTime::now_utc;
     let put = async |v: &str, n: u8, stages: &[&str], at: OffsetDateTime| {
         s.add_version_pruned(
@@ -48,7 +33,7 @@ pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
         ensure!(pruned.is_empty(), "v{i}: pruned {pruned:?}");
     }
     // Six versions, one over the limit, but all younger than a day: all stay.
-    ensure_eq!(ids(s, id).await?.len(), 6);
+    ensure_eq!(version_ids(s, id).await?.len(), 6);
 
     // A day later: the oldest unlabelled versions go until five are left.
     let later = now() + Duration::hours(25);
@@ -58,7 +43,7 @@ pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
         "v7 not created"
     );
     ensure_eq!(pruned, ["v1", "v2"]);
-    ensure_eq!(ids(s, id).await?, ["v3", "v4", "v5", "v6", "v7"]);
+    ensure_eq!(version_ids(s, id).await?, ["v3", "v4", "v5", "v6", "v7"]);
     ensure!(
         s.get_version(id, &VersionSelector::Id("v1".into()))
             .await?
@@ -71,7 +56,7 @@ pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
         .await?;
     let (_, pruned) = put("v8", 8, &["AWSCURRENT"], later).await?;
     ensure_eq!(pruned, ["v4"]);
-    ensure_eq!(ids(s, id).await?, ["v3", "v5", "v6", "v7", "v8"]);
+    ensure_eq!(version_ids(s, id).await?, ["v3", "v5", "v6", "v7", "v8"]);
     ensure_eq!(
         s.get_version(id, &VersionSelector::Id("v7".into()))
             .await?
@@ -97,7 +82,7 @@ pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
         "the replay of v8 was not a replay"
     );
     ensure!(pruned.is_empty(), "a replay pruned {pruned:?}");
-    ensure_eq!(ids(s, id).await?.len(), 5);
+    ensure_eq!(version_ids(s, id).await?.len(), 5);
 
     // Over the limit with nothing both unlabelled and old enough, nothing goes;
     // and the version being written never does, whatever `now` says.
@@ -123,7 +108,10 @@ pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
         )
         .await?;
     ensure_eq!(pruned, ["v9"]);
-    ensure_eq!(ids(s, id).await?, ["v3", "v5", "v6", "v7", "v8", "v10"]);
+    ensure_eq!(
+        version_ids(s, id).await?,
+        ["v3", "v5", "v6", "v7", "v8", "v10"]
+    );
 
     // Each removal is audited after the write that caused it, and the chain holds.
     let records = s
@@ -164,9 +152,43 @@ pub async fn version_limit_prunes_like_aws<S: Store>(s: &S) -> CheckResult {
             audited(),
         )
         .await;
+    ensure_err!(missing, NotFound, "a version for a missing secret");
+    Ok(())
+}
+
+pub async fn version_prune<S: Store>(s: &S) -> CheckResult {
+    let id = create(s, "prune", None).await?.id;
+    for i in 1..=5u8 {
+        s.add_version(
+            id,
+            new_version(&format!("v{i}"), i, &["AWSCURRENT"]),
+            audited(),
+        )
+        .await?;
+    }
+    // v5 current, v4 previous, v1..v3 deprecated.
+    ensure_eq!(s.prune_versions(id, 1, audited()).await?, 2);
+    ensure_eq!(version_ids(s, id).await?, ["v3", "v4", "v5"]);
+    ensure_eq!(s.prune_versions(id, 1, audited()).await?, 0);
+    ensure_eq!(s.prune_versions(id, 0, audited()).await?, 1);
+    ensure_eq!(version_ids(s, id).await?, ["v4", "v5"]);
+
+    // Seqs are never reused, even after the newest version was pruned.
+    s.add_version(id, new_version("v6", 6, &[]), audited())
+        .await?;
+    ensure_eq!(s.prune_versions(id, 0, audited()).await?, 1);
+    let v7 = s
+        .add_version(id, new_version("v7", 7, &[]), audited())
+        .await?;
+    ensure_eq!(v7.version().seq, 7);
+    // A pruned version id can not be "replayed": it is simply new again.
     ensure!(
-        matches!(missing, Err(StoreError::NotFound { .. })),
-        "a version for a missing secret: {missing:?}"
+        s.get_version(id, &VersionSelector::Id("v1".into()))
+            .await?
+            .is_none(),
+        "v1 survived pruning"
     );
+    let missing = s.prune_versions(Uuid::new_v4(), 0, audited()).await;
+    ensure_err!(missing, NotFound, "prune of a missing secret");
     Ok(())
 }

@@ -1,36 +1,40 @@
-//! Optimistic version allocation (`add_version_after`): a stale writer changes
-//! nothing, and writers racing on one secret get distinct consecutive numbers.
+//! Versions: idempotent replays and conflicting ids, the combined secret-and-version
+//! read, and optimistic allocation (`add_version_after`), where a stale writer
+//! changes nothing and writers racing on one secret get distinct consecutive numbers.
 
-use super::{CheckFailure, CheckResult, REGION, audited, new_secret, new_version};
+use super::fixtures::*;
+use super::{CheckFailure, CheckResult};
 use crate::model::*;
 use crate::{Store, StoreError, VersionLimit};
 use std::sync::Arc;
+use uuid::Uuid;
+
+/// A patch naming `n` as the newest version, as the SSM front end writes.
+fn newest_is(n: i64) -> SecretPatch {
+    SecretPatch {
+        metadata: Some(serde_json::json!({ "version": n })),
+        ..Default::default()
+    }
+}
 
 /// Adding after the newest version succeeds and applies the patch; adding after
 /// an older one is `Stale` and leaves versions, secret and audit chain alone.
 pub async fn version_add_after_is_optimistic<S: Store>(s: &S) -> CheckResult {
-    let c = s
-        .create_secret(
-            new_secret(Namespace::Parameters, REGION, "opt"),
-            None,
-            audited(),
-        )
-        .await?;
-    let patch = |n: i64| SecretPatch {
-        metadata: Some(serde_json::json!({ "version": n })),
-        ..Default::default()
-    };
-    let (secret, added) = s
-        .add_version_after(
-            c.id,
-            0,
-            new_version("1", 1, &["AWSCURRENT"]),
-            patch(1),
+    let c = create_in(s, Namespace::Parameters, "opt", None).await?;
+    let add_after = async |id: Uuid, newest: i64, nv: NewVersion, patch: SecretPatch| {
+        s.add_version_after(
+            id,
+            newest,
+            nv,
+            patch,
             VersionLimit::PARAMETER_STORE,
             time::OffsetDateTime::now_utc(),
             audited(),
         )
-        .await?;
+        .await
+    };
+    let (secret, added) =
+        add_after(c.id, 0, new_version("1", 1, &["AWSCURRENT"]), newest_is(1)).await?;
     ensure!(
         matches!(added, AddVersionOutcome::Created(_)),
         "first: {added:?}"
@@ -40,20 +44,17 @@ pub async fn version_add_after_is_optimistic<S: Store>(s: &S) -> CheckResult {
 
     let head = s.audit_head().await?.map(|h| h.seq);
     for stale_seq in [0, 2] {
-        let stale = s
-            .add_version_after(
-                c.id,
-                stale_seq,
-                new_version("2", 2, &["AWSCURRENT"]),
-                patch(2),
-                VersionLimit::PARAMETER_STORE,
-                time::OffsetDateTime::now_utc(),
-                audited(),
-            )
-            .await;
-        ensure!(
-            matches!(&stale, Err(StoreError::Stale { .. })),
-            "adding after seq {stale_seq} when the newest is 1: {stale:?}"
+        let stale = add_after(
+            c.id,
+            stale_seq,
+            new_version("2", 2, &["AWSCURRENT"]),
+            newest_is(2),
+        )
+        .await;
+        ensure_err!(
+            stale,
+            Stale,
+            "adding after seq {stale_seq} when the newest is 1"
         );
     }
     ensure_eq!(s.list_versions(c.id).await?.len(), 1);
@@ -61,34 +62,18 @@ pub async fn version_add_after_is_optimistic<S: Store>(s: &S) -> CheckResult {
     ensure_eq!(now.metadata, serde_json::json!({ "version": 1 }));
     ensure_eq!(s.audit_head().await?.map(|h| h.seq), head);
 
-    let (_, second) = s
-        .add_version_after(
-            c.id,
-            1,
-            new_version("2", 2, &["AWSCURRENT"]),
-            patch(2),
-            VersionLimit::PARAMETER_STORE,
-            time::OffsetDateTime::now_utc(),
-            audited(),
-        )
-        .await?;
+    let (_, second) =
+        add_after(c.id, 1, new_version("2", 2, &["AWSCURRENT"]), newest_is(2)).await?;
     ensure_eq!(second.version().seq, 2);
 
-    let missing = s
-        .add_version_after(
-            uuid::Uuid::new_v4(),
-            0,
-            new_version("1", 1, &[]),
-            SecretPatch::default(),
-            VersionLimit::PARAMETER_STORE,
-            time::OffsetDateTime::now_utc(),
-            audited(),
-        )
-        .await;
-    ensure!(
-        matches!(&missing, Err(StoreError::NotFound { .. })),
-        "a missing secret: {missing:?}"
-    );
+    let missing = add_after(
+        Uuid::new_v4(),
+        0,
+        new_version("1", 1, &[]),
+        SecretPatch::default(),
+    )
+    .await;
+    ensure_err!(missing, NotFound, "a missing secret");
     Ok(())
 }
 
@@ -101,13 +86,7 @@ pub async fn version_add_after_race<S: Store>(
     writers: usize,
     each: usize,
 ) -> CheckResult {
-    let c = s
-        .create_secret(
-            new_secret(Namespace::Parameters, REGION, "race"),
-            None,
-            audited(),
-        )
-        .await?;
+    let c = create_in(s.as_ref(), Namespace::Parameters, "race", None).await?;
     let mut tasks = Vec::new();
     for w in 0..writers {
         let s = s.clone();
@@ -123,17 +102,13 @@ pub async fn version_add_after_race<S: Store>(
                     .unwrap_or(0);
                 let next = newest + 1;
                 let value = u8::try_from(w % 256).unwrap_or(0);
-                let patch = SecretPatch {
-                    metadata: Some(serde_json::json!({ "version": next })),
-                    ..Default::default()
-                };
                 let nv = new_version(&next.to_string(), value, &["AWSCURRENT"]);
                 match s
                     .add_version_after(
                         c.id,
                         newest,
                         nv,
-                        patch,
+                        newest_is(next),
                         VersionLimit::PARAMETER_STORE,
                         time::OffsetDateTime::now_utc(),
                         audited(),
@@ -174,6 +149,92 @@ pub async fn version_add_after_race<S: Store>(
     ensure_eq!(
         secret.metadata,
         serde_json::json!({ "version": newest.seq })
+    );
+    Ok(())
+}
+
+pub async fn version_replay_and_conflict<S: Store>(s: &S) -> CheckResult {
+    let c = create_current(s, "r").await?;
+    let v2 = s
+        .add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]), audited())
+        .await?;
+    ensure!(matches!(v2, AddVersionOutcome::Created(_)), "v2: {v2:?}");
+    ensure_eq!(v2.version().seq, 2);
+
+    // Replaying v1 (same value) is a no-op, even though it asks for AWSCURRENT.
+    let replay = s
+        .add_version(c.id, new_version("v1", 1, &["AWSCURRENT"]), audited())
+        .await?;
+    ensure!(
+        matches!(replay, AddVersionOutcome::AlreadyExisted(_)),
+        "replay: {replay:?}"
+    );
+    ensure_eq!(replay.version().seq, 1);
+    ensure_eq!(holder(s, c.id, "AWSCURRENT").await?.as_deref(), Some("v2"));
+    ensure_eq!(s.list_versions(c.id).await?.len(), 2);
+
+    let conflict = s
+        .add_version(c.id, new_version("v1", 9, &["AWSCURRENT"]), audited())
+        .await;
+    ensure!(
+        matches!(&conflict, Err(StoreError::VersionConflict { version_id }) if version_id == "v1"),
+        "conflict: {conflict:?}"
+    );
+    ensure_eq!(holder(s, c.id, "AWSCURRENT").await?.as_deref(), Some("v2"));
+    ensure_eq!(s.list_versions(c.id).await?.len(), 2);
+
+    // Version ids are per secret.
+    let other = create(s, "r2", None).await?;
+    let v = s
+        .add_version(other.id, new_version("v1", 5, &["AWSCURRENT"]), audited())
+        .await?;
+    ensure!(
+        matches!(v, AddVersionOutcome::Created(_)),
+        "v1 in another secret: {v:?}"
+    );
+    ensure_eq!(v.version().seq, 1);
+
+    // Per-version metadata round-trips, and defaults to null.
+    let mut nv = new_version("v2", 6, &[]);
+    nv.metadata = serde_json::json!({"type": "SecureString", "tier": "Standard"});
+    let with_meta = s.add_version(other.id, nv, audited()).await?;
+    ensure_eq!(
+        with_meta.version().metadata,
+        serde_json::json!({"type": "SecureString", "tier": "Standard"})
+    );
+    let listed = s.list_versions(other.id).await?;
+    ensure_eq!(listed[0].metadata, serde_json::Value::Null);
+    ensure_eq!(listed[1].metadata["type"], "SecureString");
+    Ok(())
+}
+
+/// The combined hot-path read agrees with the two separate reads.
+pub async fn secret_and_version_read<S: Store>(s: &S) -> CheckResult {
+    let c = create_current(s, "both").await?;
+    s.add_version(c.id, new_version("v2", 2, &["AWSCURRENT"]), audited())
+        .await?;
+    let read = async |name: &str, selector: VersionSelector| {
+        s.get_secret_and_version(Namespace::Secrets, REGION, name, &selector)
+            .await
+    };
+    let current = || VersionSelector::Stage("AWSCURRENT".into());
+    let got = read("both", current()).await?;
+    let (secret, version) = got.ok_or_else(|| CheckFailure("secret not found".into()))?;
+    ensure_eq!(secret.id, c.id);
+    ensure_eq!(version.map(|v| v.version_id).as_deref(), Some("v2"));
+    let got = read("both", VersionSelector::Id("v1".into())).await?;
+    ensure_eq!(
+        got.and_then(|(_, v)| v).map(|v| v.version_id).as_deref(),
+        Some("v1")
+    );
+    let got = read("both", VersionSelector::Id("nope".into())).await?;
+    ensure!(
+        matches!(got, Some((_, None))),
+        "unknown version must be None"
+    );
+    ensure!(
+        read("absent", current()).await?.is_none(),
+        "absent secret must be None"
     );
     Ok(())
 }
