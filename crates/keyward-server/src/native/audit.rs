@@ -25,7 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
     tag = "audit",
     summary = "List audit records",
     params(keyward_api::identities::AuditQuery),
-    responses((status = 200, description = "Success", body = keyward_api::identities::AuditRecords), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::AuditRecords), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("cloudtrail:LookupEvents")))
 )]
@@ -73,7 +73,7 @@ pub(super) async fn list_audit(
     path = "/v1/audit/verify",
     tag = "audit",
     summary = "Verify the audit chain",
-    responses((status = 200, description = "Success", body = keyward_api::identities::AuditVerification), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::AuditVerification), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:VerifyAudit")))
 )]

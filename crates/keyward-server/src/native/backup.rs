@@ -34,7 +34,7 @@ pub fn router() -> Router<Arc<AppState>> {
     tag = "sys",
     summary = "Restore one secret's history from a backup",
     request_body(content = Object, description = "One secret exported from a backup, as keyward-backup writes it"),
-    responses((status = 200, description = "Success", body = RestoredSecret), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = RestoredSecret), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:RestoreSecret")))
 )]
@@ -120,7 +120,7 @@ pub(super) async fn restore_secret(
     tag = "sys",
     summary = "An encrypted backup of everything, from a consistent snapshot",
     request_body = CreateBackup,
-    responses((status = 200, description = "The backup file; the manifest's counts (JSON) are in the x-keyward-backup-counts header", content(("application/octet-stream")), headers(("x-keyward-backup-counts" = String, description = "The manifest's counts, JSON"))), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "The backup file; the manifest's counts (JSON) are in the x-keyward-backup-counts header", content(("application/octet-stream")), headers(("x-keyward-backup-counts" = String, description = "The manifest's counts, JSON"))), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:CreateBackup")))
 )]

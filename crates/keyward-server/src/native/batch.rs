@@ -30,7 +30,7 @@ pub fn router() -> Router<Arc<AppState>> {
     tag = "secrets",
     summary = "Read up to 100 secrets (AWSCURRENT) in one request; each is authorized and audited as GetSecretValue",
     request_body = keyward_api::batch::BatchGet,
-    responses((status = 200, description = "Success", body = keyward_api::batch::BatchResult), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::batch::BatchResult), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:GetSecretValue")))
 )]

@@ -133,7 +133,7 @@ pub(super) async fn new_principal(
     path = "/v1/principals",
     tag = "identities",
     summary = "List principals",
-    responses((status = 200, description = "Success", body = keyward_api::identities::PrincipalList), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PrincipalList), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:ListUsers")))
 )]
@@ -166,7 +166,7 @@ pub(super) async fn list_principals(
     tag = "identities",
     summary = "Describe a principal",
     params(("name" = String, Path, description = "Principal name")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::PrincipalInfo), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PrincipalInfo), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:GetUser")))
 )]
@@ -196,7 +196,7 @@ pub(super) async fn get_principal(
     tag = "identities",
     summary = "Delete a principal and its keys",
     params(("name" = String, Path, description = "Principal name")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:DeleteUser")))
 )]
@@ -232,7 +232,7 @@ pub(super) async fn delete_principal(
     tag = "identities",
     summary = "Create an access key",
     params(("name" = String, Path, description = "Principal name")),
-    responses((status = 201, description = "Success", body = keyward_api::identities::CreatedKey), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 201, description = "Success", body = keyward_api::identities::CreatedKey), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:CreateAccessKey")))
 )]
@@ -275,7 +275,7 @@ pub(super) async fn new_key(
     tag = "identities",
     summary = "Delete an access key",
     params(("id" = String, Path, description = "Access key id")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:DeleteAccessKey")))
 )]
@@ -320,7 +320,7 @@ pub(super) async fn delete_key(
     path = "/v1/policies",
     tag = "identities",
     summary = "List policies",
-    responses((status = 200, description = "Success", body = keyward_api::identities::PolicyList), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PolicyList), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:ListPolicies")))
 )]
@@ -358,7 +358,7 @@ pub(super) async fn list_policies(
     tag = "identities",
     summary = "Read a policy",
     params(("name" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::PolicyInfo), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PolicyInfo), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:GetPolicy")))
 )]
@@ -401,7 +401,7 @@ pub(super) async fn get_policy(
     summary = "Create or replace a policy (an IAM JSON document as the body)",
     params(("name" = String, Path, description = "Policy name")),
     request_body = Object,
-    responses((status = 200, description = "Success", body = keyward_api::identities::PolicySummary), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::PolicySummary), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:CreatePolicy")))
 )]
@@ -451,7 +451,7 @@ pub(super) async fn put_policy(
     tag = "identities",
     summary = "Delete a policy",
     params(("name" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::DeletedName), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:DeletePolicy")))
 )]
@@ -482,7 +482,7 @@ pub(super) async fn delete_policy(
     tag = "identities",
     summary = "Attach a policy",
     params(("name" = String, Path, description = "Principal name"), ("policy" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::Attachment), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::Attachment), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:AttachUserPolicy")))
 )]
@@ -501,7 +501,7 @@ pub(super) async fn attach(
     tag = "identities",
     summary = "Detach a policy",
     params(("name" = String, Path, description = "Principal name"), ("policy" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "Success", body = keyward_api::identities::Attachment), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::identities::Attachment), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("iam:DetachUserPolicy")))
 )]

@@ -38,7 +38,7 @@ pub fn router() -> Router<Arc<AppState>> {
     tag = "scan",
     summary = "Report managed secrets `keyward scan --managed` found outside keyward (audited as keyward:LeakDetected; raises the leaked_secret alert)",
     request_body = LeakReport,
-    responses((status = 200, description = "Recorded", body = LeaksRecorded), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Recorded", body = LeaksRecorded), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:GetSecretFingerprint")))
 )]

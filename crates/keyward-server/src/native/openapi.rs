@@ -115,3 +115,38 @@ mod tests {
         }
     }
 }
+
+// The refusal lists most operations share, written once. The variants are never
+// built: they exist for the document (`responses((status = 200, ...), Refusals)`).
+macro_rules! refusals {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $status:literal $description:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(utoipa::IntoResponses)]
+        #[allow(dead_code)]
+        pub(super) enum $name {
+            $(
+                #[response(status = $status, description = $description)]
+                $variant(keyward_api::ErrorBody),
+            )*
+        }
+    };
+}
+
+refusals!(
+    /// 400, 403 and 503: bad input, no or refused credentials, a sealed server.
+    Refusals {
+        Invalid = 400 "Invalid input",
+        Denied = 403 "Missing or bad credentials, or denied by policy",
+        Sealed = 503 "Sealed",
+    }
+);
+
+refusals!(
+    /// [`Refusals`] and 404, for operations on one named thing.
+    RefusalsOrMissing {
+        Invalid = 400 "Invalid input",
+        Denied = 403 "Missing or bad credentials, or denied by policy",
+        Missing = 404 "Not found",
+        Sealed = 503 "Sealed",
+    }
+);

@@ -55,7 +55,7 @@ fn rotated(r: Rotated) -> SecretBody<RootKeyRotated> {
     tag = "sys",
     summary = "Re-wrap the keyring under a new root key, online (new shares for a split key)",
     request_body = RotateRootKey,
-    responses((status = 200, description = "Success", body = RootKeyRotated), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = RootKeyRotated), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:RotateRootKey")))
 )]
@@ -111,7 +111,7 @@ pub(super) async fn rotate(
     tag = "sys",
     summary = "Issue new unseal shares (of a fresh root key)",
     request_body = RekeyShares,
-    responses((status = 200, description = "Success", body = RootKeyRotated), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = RootKeyRotated), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:RekeyShares")))
 )]
@@ -154,7 +154,7 @@ pub(super) async fn rekey(
     tag = "sys",
     summary = "Emergency admin access with a threshold of unseal shares (throttled, audited)",
     request_body = BreakGlass,
-    responses((status = 200, description = "Success", body = BreakGlassKey), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = BreakGlassKey), super::openapi::Refusals),
     security(()),
     extensions(("x-keyward-action" = json!("keyward:BreakGlass")))
 )]

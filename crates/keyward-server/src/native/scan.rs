@@ -42,7 +42,7 @@ pub fn router() -> Router<Arc<AppState>> {
     tag = "scan",
     summary = "Per-scan keyed fingerprints of stored values, for `keyward scan --managed` (values never leave the server)",
     request_body = FingerprintRequest,
-    responses((status = 200, description = "Success", body = Fingerprints), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = Fingerprints), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:GetSecretFingerprint")))
 )]

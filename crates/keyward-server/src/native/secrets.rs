@@ -298,7 +298,7 @@ pub(super) async fn put(
     tag = "secrets",
     summary = "Read a secret value (AWSCURRENT unless a version or stage is named)",
     params(("name" = String, Path, description = "Secret name; may contain `/`"), keyward_api::secrets::ReadQuery),
-    responses((status = 200, description = "Success", body = keyward_api::secrets::SecretValue), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::SecretValue), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:GetSecretValue")))
 ,
@@ -356,7 +356,7 @@ pub(super) async fn read(
     tag = "secrets",
     summary = "List secrets (never values)",
     params(keyward_api::secrets::ListQuery),
-    responses((status = 200, description = "Success", body = keyward_api::secrets::SecretList), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::SecretList), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets")))
 ,
@@ -445,7 +445,7 @@ pub(super) async fn list(
     tag = "secrets",
     summary = "List a secret's versions, newest first",
     params(("name" = String, Path, description = "Secret name; may contain `/`")),
-    responses((status = 200, description = "Success", body = keyward_api::secrets::History), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::History), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:ListSecretVersionIds")))
 ,
@@ -494,7 +494,7 @@ pub(super) async fn history(
     tag = "secrets",
     summary = "Schedule deletion (or purge now with force=true)",
     params(("name" = String, Path, description = "Secret name; may contain `/`"), keyward_api::secrets::DeleteQuery),
-    responses((status = 200, description = "Success", body = keyward_api::secrets::Deleted), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::Deleted), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:DeleteSecret")))
 ,
@@ -543,7 +543,7 @@ pub(super) async fn delete(
     tag = "secrets",
     summary = "Cancel a scheduled deletion",
     params(("name" = String, Path, description = "Secret name; may contain `/`")),
-    responses((status = 200, description = "Success", body = keyward_api::secrets::Restored), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 404, description = "Not found", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::secrets::Restored), super::openapi::RefusalsOrMissing),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:RestoreSecret")))
 ,

@@ -258,7 +258,7 @@ async fn parse_unseal(body: LimitedBody) -> Result<UnsealWith, ApiError> {
     path = "/v1/sys/seal",
     tag = "sys",
     summary = "Seal the server (drops keys from memory)",
-    responses((status = 200, description = "Success", body = keyward_api::sys::SealStatus), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "Success", body = keyward_api::sys::SealStatus), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("keyward:Seal")))
 )]
@@ -295,7 +295,7 @@ pub(super) async fn seal(
     path = "/v1/watch",
     tag = "secrets",
     summary = "Server-sent change events (names only, never values)",
-    responses((status = 200, description = "A stream of `change` events, each naming a secret that was written", content_type = "text/event-stream", body = String), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
+    responses((status = 200, description = "A stream of `change` events, each naming a secret that was written", content_type = "text/event-stream", body = String), super::openapi::Refusals),
     security(("bearer" = [])),
     extensions(("x-keyward-action" = json!("secretsmanager:ListSecrets")))
 )]
