@@ -3,7 +3,23 @@
 /// `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX`
 /// (AWS appends a 6-character random suffix to every secret name).
 pub fn secret_arn(region: &str, account: &str, name: &str, suffix: &str) -> String {
-    format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}-{suffix}")
+    format!("{}-{suffix}", unsuffixed_secret_arn(region, account, name))
+}
+
+/// The ARN a policy sees for a secret named `name` that does not exist yet:
+/// [`secret_arn`] without the suffix, which `secret:NAME-*` resources still match.
+pub fn unsuffixed_secret_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}")
+}
+
+/// Whether `arn` is [`secret_arn`] of `name` in `region` and `account`, with a
+/// suffix of six ASCII letters or digits, as AWS and keyward mint them.
+pub fn is_secret_arn_of(arn: &str, region: &str, account: &str, name: &str) -> bool {
+    arn.strip_prefix(&unsuffixed_secret_arn(region, account, name))
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|suffix| {
+            suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, where one leading `/` of a
@@ -128,6 +144,25 @@ mod tests {
             principal_arn("123456789012", "alice"),
             "arn:aws:iam::123456789012:user/alice"
         );
+    }
+
+    #[test]
+    fn a_secret_arn_names_exactly_one_secret() {
+        let of = |arn| is_secret_arn_of(arn, "us-east-1", "123456789012", "prod/db");
+        assert!(of(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123"
+        ));
+        for other in [
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC12",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC12!",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-x-AbC123",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:team-a/x-AbC123",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123",
+            "arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db-AbC123",
+        ] {
+            assert!(!of(other), "{other}");
+        }
     }
 
     #[test]

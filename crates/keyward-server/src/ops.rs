@@ -35,25 +35,19 @@ pub fn value_aad(secret_id: Uuid, version_id: &str) -> Vec<u8> {
 impl AppState {
     pub fn secret_arn(&self, region: &str, name: &str) -> String {
         let suffix = keyward_crypto::random_alphanumeric(6);
-        format!(
-            "arn:aws:secretsmanager:{region}:{}:secret:{name}-{suffix}",
-            self.cfg.account_id
-        )
+        keyward_policy::arn::secret_arn(region, &self.cfg.account_id, name, &suffix)
     }
 
     /// The ARN a policy sees for a secret that does not exist (so that a denied
     /// caller learns nothing about existence).
     pub fn would_be_arn(&self, namespace: Namespace, region: &str, name: &str) -> String {
         match namespace {
-            Namespace::Secrets => format!(
-                "arn:aws:secretsmanager:{region}:{}:secret:{name}",
-                self.cfg.account_id
-            ),
-            Namespace::Parameters => format!(
-                "arn:aws:ssm:{region}:{}:parameter/{}",
-                self.cfg.account_id,
-                name.trim_start_matches('/')
-            ),
+            Namespace::Secrets => {
+                keyward_policy::arn::unsuffixed_secret_arn(region, &self.cfg.account_id, name)
+            }
+            Namespace::Parameters => {
+                keyward_policy::arn::parameter_arn(region, &self.cfg.account_id, name)
+            }
         }
     }
 

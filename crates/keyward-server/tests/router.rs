@@ -516,3 +516,246 @@ async fn every_json_answer_is_described_in_the_openapi_document() {
         "a listed exception is gone: {seen:?}"
     );
 }
+
+/// Every operation's `x-keyward-action` is the action its handler authorizes:
+/// a caller allowed everything but that one action is refused each documented
+/// operation, and the refusal names exactly the documented action. A handler that
+/// authorizes under another name (the document and the code drifting apart) runs
+/// instead, or is refused under the other name, and fails here. Per-item operations
+/// (batch reads, fingerprints, rotate-all) name the action each item is checked
+/// against, so a secret exists for them to reach.
+#[tokio::test]
+async fn every_documented_action_is_the_one_the_route_authorizes() {
+    let api = Api::new().await;
+    let ok = |(status, body): (StatusCode, Value)| {
+        assert!(status.is_success(), "setup: {status} {body}");
+        body
+    };
+    ok(api
+        .native(
+            "POST",
+            "/v1/secrets",
+            Some(json!({"name": "probe", "value": "probe-value-0123456789"})),
+        )
+        .await);
+    let created = ok(api
+        .native("POST", "/v1/principals", Some(json!({"name": "nobody"})))
+        .await);
+    let allow_all = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    ok(api
+        .native("PUT", "/v1/policies/allow-all", Some(allow_all))
+        .await);
+    ok(api
+        .native("PUT", "/v1/principals/nobody/policies/allow-all", None)
+        .await);
+    // rotate-all reaches only secrets with a rotation.
+    ok(api
+        .native(
+            "PUT",
+            "/v1/rotation/probe",
+            Some(json!({"rotator": "generated"})),
+        )
+        .await);
+    let nobody = Api {
+        state: api.state.clone(),
+        id: created["access_key_id"].as_str().expect("key id").into(),
+        secret: created["secret_access_key"]
+            .as_str()
+            .expect("secret")
+            .into(),
+    };
+    let req = Request::get("/v1/openapi.json")
+        .body(Body::empty())
+        .expect("req");
+    let (_, doc) = api.send(req).await;
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            let Some(action) = op["x-keyward-action"].as_str() else {
+                continue;
+            };
+            // Unauthenticated operations (unseal, break-glass) name the action
+            // they are audited as; no policy can apply before a caller is known.
+            let open = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            let exempt = AUDITED_NOT_AUTHORIZED
+                .iter()
+                .any(|(m, p, _)| m == method && p == path);
+            if open || exempt {
+                continue;
+            }
+            let deny = json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Action": action, "Resource": "*"}]});
+            ok(api.native("PUT", "/v1/policies/deny-one", Some(deny)).await);
+            if checked == 0 {
+                ok(api
+                    .native("PUT", "/v1/principals/nobody/policies/deny-one", None)
+                    .await);
+            }
+            let method = method.to_uppercase();
+            let body = valid_body(&method, path);
+            let (status, answer) = nobody.native(&method, &fill_path_params(path), body).await;
+            let text = answer.to_string();
+            let names_it = text.contains(&format!("perform: {action} on"))
+                || text.contains(&format!("does not allow {action} on"));
+            let skipped_the_probe = SKIP_WHAT_IS_DENIED.contains(&path.as_str())
+                && status == StatusCode::OK
+                && answer["skipped"] == 1;
+            if !names_it && !skipped_the_probe {
+                problems.push(format!(
+                    "{method} {path} documents {action} but answered {status}: {answer}"
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} operations were checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Operations whose documented action names their audit record only.
+const AUDITED_NOT_AUTHORIZED: &[(&str, &str, &str)] = &[(
+    "post",
+    "/v1/sts/session",
+    "as with AWS STS, no permission is needed: the caller's own MFA code is the check",
+)];
+
+/// Per-item operations that pass over the items the caller may not see and
+/// count them, rather than refuse the request.
+const SKIP_WHAT_IS_DENIED: &[&str] = &["/v1/scan/fingerprints", "/v1/scan/leaks"];
+
+/// `path` with each `{param}` replaced by the probe's names.
+fn fill_path_params(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            "{id}" => "AKIAPROBE",
+            "{policy}" => "allow-all",
+            s if s.starts_with('{') => "probe",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A body that passes each operation's input checks, so that authorization is
+/// what answers.
+fn valid_body(method: &str, path: &str) -> Option<Value> {
+    let body = match (method, path) {
+        ("GET" | "DELETE", _) => return None,
+        ("POST", "/v1/secrets") => json!({"name": "probe-2", "value": "v-0123456789"}),
+        ("PUT", "/v1/secrets/{name}") => json!({"value": "v-0123456789"}),
+        ("PUT", "/v1/policies/{name}") => json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        ("POST", "/v1/principals") => json!({"name": "probe-2"}),
+        ("POST", "/v1/batch/get") => json!({"names": ["probe"]}),
+        ("POST", "/v1/alerts/test") => json!({"sink": "probe"}),
+        ("POST", "/v1/files/recipients") => json!({"name": "probe-2"}),
+        ("POST", "/v1/files/recipients/{name}/decrypt") => json!({"values": []}),
+        ("PUT", "/v1/rotation/{name}") => json!({"rotator": "generated"}),
+        ("POST", "/v1/scan/leaks") => json!({"found": [{"secret": "probe", "hits": 1}]}),
+        ("POST", "/v1/sys/restore-secret") => json!({"id": "8f1c2d3e-4b5a-4c6d-8e7f-901234567890",
+            "region": "us-east-1", "name": "probe",
+            "arn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:probe-AbCdEf",
+            "description": null, "kms_key_id": null, "tags": [], "metadata": {},
+            "versions": []}),
+        ("POST", "/v1/sys/rekey-shares") => json!({"key_shares": 3, "key_threshold": 2}),
+        _ => json!({}),
+    };
+    Some(body)
+}
+
+/// A restore is authorized against the ARN of the secret it writes and of the one
+/// it replaces: a caller allowed to restore `team-a/*` cannot overwrite `prod/db`
+/// by naming it beside a `team-a` ARN, nor by sending `prod/db`'s own ARN.
+#[tokio::test]
+async fn a_restore_cannot_replace_a_secret_the_caller_may_not_restore() {
+    let api = Api::new().await;
+    let (status, prod) = api
+        .native(
+            "POST",
+            "/v1/secrets",
+            Some(json!({"name": "prod/db", "value": "prod-value-0123456789"})),
+        )
+        .await;
+    assert!(status.is_success(), "{prod}");
+    let (_, created) = api
+        .native("POST", "/v1/principals", Some(json!({"name": "team-a"})))
+        .await;
+    // The second resource is an ARN no secret has yet: restoring under it may not
+    // destroy the `prod/db` that exists under another suffix.
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "keyward:RestoreSecret",
+        "Resource": ["arn:aws:secretsmanager:*:*:secret:team-a/*",
+            "arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/db-Zz9Zz9"]}]});
+    for (method, path, body) in [
+        ("PUT", "/v1/policies/restore-a", Some(policy)),
+        ("PUT", "/v1/principals/team-a/policies/restore-a", None),
+    ] {
+        let (status, answer) = api.native(method, path, body).await;
+        assert!(status.is_success(), "{answer}");
+    }
+    let team_a = Api {
+        state: api.state.clone(),
+        id: created["access_key_id"].as_str().expect("id").into(),
+        secret: created["secret_access_key"].as_str().expect("key").into(),
+    };
+    let export = |name: &str, arn: &str| {
+        json!({"id": "8f1c2d3e-4b5a-4c6d-8e7f-901234567890", "region": "us-east-1",
+            "name": name, "arn": arn, "description": null, "kms_key_id": null,
+            "tags": [], "metadata": {}, "versions": []})
+    };
+    let a_arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:team-a/x-AbCdEf";
+    let prod_arn = prod["secret"]["arn"].as_str().expect("arn");
+
+    let (status, answer) = team_a
+        .native(
+            "POST",
+            "/v1/sys/restore-secret",
+            Some(export("prod/db", a_arn)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer
+            .to_string()
+            .contains("is not the ARN of secret prod/db"),
+        "{answer}"
+    );
+    let (status, answer) = team_a
+        .native(
+            "POST",
+            "/v1/sys/restore-secret",
+            Some(export("prod/db", prod_arn)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let (status, answer) = team_a
+        .native(
+            "POST",
+            "/v1/sys/restore-secret",
+            Some(export(
+                "prod/db",
+                "arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/db-Zz9Zz9",
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+
+    let (status, still) = api.native("GET", "/v1/secrets/prod/db", None).await;
+    assert_eq!(status, StatusCode::OK, "{still}");
+    assert_eq!(still["value"], "prod-value-0123456789");
+
+    // What the policy allows still works.
+    let (status, answer) = team_a
+        .native(
+            "POST",
+            "/v1/sys/restore-secret",
+            Some(export("team-a/x", a_arn)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}

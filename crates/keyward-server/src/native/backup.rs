@@ -48,6 +48,7 @@ pub(super) async fn restore_secret(
     audited(&st, &meta, auth, ACTION_RESTORE_SECRET, async |call, audit| {
         let export = body?;
         audit.resource(export.arn.clone());
+        check_export_names_itself(&st, &export)?;
         call.authorize(&export.arn)?;
         let id = uuid::Uuid::new_v4();
         let mut versions = Vec::with_capacity(export.versions.len());
@@ -83,8 +84,15 @@ pub(super) async fn restore_secret(
         let replacing = st
             .store
             .get_secret(keyward_store::Namespace::Secrets, &export.region, &export.name)
-            .await?
-            .map(|s| s.id);
+            .await?;
+        // The secret it replaces is destroyed with its history: the caller needs the
+        // action on it too, whatever ARN the backup gave the restored one.
+        if let Some(current) = &replacing
+            && current.arn != export.arn
+        {
+            call.authorize(&current.arn)?;
+        }
+        let replacing = replacing.map(|s| s.id);
         let secret = keyward_store::NewSecret {
             id,
             namespace: keyward_store::Namespace::Secrets,
@@ -110,6 +118,35 @@ pub(super) async fn restore_secret(
         }))
     })
     .await
+}
+
+/// The ARN a restore is authorized against must be the one the record is stored
+/// under: this account's ARN for the export's region and name (with AWS's random
+/// suffix). Without this check a caller allowed to restore one secret could name
+/// another in `name` and replace it.
+fn check_export_names_itself(
+    st: &AppState,
+    export: &keyward_backup::SecretExport,
+) -> Result<(), ApiError> {
+    crate::names::validate_secret_name(&export.name)?;
+    if !keyward_policy::arn::is_valid_region(&export.region) {
+        return Err(ApiError::InvalidParameter(format!(
+            "the export's region {:?} is not a region name",
+            export.region
+        )));
+    }
+    if !keyward_policy::arn::is_secret_arn_of(
+        &export.arn,
+        &export.region,
+        &st.cfg.account_id,
+        &export.name,
+    ) {
+        return Err(ApiError::InvalidParameter(format!(
+            "the export's arn {} is not the ARN of secret {} in {} of account {}: restore the backup file as `keyward backup` wrote it",
+            export.arn, export.name, export.region, st.cfg.account_id
+        )));
+    }
+    Ok(())
 }
 
 /// The backup file's bytes. The manifest's counts go in a header so the caller
