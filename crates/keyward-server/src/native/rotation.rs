@@ -3,7 +3,7 @@
 //! optionally as a dry run), read the status, cancel a rotation in progress.
 //! Authorized as AWS's `RotateSecret`, `DescribeSecret` and `CancelRotateSecret`.
 
-use super::{Bearer, audited, audited_on, parse_json, read_body};
+use super::{Bearer, Call, audited, audited_on, parse_json, read_body};
 use crate::action::Action;
 use crate::authz::AuthzExtras;
 use crate::body_limit::LimitedBody;
@@ -61,7 +61,7 @@ async fn on_secret<B, T, I, F>(
 where
     T: IntoResponse,
     I: AsyncFnOnce() -> Result<B, ApiError>,
-    F: AsyncFnOnce(&mut Audit, Secret, B) -> Result<T, ApiError>,
+    F: AsyncFnOnce(&Call<'_>, &mut Audit, Secret, B) -> Result<T, ApiError>,
 {
     let arn = st.would_be_arn(Namespace::Secrets, &st.cfg.default_region, name);
     audited_on(st, meta, auth, action, Some(arn), async |call, audit| {
@@ -69,7 +69,7 @@ where
         let secret = st
             .native_secret(&call.caller, audit, meta, name, action.authorized_as())
             .await?;
-        op(audit, secret, input).await
+        op(&call, audit, secret, input).await
     })
     .await
 }
@@ -103,21 +103,11 @@ pub(super) async fn set(
         Action::PutRotationConfig,
         &name,
         async || parse_json::<SetRotation>(&read_body(body).await?),
-        async |audit, secret, req| {
+        async |call, audit, secret, req| {
             let mut rot = row(&secret, st.store.get_rotation(secret.id).await?);
             let limits = st.cfg.rotation.limits;
             Rules::from_config(None, req.schedule.as_deref(), req.window.as_deref(), limits)
                 .map_err(ApiError::InvalidParameter)?;
-            if let Some(m) = &req.master_secret
-                && st
-                    .find_secret(Namespace::Secrets, &secret.region, m)
-                    .await?
-                    .is_none()
-            {
-                return Err(ApiError::InvalidParameter(format!(
-                    "--master-secret {m}: no such secret; store the admin credentials first"
-                )));
-            }
             rot.config = RotationConfig {
                 enabled: true,
                 rotator: Some(req.rotator),
@@ -125,13 +115,31 @@ pub(super) async fn set(
                 after_days: None,
                 schedule_expression: req.schedule,
                 window: req.window,
-                master_secret: req.master_secret,
+                // An unchanged master needs no new approval.
+                master_secret: rot
+                    .config
+                    .master_secret
+                    .take()
+                    .filter(|m| req.master_secret.as_ref() == Some(m)),
                 command: req.command,
                 url: req.url,
                 gen_format: req.format,
                 gen_length: req.length,
                 gen_field: req.field,
             };
+            let origin = crate::lookup::Origin {
+                meta: call.meta,
+                region: &st.cfg.default_region,
+            };
+            rotation::master::approve(
+                &st,
+                &call.caller,
+                origin,
+                &secret,
+                &mut rot.config,
+                req.master_secret.as_deref(),
+            )
+            .await?;
             rotation::runner_for(&st.cfg.rotation, &rot.config)
                 .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
             let now = OffsetDateTime::now_utc();
@@ -170,7 +178,7 @@ pub(super) async fn status_one(
         DESCRIBE,
         &name,
         async || Ok(()),
-        async |_audit, secret, ()| {
+        async |_call, _audit, secret, ()| {
             let rot = row(&secret, st.store.get_rotation(secret.id).await?);
             Ok(Json(rotation::status(&st, &secret, &rot)))
         },
@@ -331,7 +339,7 @@ pub(super) async fn rotate_one(
     body: LimitedBody,
 ) -> Response {
     let body = async || body_or_default::<RotateRequest>(body).await;
-    on_secret(&st, &meta, auth, ROTATE, &name, body, async |audit, secret, req| {
+    on_secret(&st, &meta, auth, ROTATE, &name, body, async |_call, audit, secret, req| {
         let Some(rot) = st.store.get_rotation(secret.id).await? else {
             return Err(ApiError::InvalidRequest(format!(
                 "secret {name} has no rotation configured; set one with `keyward rotation set {name} --rotator ...`"
@@ -436,7 +444,7 @@ pub(super) async fn cancel(
     auth: Bearer,
     Path(name): Path<String>,
 ) -> Response {
-    on_secret(&st, &meta, auth, Action::RotationCancelled, &name, async || Ok(()), async |audit, secret, ()| {
+    on_secret(&st, &meta, auth, Action::RotationCancelled, &name, async || Ok(()), async |_call, audit, secret, ()| {
         let cancelled = rotation::cancel(&st, audit, &secret).await?;
         Ok(Json(match cancelled {
             None => CancelResult::NotInProgress(NothingToCancel {

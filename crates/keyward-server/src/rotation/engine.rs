@@ -36,6 +36,7 @@ pub fn runner_for(
 ) -> Result<Option<Built>, RotateError> {
     let timeout = Some(settings.step_timeout);
     if let Some(name) = cfg.rotator.as_deref() {
+        settings.check_allowed(cfg)?;
         return keyward_rotate::build(
             name,
             RotatorOptions {
@@ -191,7 +192,14 @@ pub async fn drive(st: &AppState, secret_id: Uuid) -> Result<Driven, ApiError> {
             // A run of this rotation killed mid-step (a crashed server) never
             // deleted its key; this process holds the rotation now, so it is stale.
             TempAccess::remove_leftovers(st, &secret).await;
-            Some(TempAccess::create(st, &secret, rot.config.master_secret.as_deref()).await?)
+            let master = match super::master::resolve(st, &secret, &rot.config).await {
+                Ok(m) => m,
+                Err(e) => {
+                    let step = next.unwrap_or(Step::FinishSecret);
+                    return Err(fail(st, &secret, &mut rot, &token, step, e).await);
+                }
+            };
+            Some(TempAccess::create(st, &secret, master.as_ref()).await?)
         }
         _ => None,
     };

@@ -9,13 +9,16 @@
 //! [`keyward_rotate::build`] only. It must never put a value in an error, a log
 //! line or an audit record: records name the secret, the token and the step.
 
+mod allowed;
 mod engine;
 mod job;
+pub(crate) mod master;
 pub mod schedule;
 mod status;
 mod steps;
 mod temp_access;
 
+pub use allowed::url_allowed;
 pub use engine::{
     Driven, begin, cancel, drive, in_progress as engine_in_progress, next_run, runner_for,
 };
@@ -31,6 +34,11 @@ use std::time::Duration;
 pub struct RotationSettings {
     /// `RotationLambdaARN`s that run as a `command` or `webhook` rotator.
     pub lambdas: HashMap<String, LambdaTarget>,
+    /// Programs a secret's `command` rotator may name (exact paths): an API
+    /// caller must never choose what the server executes.
+    pub commands: Vec<String>,
+    /// URL prefixes a secret's `webhook` rotator may call.
+    pub webhook_urls: Vec<String>,
     /// Signs the `webhook` rotator's requests.
     pub webhook_secret: Option<SecretString>,
     /// Lowered only by the documented test setting.
@@ -50,6 +58,8 @@ impl Default for RotationSettings {
     fn default() -> Self {
         Self {
             lambdas: HashMap::new(),
+            commands: Vec::new(),
+            webhook_urls: Vec::new(),
             webhook_secret: None,
             limits: schedule::Limits::default(),
             check_every: Duration::from_secs(60),

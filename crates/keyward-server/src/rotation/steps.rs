@@ -12,8 +12,7 @@ use crate::state::AppState;
 use keyward_crypto::{SecretBytes, SecretString};
 use keyward_rotate::{Built, ExternalContext, RotateError, Step, StepContext};
 use keyward_store::{
-    Namespace, NewVersion, Rotation, RotationConfig, Secret, ValueKind, VersionLimit,
-    VersionSelector,
+    NewVersion, Rotation, RotationConfig, Secret, ValueKind, VersionLimit, VersionSelector,
 };
 use time::OffsetDateTime;
 
@@ -59,33 +58,15 @@ async fn open_stage(
     Ok(Some((v.version_id.clone(), text(value, secret)?)))
 }
 
-/// The admin secret: `--master-secret`, else the `masterarn` field of the value.
+/// The admin secret's current value: the master approved for this rotation.
 async fn master(
     st: &AppState,
     secret: &Secret,
-    configured: Option<&str>,
-    current: &SecretString,
+    config: &RotationConfig,
 ) -> Result<Option<SecretString>, RotateError> {
-    let from_value = serde_json::from_str::<serde_json::Value>(current.expose())
-        .ok()
-        .and_then(|v| {
-            v.get("masterarn")
-                .and_then(|m| m.as_str())
-                .map(str::to_owned)
-        });
-    let Some(id) = configured.map(str::to_owned).or(from_value) else {
+    let Some(found) = super::master::resolve(st, secret, config).await? else {
         return Ok(None);
     };
-    let found = st
-        .find_secret(Namespace::Secrets, &secret.region, &id)
-        .await
-        .map_err(|e| RotateError::Target(format!("store: {e}")))?
-        .ok_or_else(|| {
-            RotateError::Config(format!(
-                "secret {}: its master secret {id} does not exist",
-                secret.name
-            ))
-        })?;
     Ok(
         open_stage(st, &found, VersionSelector::Stage(AWSCURRENT.into()))
             .await?
@@ -113,7 +94,7 @@ async fn load(
     let pending = open_stage(st, secret, VersionSelector::Id(token.to_string()))
         .await?
         .map(|(_, v)| v);
-    let master = master(st, secret, cfg.master_secret.as_deref(), &current).await?;
+    let master = master(st, secret, cfg).await?;
     Ok(Loaded {
         current,
         current_id,

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::identities::{NewKey, add_access_key, create_principal, generate_access_key};
 use crate::state::AppState;
 use keyward_crypto::SecretString;
-use keyward_store::{Namespace, Secret, Tag};
+use keyward_store::{Secret, Tag};
 use serde_json::json;
 
 /// The temporary principals' name prefix.
@@ -41,33 +41,21 @@ impl TempAccess {
     pub async fn create(
         st: &AppState,
         secret: &Secret,
-        master: Option<&str>,
+        master: Option<&Secret>,
     ) -> Result<Self, ApiError> {
         let keys = st.keys()?;
         let name = format!(
             "{PREFIX}{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
-        let mut resources = vec![secret.arn.clone()];
-        if let Some(m) = master
-            && let Some(found) = st
-                .find_secret(Namespace::Secrets, &secret.region, m)
-                .await?
-        {
-            resources.push(found.arn);
-        }
-        let masters_from_value = resources.len() == 1;
         let mut statements = vec![
             json!({"Effect": "Allow", "Action": ON_SECRET.map(Action::name), "Resource": secret.arn}),
             json!({"Effect": "Allow", "Action": "secretsmanager:GetRandomPassword", "Resource": "*"}),
         ];
-        if let Some(m) = resources.get(1) {
-            statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": m}));
-        } else if masters_from_value {
-            // The `masterarn` field of the value names it; the Lambda reads it from there.
-            if let Some(m) = master_from_value(st, secret).await {
-                statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": m}));
-            }
+        // Only the approved master (see `rotation::master`): the one a Lambda in
+        // AWS's style finds in the value's `masterarn`.
+        if let Some(m) = master {
+            statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": m.arn}));
         }
         let document = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
         let mut audit = Audit::system(Action::CreateUser);
@@ -218,22 +206,4 @@ async fn remove_named(st: &AppState, name: &str) {
     {
         tracing::error!(policy = %name, error = %e, "could not delete a rotation's temporary policy; delete it by hand");
     }
-}
-
-async fn master_from_value(st: &AppState, secret: &Secret) -> Option<String> {
-    let v = st
-        .store
-        .get_version(
-            secret.id,
-            &keyward_store::VersionSelector::Stage(crate::ops::AWSCURRENT.into()),
-        )
-        .await
-        .ok()??;
-    let value = st.open_value(secret, &v).ok()?;
-    let json: serde_json::Value = serde_json::from_slice(value.bytes.expose()).ok()?;
-    let id = json.get("masterarn")?.as_str()?.to_string();
-    st.find_secret(Namespace::Secrets, &secret.region, &id)
-        .await
-        .ok()?
-        .map(|s| s.arn)
 }

@@ -34,6 +34,13 @@ pub struct RotationFileSettings {
     /// set in production: a schedule then rotates as often as it says.
     #[serde(default, deserialize_with = "opt_secs")]
     pub test_minimum_rate: Option<Duration>,
+    /// Programs a secret's `command` rotator may name, as exact paths. [default: none]
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// URL prefixes a secret's `webhook` rotator may call, matched at a boundary
+    /// (`/`, `:`, `?` or the end). [default: none]
+    #[serde(default)]
+    pub webhook_urls: Vec<String>,
     /// `RotationLambdaARN` → rotator, e.g.
     /// `[rotation.lambdas."arn:aws:lambda:...:function:rotate-db"]` with
     /// `rotator = "command"` and `command = "/usr/local/bin/rotate-db"`.
@@ -71,6 +78,18 @@ impl RotationFileSettings {
                 },
             );
         }
+        for c in &self.commands {
+            if !std::path::Path::new(c).is_absolute() {
+                anyhow::bail!("[rotation] commands: {c:?} is not an absolute path");
+            }
+        }
+        for u in &self.webhook_urls {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                anyhow::bail!("[rotation] webhook_urls: {u:?} is not an http(s) URL");
+            }
+        }
+        r.commands = self.commands.clone();
+        r.webhook_urls = self.webhook_urls.clone();
         if let Some(p) = &self.webhook_secret_file {
             let text = std::fs::read_to_string(p).with_context(|| {
                 format!(

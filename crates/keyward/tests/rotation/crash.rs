@@ -103,9 +103,9 @@ fn killed_during_a_command_step(
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
-    let mut s = server_with("");
-    s.put_secret(name, "the-old-value-0123456789");
     let command = script.display().to_string();
+    let mut s = server_with(&format!("commands = [\"{command}\"]"));
+    s.put_secret(name, "the-old-value-0123456789");
     s.cli_ok(&[
         "rotation",
         "set",

@@ -53,8 +53,9 @@ fn rig() -> Rig {
     let dir = tempfile::tempdir().expect("tempdir").keep();
     let key_file = dir.join("webhook.key");
     std::fs::write(&key_file, format!("{SIGNING_KEY}\n")).expect("write the signing key");
+    // The receiver listens on a port chosen later: the host is what is allowed.
     let s = Arc::new(server_with(&format!(
-        "webhook_secret_file = \"{}\"",
+        "webhook_secret_file = \"{}\"\nwebhook_urls = [\"http://127.0.0.1\"]",
         key_file.display()
     )));
     s.put_secret(NAME, FIRST_KEY);

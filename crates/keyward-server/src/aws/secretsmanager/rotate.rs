@@ -146,6 +146,15 @@ pub async fn rotate(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
         rot.config.schedule_expression = r.ScheduleExpression;
         rot.config.window = r.Duration;
     }
+    rotation::master::approve(
+        ctx.st,
+        ctx.caller,
+        ctx.origin(),
+        &secret,
+        &mut rot.config,
+        None,
+    )
+    .await?;
     if !configured(&rot) {
         return Err(ApiError::InvalidRequest(
             "No Lambda rotation function ARN is associated with this secret.".into(),
@@ -272,6 +281,15 @@ pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let Some(mut rot) = ctx.st.store.get_rotation(secret.id).await? else {
         return Err(not_configured());
     };
+    rotation::master::approve(
+        ctx.st,
+        ctx.caller,
+        ctx.origin(),
+        &secret,
+        &mut rot.config,
+        None,
+    )
+    .await?;
     if !configured(&rot) {
         return Err(not_configured());
     }
