@@ -175,6 +175,8 @@ actions! {
     ListPolicies => "iam:ListPolicies", Iam, NATIVE, List, Policy, DATA;
     GetPolicy => "iam:GetPolicy", Iam, NATIVE, Read, Policy, DATA;
     CreatePolicy => "iam:CreatePolicy", Iam, NATIVE, Permissions, Policy, AUTH;
+    // Replacing a policy that exists (AWS: a new default version of it).
+    CreatePolicyVersion => "iam:CreatePolicyVersion", Iam, NATIVE, Permissions, Policy, AUTH;
     PutPolicy => "iam:PutPolicy", Iam, NATIVE, Permissions, Policy, AUTH;
     DeletePolicy => "iam:DeletePolicy", Iam, NATIVE, Permissions, Policy, AUTH;
     AttachUserPolicy => "iam:AttachUserPolicy", Iam, NATIVE, Permissions, Principal, AUTH;
@@ -416,6 +418,7 @@ mod tests {
             Action::CreateAccessKey,
             Action::DeleteAccessKey,
             Action::CreatePolicy,
+            Action::CreatePolicyVersion,
             Action::PutPolicy,
             Action::DeletePolicy,
             Action::AttachUserPolicy,

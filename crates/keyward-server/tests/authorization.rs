@@ -411,3 +411,48 @@ async fn a_rotation_runs_only_programs_and_urls_the_server_config_lists() {
         assert_eq!(status, StatusCode::OK, "{allowed}: {answer}");
     }
 }
+
+/// As in AWS IAM, creating a policy and changing one in force are separate
+/// grants: `iam:CreatePolicy` does not let a caller rewrite a policy that exists.
+#[tokio::test]
+async fn a_grant_to_create_policies_does_not_reach_the_ones_in_force() {
+    let api = Api::new().await;
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let (status, answer) = api
+        .native("PUT", "/v1/policies/operators", Some(doc.clone()))
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let creator = api
+        .principal_with(
+            "creator",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "iam:CreatePolicy", "Resource": "*"}]}),
+        )
+        .await;
+    let (status, answer) = creator
+        .native("PUT", "/v1/policies/team-new", Some(doc.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = creator
+        .native("PUT", "/v1/policies/operators", Some(doc.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(
+        answer
+            .to_string()
+            .contains("perform: iam:CreatePolicyVersion on resource"),
+        "{answer}"
+    );
+    let editor = api
+        .principal_with(
+            "editor",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "iam:CreatePolicyVersion", "Resource": "*"}]}),
+        )
+        .await;
+    let (status, answer) = editor
+        .native("PUT", "/v1/policies/operators", Some(doc))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}

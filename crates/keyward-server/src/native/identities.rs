@@ -398,7 +398,7 @@ pub(super) async fn get_policy(
     put,
     path = "/v1/policies/{name}",
     tag = "identities",
-    summary = "Create or replace a policy (an IAM JSON document as the body)",
+    summary = "Create or replace a policy (an IAM JSON document as the body); replacing one that exists is authorized and audited as iam:CreatePolicyVersion",
     params(("name" = String, Path, description = "Policy name")),
     request_body = Object,
     responses((status = 200, description = "Success", body = keyward_api::identities::PolicySummary), super::openapi::Refusals),
@@ -424,7 +424,14 @@ pub(super) async fn put_policy(
             })?;
             let arn = st.policy_arn(&name);
             audit.resource(arn.clone());
-            call.authorize(&arn)?;
+            if st.store.get_policy(&name).await?.is_some() {
+                // Changing a policy already in force is AWS's CreatePolicyVersion:
+                // a grant to create policies does not reach the ones attached.
+                audit.set_action(Action::CreatePolicyVersion);
+                call.authorize_also(Action::CreatePolicyVersion, &arn, &super::extras(call.meta))?;
+            } else {
+                call.authorize(&arn)?;
+            }
             let bytes = read_body(body).await?;
             let text = std::str::from_utf8(&bytes).map_err(|_| {
                 ApiError::InvalidParameter("the policy document is not UTF-8".into())
