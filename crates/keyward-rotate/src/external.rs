@@ -153,8 +153,11 @@ impl ExternalRotator for Webhook {
             .unwrap_or_default();
         let signature =
             keyward_crypto::sign_webhook(self.signing_secret.expose().as_bytes(), now, &body);
+        // No redirects: the URL is one the server config allows, and a redirect
+        // would carry the signed step to one it does not.
         let client = reqwest::Client::builder()
             .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| RotateError::Config(format!("webhook client: {e}")))?;
         let answer = client
@@ -193,6 +196,15 @@ mod tests {
     /// A one-request HTTP receiver on loopback: answers `status`, hands back
     /// the request's signature header and body.
     async fn receiver(status: u16) -> (String, tokio::task::JoinHandle<(String, Vec<u8>)>) {
+        receiver_answering(status, "").await
+    }
+
+    /// [`receiver`] whose answer carries `headers` (each ending in `\r\n`).
+    async fn receiver_answering(
+        status: u16,
+        headers: &str,
+    ) -> (String, tokio::task::JoinHandle<(String, Vec<u8>)>) {
+        let headers = headers.to_string();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/rotate", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
@@ -224,8 +236,9 @@ mod tests {
                 })
                 .unwrap_or_default()
                 .to_string();
-            let answer =
-                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\n{headers}content-length: 0\r\nconnection: close\r\n\r\n"
+            );
             sock.write_all(answer.as_bytes()).await.unwrap();
             (signature, buf[head_end..head_end + length].to_vec())
         });
@@ -273,6 +286,25 @@ mod tests {
             !format!("{hook:?}").contains("whsec-test"),
             "Debug hides the key"
         );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_redirect_is_not_followed() {
+        // The allowed URL may not send the signed step on to one the server
+        // config does not list.
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let location = format!("http://{}/internal", elsewhere.local_addr().unwrap());
+        let (url, task) = receiver_answering(307, &format!("location: {location}\r\n")).await;
+        let hook = Webhook {
+            url,
+            signing_secret: SecretString::new("k".into()),
+            timeout: Duration::from_secs(5),
+        };
+        let err = hook.step(Step::SetSecret, &ctx()).await.unwrap_err();
+        assert!(err.to_string().contains("307"), "{err}");
+        task.await.unwrap();
+        let reached = tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
+        assert!(reached.is_err(), "the redirect was followed");
     }
 
     #[tokio::test]
