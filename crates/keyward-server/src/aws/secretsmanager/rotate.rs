@@ -281,15 +281,6 @@ pub async fn cancel(ctx: &AwsCtx<'_>, audit: &mut Audit, input: &Value) -> Resul
     let Some(mut rot) = ctx.st.store.get_rotation(secret.id).await? else {
         return Err(not_configured());
     };
-    rotation::master::approve(
-        ctx.st,
-        ctx.caller,
-        ctx.origin(),
-        &secret,
-        &mut rot.config,
-        None,
-    )
-    .await?;
     if !configured(&rot) {
         return Err(not_configured());
     }
