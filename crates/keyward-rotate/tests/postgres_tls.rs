@@ -109,7 +109,9 @@ async fn alternating_reaches_the_server_the_way_the_secret_does() {
     let current = secret(&cluster, &password, json!({"sslrootcert": ca}));
     // The master secret says nothing about TLS: it inherits the secret's.
     let master = SecretString::new(
-        json!({"username": "postgres", "password": cluster.superuser_password()}).to_string(),
+        json!({"host": cluster.host(), "port": cluster.port(),
+            "username": "postgres", "password": cluster.superuser_password()})
+        .to_string(),
     );
     let rotator = AlternatingUsers::default();
     let mut ctx = ctx(&current);

@@ -146,17 +146,20 @@ impl AlternatingUsers {
                  `keyward rotation set {name} --master-secret NAME` or a `masterarn` field"
             ))
         })?;
-        // A master secret holding only `username` and `password` (as RDS makes them)
-        // is for the secret's own server.
-        let value = match serde_json::from_str::<serde_json::Value>(value.expose()) {
-            Ok(serde_json::Value::Object(mut fields)) if !fields.contains_key("host") => {
-                fields.insert("host".into(), current.host.clone().into());
-                fields.insert("port".into(), current.port.into());
-                SecretString::new(serde_json::Value::Object(fields).to_string())
-            }
-            _ => value.clone(),
-        };
-        let mut master = DbSecret::parse(&value, &format!("the master secret of {name}"))?;
+        // The master must say where it logs in. Taking the host from the rotated
+        // secret would let anyone who may put that secret's value send the admin
+        // login to a server of their choosing.
+        let names_host = serde_json::from_str::<serde_json::Value>(value.expose())
+            .ok()
+            .is_some_and(|v| v.get("host").is_some());
+        if !names_host {
+            return Err(RotateError::Config(format!(
+                "{KIND}: the master secret of {name} names no host: add \"host\" and \"port\" to it \
+                 (an RDS-managed master secret holds only username and password), so that its \
+                 login goes only to the server it belongs to"
+            )));
+        }
+        let mut master = DbSecret::parse(value, &format!("the master secret of {name}"))?;
         if !master.same_server(current) {
             return Err(RotateError::Config(format!(
                 "{KIND}: secret {name} is for {}:{} but its master secret is for {}:{}",
