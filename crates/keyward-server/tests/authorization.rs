@@ -395,6 +395,7 @@ async fn a_rotation_runs_only_programs_and_urls_the_server_config_lists() {
         json!({"rotator": "command", "command": "/opt/rotators/rotate-api-key/../../../bin/sh"}),
         json!({"rotator": "webhook", "url": "http://169.254.169.254/latest/meta-data/"}),
         json!({"rotator": "webhook", "url": "https://rotator.internal.evil.example/rotate"}),
+        json!({"rotator": "webhook", "url": "https://rotator.internal:x@evil.example/rotate"}),
     ] {
         let (status, answer) = set(refused.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {answer}");

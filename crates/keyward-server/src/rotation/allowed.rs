@@ -3,20 +3,40 @@
 //! send requests, so both are limited to what the server config lists
 //! (`[rotation] commands`, `webhook_urls`). A caller allowed to configure rotation
 //! chooses among them; it never chooses what the server executes or calls.
+//! (A webhook that redirects is not followed: see `keyward-rotate`.)
 //! Lambda ARNs mapped in `[rotation.lambdas]` are the operator's own choice.
 
 use super::RotationSettings;
 use keyward_rotate::RotateError;
 use keyward_store::RotationConfig;
 
-/// Whether `url` starts with `prefix` at a boundary: the end, or the next
-/// character being `/`, `:` or `?` (a prefix ending in `/` is its own boundary),
-/// so that `https://rotator.internal` never admits `https://rotator.internal.evil`.
-pub fn url_allowed(url: &str, prefix: &str) -> bool {
-    let Some(rest) = url.strip_prefix(prefix) else {
+/// Whether `url` is under the allowed entry `allowed`, compared as parsed URLs
+/// (as the HTTP client will read them, dot segments resolved): the same scheme
+/// and host, the entry's port when it names one (any port of the host when it
+/// does not), and a path under the entry's path at a segment boundary. A URL with
+/// user info is never allowed: `https://rotator.internal:x@evil.example/` would
+/// otherwise look like the allowed host.
+pub fn url_allowed(url: &str, allowed: &str) -> bool {
+    let (Ok(u), Ok(a)) = (url::Url::parse(url), url::Url::parse(allowed)) else {
         return false;
     };
-    prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', ':', '?'])
+    if !u.username().is_empty() || u.password().is_some() || u.host_str().is_none() {
+        return false;
+    }
+    let port_ok = a.port().is_none() || a.port_or_known_default() == u.port_or_known_default();
+    let (ap, up) = (a.path(), u.path());
+    let path_ok =
+        ap == "/" || up == ap || up.starts_with(&format!("{}/", ap.trim_end_matches('/')));
+    u.scheme() == a.scheme() && u.host_str() == a.host_str() && port_ok && path_ok
+}
+
+/// `scheme://host[:port]` of `url`, for messages: its path, query and user info
+/// may hold tokens.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url).map_or_else(
+        |_| "a URL that does not parse".into(),
+        |u| u.origin().ascii_serialization(),
+    )
 }
 
 impl RotationSettings {
@@ -34,7 +54,8 @@ impl RotationSettings {
             Some("webhook") => match cfg.url.as_deref() {
                 Some(u) if self.webhook_urls.iter().any(|a| url_allowed(u, a)) => Ok(()),
                 Some(u) => Err(RotateError::Config(format!(
-                    "the webhook rotator may call only URLs the server config lists: add {u} (or a prefix of it) to [rotation] webhook_urls (docs/server-config.md)"
+                    "the webhook rotator may call only URLs the server config lists: add one for {} to [rotation] webhook_urls (docs/server-config.md)",
+                    origin_of(u)
                 ))),
                 None => Ok(()),
             },
@@ -48,17 +69,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_url_prefix_matches_only_at_a_boundary() {
+    fn a_url_is_allowed_by_scheme_host_port_and_path() {
         let p = "https://rotator.internal";
         assert!(url_allowed("https://rotator.internal", p));
         assert!(url_allowed("https://rotator.internal/rotate", p));
-        assert!(url_allowed("https://rotator.internal:8443/rotate", p));
+        assert!(url_allowed("https://ROTATOR.internal:8443/rotate", p));
         assert!(url_allowed("https://rotator.internal?x=1", p));
         assert!(!url_allowed("https://rotator.internal.evil.example/", p));
         assert!(!url_allowed("https://rotator.internalx/", p));
         assert!(!url_allowed("http://rotator.internal/", p));
+        // User info before an @ hides the real host.
+        assert!(!url_allowed("https://rotator.internal:x@evil.example/", p));
+        assert!(!url_allowed("https://rotator.internal@evil.example/", p));
+        assert!(!url_allowed("https://u:p@rotator.internal/", p));
+        // A port in the entry is the only one; paths match whole segments.
+        assert!(url_allowed("https://h:8443/x", "https://h:8443"));
+        assert!(!url_allowed("https://h:9443/x", "https://h:8443"));
         assert!(url_allowed("https://h/api/rotate", "https://h/api/"));
-        assert!(!url_allowed("https://h/apix", "https://h/api/"));
+        assert!(url_allowed("https://h/api/rotate", "https://h/api"));
+        assert!(url_allowed("https://h/api", "https://h/api"));
+        assert!(!url_allowed("https://h/apix", "https://h/api"));
+        assert!(!url_allowed("https://h/api/../admin", "https://h/api"));
+        assert!(!url_allowed("https://h/api/%2e%2e/admin", "https://h/api"));
+        assert!(!url_allowed("not a url", p));
     }
 
     #[test]

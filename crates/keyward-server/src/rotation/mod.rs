@@ -37,7 +37,7 @@ pub struct RotationSettings {
     /// Programs a secret's `command` rotator may name (exact paths): an API
     /// caller must never choose what the server executes.
     pub commands: Vec<String>,
-    /// URL prefixes a secret's `webhook` rotator may call.
+    /// URLs under which a secret's `webhook` rotator may call (see `allowed`).
     pub webhook_urls: Vec<String>,
     /// Signs the `webhook` rotator's requests.
     pub webhook_secret: Option<SecretString>,

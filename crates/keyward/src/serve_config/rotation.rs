@@ -37,8 +37,9 @@ pub struct RotationFileSettings {
     /// Programs a secret's `command` rotator may name, as exact paths. [default: none]
     #[serde(default)]
     pub commands: Vec<String>,
-    /// URL prefixes a secret's `webhook` rotator may call, matched at a boundary
-    /// (`/`, `:`, `?` or the end). [default: none]
+    /// URLs under which a secret's `webhook` rotator may call: the same scheme and
+    /// host, the entry's port if it names one, a path under the entry's at a segment
+    /// boundary, and never user info. [default: none]
     #[serde(default)]
     pub webhook_urls: Vec<String>,
     /// `RotationLambdaARN` → rotator, e.g.
