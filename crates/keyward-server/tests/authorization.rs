@@ -457,3 +457,53 @@ async fn a_grant_to_create_policies_does_not_reach_the_ones_in_force() {
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
+
+/// BatchGetSecretValue by filter enumerates secrets, so, as AWS requires, it
+/// needs `secretsmanager:ListSecrets` beside the per-secret reads; by id it
+/// does not.
+#[tokio::test]
+async fn a_batch_read_by_filter_needs_list_secrets() {
+    let api = Api::new().await;
+    for name in ["prod/a", "prod/b"] {
+        let (status, answer) = api
+            .native(
+                "POST",
+                "/v1/secrets",
+                Some(json!({"name": name, "value": "v-0123456789abcdef"})),
+            )
+            .await;
+        assert!(status.is_success(), "{answer}");
+    }
+    let reader = api
+        .principal_with(
+            "reader",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": ["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"],
+                "Resource": "*"}]}),
+        )
+        .await;
+    let (status, answer) = reader
+        .aws(
+            "secretsmanager.BatchGetSecretValue",
+            json!({"Filters": [{"Key": "name", "Values": ["prod"]}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["__type"], "AccessDeniedException", "{answer}");
+    assert!(
+        answer.to_string().contains("secretsmanager:ListSecrets"),
+        "{answer}"
+    );
+    let (status, answer) = reader
+        .aws(
+            "secretsmanager.BatchGetSecretValue",
+            json!({"SecretIdList": ["prod/a", "prod/b"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["SecretValues"].as_array().map(Vec::len),
+        Some(2),
+        "{answer}"
+    );
+}

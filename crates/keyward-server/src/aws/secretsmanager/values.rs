@@ -215,6 +215,11 @@ pub async fn batch_get(
     ctx.authorize(Action::BatchGetSecretValue, "*", None)?;
     let mut next = None;
     let by_filter = ids.is_empty();
+    // Filters enumerate secrets (a denied one is still named in `Errors`), so, as
+    // AWS requires, they need ListSecrets too.
+    if by_filter {
+        ctx.authorize(Action::ListSecrets, "*", None)?;
+    }
     let targets: Vec<String> = if !by_filter {
         ids
     } else {
