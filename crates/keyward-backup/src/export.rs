@@ -21,6 +21,37 @@ pub struct SecretExport {
     pub metadata: serde_json::Value,
     /// Oldest first.
     pub versions: Vec<VersionExport>,
+    /// [`SecretExport::tag_with`] of everything above, hex: made when the backup is
+    /// opened with the root key, checked by the server before it restores.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+impl SecretExport {
+    /// The MAC of this export (its `tag` left out) under `key`, hex. The server's
+    /// id for the values' associated data and the name it restores them under are
+    /// both covered, so neither can be changed without the keyring.
+    pub fn tag_with(&self, key: &keyward_crypto::AuditKey) -> Result<String> {
+        let unsigned = SecretExport {
+            tag: None,
+            ..self.clone()
+        };
+        let bytes = serde_json::to_vec(&unsigned)
+            .map_err(|e| BackupError::Integrity(format!("the export: {e}")))?;
+        Ok(hex::encode(
+            key.export_mac(&[b"keyward-secret-export-v1", &bytes]),
+        ))
+    }
+
+    /// Whether `tag` is this export's MAC under `key` (constant time).
+    pub fn tag_matches(&self, key: &keyward_crypto::AuditKey) -> bool {
+        match (&self.tag, self.tag_with(key)) {
+            (Some(given), Ok(expected)) => {
+                keyward_crypto::constant_time_eq(given.as_bytes(), expected.as_bytes())
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -70,7 +101,7 @@ impl Opened {
                 ))
             })?;
         let versions = store.list_versions(secret.id).await.map_err(db)?;
-        Ok(SecretExport {
+        let mut export = SecretExport {
             id: secret.id,
             region: secret.region,
             name: secret.name,
@@ -90,6 +121,11 @@ impl Opened {
                     metadata: v.metadata,
                 })
                 .collect(),
-        })
+            tag: None,
+        };
+        if let Some(key) = &self.audit_key {
+            export.tag = Some(export.tag_with(key)?);
+        }
+        Ok(export)
     }
 }

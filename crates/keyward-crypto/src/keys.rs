@@ -221,6 +221,17 @@ impl AuditKey {
         crate::SecretString::new(text)
     }
 
+    /// MAC of one secret exported from a backup for a restore, with its own subkey
+    /// of the audit key. Only whoever holds the backup's keyring (the root key of
+    /// its time, or the server) can make one, so an export cannot be edited to put
+    /// one secret's sealed values under another secret's name.
+    pub fn export_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut k = hkdf(&self.0, "keyward/secret-export-mac");
+        let out = mac(&k, parts);
+        k.zeroize();
+        out
+    }
+
     /// MAC of a backup's manifest, with its own subkey of the audit key.
     pub fn backup_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut k = hkdf(&self.0, "keyward/backup-mac");

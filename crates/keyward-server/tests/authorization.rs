@@ -212,7 +212,7 @@ async fn a_restore_cannot_replace_a_secret_the_caller_may_not_restore() {
         .native(
             "POST",
             "/v1/sys/restore-secret",
-            Some(export("prod/db", prod_arn)),
+            Some(signed(&api, export("prod/db", prod_arn))),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
@@ -220,9 +220,12 @@ async fn a_restore_cannot_replace_a_secret_the_caller_may_not_restore() {
         .native(
             "POST",
             "/v1/sys/restore-secret",
-            Some(export(
-                "prod/db",
-                "arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/db-Zz9Zz9",
+            Some(signed(
+                &api,
+                export(
+                    "prod/db",
+                    "arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/db-Zz9Zz9",
+                ),
             )),
         )
         .await;
@@ -232,7 +235,8 @@ async fn a_restore_cannot_replace_a_secret_the_caller_may_not_restore() {
     assert_eq!(status, StatusCode::OK, "{still}");
     assert_eq!(still["value"], "prod-value-0123456789");
 
-    // What the policy allows still works.
+    // What the policy allows works, with an export made with the keyring (as the
+    // CLI makes it, holding the root key); unsigned or edited, it is refused.
     let (status, answer) = team_a
         .native(
             "POST",
@@ -240,7 +244,30 @@ async fn a_restore_cannot_replace_a_secret_the_caller_may_not_restore() {
             Some(export("team-a/x", a_arn)),
         )
         .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.to_string().contains("not signed"), "{answer}");
+    let mut edited = signed(&api, export("team-a/x", a_arn));
+    edited["id"] = json!("9f1c2d3e-4b5a-4c6d-8e7f-901234567890");
+    let (status, answer) = team_a
+        .native("POST", "/v1/sys/restore-secret", Some(edited))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, answer) = team_a
+        .native(
+            "POST",
+            "/v1/sys/restore-secret",
+            Some(signed(&api, export("team-a/x", a_arn))),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// `export` with the tag the server's keyring gives it.
+fn signed(api: &Api, export: Value) -> Value {
+    let mut e: keyward_backup::SecretExport = serde_json::from_value(export).expect("an export");
+    let key = &api.state.keys().expect("unsealed").audit_key;
+    e.tag = Some(e.tag_with(key).expect("tag"));
+    serde_json::to_value(e).expect("json")
 }
 
 /// A rotation reads its master secret as the server. Naming one (`master_secret`,

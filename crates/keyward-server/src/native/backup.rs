@@ -50,6 +50,15 @@ pub(super) async fn restore_secret(
         audit.resource(export.arn.clone());
         check_export_names_itself(&st, &export)?;
         call.authorize(&export.arn)?;
+        // The values open under `export.id` whatever name they are restored under,
+        // so only an export made with this keyring (the CLI holding the root key)
+        // is taken: otherwise a sealed value from any backup could be restored
+        // under a name the caller may read.
+        if !export.tag_matches(&st.keys()?.audit_key) {
+            return Err(ApiError::InvalidParameter(
+                "the export is not signed with this server's keyring: restore with `keyward backup restore FILE --secret NAME` and the root key of the backup's time".into(),
+            ));
+        }
         let id = uuid::Uuid::new_v4();
         let mut versions = Vec::with_capacity(export.versions.len());
         for v in &export.versions {
