@@ -391,3 +391,44 @@ async fn every_json_answer_is_described_in_the_openapi_document() {
         "a listed exception is gone: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_get_parameters_record_names_the_secrets_it_read_through_references() {
+    let api = Api::new().await;
+    let (_, created) = api
+        .native(
+            "POST",
+            "/v1/secrets",
+            Some(json!({"name": "prod/db", "value": "v-0123456789"})),
+        )
+        .await;
+    let secret_arn = created["secret"]["arn"].as_str().expect("arn").to_string();
+    api.native("PUT", "/v1/secrets/plain", Some(json!({"value": "1"})))
+        .await;
+    let (status, answer) = api
+        .aws(
+            "AmazonSSM.GetParameters",
+            json!({"Names": ["/aws/reference/secretsmanager/prod/db", "/dummy"],
+                "WithDecryption": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["Parameters"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    let last = api
+        .state
+        .store
+        .list_audit(&keyward_store::AuditQuery {
+            limit: Some(1),
+            descending: true,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let resource = last[0].event.resource.clone().unwrap_or_default();
+    assert!(resource.contains(&secret_arn), "{resource}");
+    assert!(resource.contains("parameter/dummy"), "{resource}");
+}

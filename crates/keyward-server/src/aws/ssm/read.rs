@@ -82,7 +82,11 @@ pub async fn get_parameters(
         seen.push(full);
         if let Some(rest) = full.strip_prefix(SM_REFERENCE) {
             match sm_reference(ctx, audit, full, rest, decrypt, Action::GetParameters).await {
-                Ok(p) => params.push(p),
+                // The record names the secret read, beside the parameters.
+                Ok(p) => {
+                    arns.push(p.ARN.clone());
+                    params.push(p);
+                }
                 Err(e) if is_missing(&e) => invalid.push(full.clone()),
                 Err(e) => return Err(e),
             }
