@@ -170,6 +170,8 @@ actions! {
     ListUsers => "iam:ListUsers", Iam, NATIVE, List, Principal, DATA;
     GetUser => "iam:GetUser", Iam, NATIVE, Read, Principal, DATA;
     DeleteUser => "iam:DeleteUser", Iam, NATIVE, Write, Principal, AUTH;
+    // Tags on a principal feed `aws:PrincipalTag` conditions, so they are a grant.
+    TagUser => "iam:TagUser", Iam, NATIVE, Write, Principal, AUTH;
     CreateAccessKey => "iam:CreateAccessKey", Iam, NATIVE, Write, AccessKey, AUTH;
     DeleteAccessKey => "iam:DeleteAccessKey", Iam, NATIVE, Write, AccessKey, AUTH;
     ListPolicies => "iam:ListPolicies", Iam, NATIVE, List, Policy, DATA;

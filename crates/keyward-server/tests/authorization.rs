@@ -534,3 +534,36 @@ async fn a_batch_read_by_filter_needs_list_secrets() {
         "{answer}"
     );
 }
+
+/// Tags on a principal feed `aws:PrincipalTag` conditions, so, as in AWS IAM,
+/// giving them needs `iam:TagUser`; the `aws:` and `keyward:` keys are reserved.
+#[tokio::test]
+async fn tagging_a_new_principal_needs_tag_user() {
+    let api = Api::new().await;
+    let hr = api
+        .principal_with(
+            "hr",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": ["iam:CreateUser", "iam:CreateAccessKey"], "Resource": "*"}]}),
+        )
+        .await;
+    let (status, answer) = hr
+        .native("POST", "/v1/principals", Some(json!({"name": "plain"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let tagged = json!({"name": "tagged", "tags": [{"key": "team", "value": "payments"}]});
+    let (status, answer) = hr
+        .native("POST", "/v1/principals", Some(tagged.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(
+        answer.to_string().contains("perform: iam:TagUser on"),
+        "{answer}"
+    );
+    let (status, answer) = api.native("POST", "/v1/principals", Some(tagged)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let reserved =
+        json!({"name": "sneaky", "tags": [{"key": "keyward:rotation-of", "value": "x"}]});
+    let (status, answer) = api.native("POST", "/v1/principals", Some(reserved)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}

@@ -58,6 +58,21 @@ async fn principal_info(
     })
 }
 
+/// Tag keys under `aws:` and `keyward:` are the system's (keyward tags the
+/// rotations' temporary principals), so a caller may not set them.
+fn check_principal_tags(tags: &[keyward_api::Tag]) -> Result<(), ApiError> {
+    for t in tags {
+        let key = t.key.to_ascii_lowercase();
+        if key.starts_with("aws:") || key.starts_with("keyward:") {
+            return Err(ApiError::InvalidParameter(format!(
+                "tag key {:?}: keys beginning with aws: or keyward: are reserved",
+                t.key
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The principal `name`, or not found.
 async fn find_principal(st: &AppState, name: &str) -> Result<keyward_store::Principal, ApiError> {
     st.store
@@ -71,7 +86,7 @@ async fn find_principal(st: &AppState, name: &str) -> Result<keyward_store::Prin
     post,
     path = "/v1/principals",
     tag = "identities",
-    summary = "Create a principal with an access key",
+    summary = "Create a principal with an access key (tags also need iam:TagUser)",
     request_body = keyward_api::identities::NewPrincipal,
     responses((status = 201, description = "Success", body = keyward_api::identities::CreatedPrincipal), (status = 400, description = "Invalid input", body = keyward_api::ErrorBody), (status = 403, description = "Missing or bad credentials, or denied by policy", body = keyward_api::ErrorBody), (status = 409, description = "Exists", body = keyward_api::ErrorBody), (status = 503, description = "Sealed", body = keyward_api::ErrorBody)),
     security(("bearer" = [])),
@@ -90,6 +105,12 @@ pub(super) async fn new_principal(
         audit.resource(arn.clone());
         call.authorize(&arn)?;
         call.authorize_also(Action::CreateAccessKey, &arn, &extras(&meta))?;
+        if !b.tags.is_empty() {
+            // As in AWS IAM: tags given at creation need iam:TagUser, since
+            // policies may grant by `aws:PrincipalTag`.
+            call.authorize_also(Action::TagUser, &arn, &extras(&meta))?;
+            check_principal_tags(&b.tags)?;
+        }
         let keys = st.keys()?;
         let p = st
             .write(audit, async |w| {
