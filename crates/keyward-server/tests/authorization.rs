@@ -567,3 +567,54 @@ async fn tagging_a_new_principal_needs_tag_user() {
     let (status, answer) = api.native("POST", "/v1/principals", Some(reserved)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 }
+
+/// The change stream names only what its caller could see: a caller allowed
+/// ListSecrets and reads of some parameters (not DescribeParameters) sees secrets'
+/// changes and those parameters', not the others'.
+#[tokio::test]
+async fn the_change_stream_names_only_what_the_caller_may_list() {
+    use futures::StreamExt;
+    use tower::ServiceExt;
+    let api = Api::new().await;
+    let lister = api
+        .principal_with(
+            "lister",
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"},
+                {"Effect": "Allow", "Action": "ssm:GetParameter",
+                 "Resource": "arn:aws:ssm:*:*:parameter/mine/*"}]}),
+        )
+        .await;
+    let watch = lister.native_request("GET", "/v1/watch", Body::empty());
+    let resp = keyward_server::router(api.state.clone())
+        .oneshot(watch)
+        .await
+        .expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut events = resp.into_body().into_data_stream();
+    for name in ["/hidden/param", "/mine/param"] {
+        let (status, answer) = api
+            .aws(
+                "AmazonSSM.PutParameter",
+                json!({"Name": name, "Value": "v", "Type": "String"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    api.native("PUT", "/v1/secrets/visible", Some(json!({"value": "v1"})))
+        .await;
+    let mut seen = String::new();
+    while !seen.contains("visible") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), events.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("the stream is open")
+            .expect("bytes");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!seen.contains("hidden"), "{seen}");
+    assert!(
+        seen.contains("/mine/param"),
+        "a parameter it may read: {seen}"
+    );
+}

@@ -304,7 +304,7 @@ pub(super) async fn watch(
     meta: RequestMeta,
     auth: Bearer,
 ) -> Response {
-    let mut rx = None;
+    let mut subscribed = None;
     let resp = audited(
         &st,
         &meta,
@@ -313,19 +313,49 @@ pub(super) async fn watch(
         async |call, audit| {
             audit.resource("*");
             call.authorize("*")?;
-            rx = Some(st.changes.subscribe());
+            subscribed = Some((st.changes.subscribe(), call.caller.clone()));
             Ok(())
         },
     )
     .await;
-    let Some(rx) = rx else { return resp };
-    let stream = tokio_stream_from(rx).map(|ev| {
-        Ok::<_, std::convert::Infallible>(
-            Event::default()
-                .event("change")
-                .data(serde_json::to_string(&ev).unwrap_or_default()),
-        )
-    });
+    let Some((rx, caller)) = subscribed else {
+        return resp;
+    };
+    // Each event is one the caller could see: a secret's with ListSecrets, a
+    // parameter's with DescribeParameters or a read of it (what a client cache
+    // watching its parameters has), each in the event's region (a policy may limit
+    // `aws:RequestedRegion`).
+    let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
+    let secure_transport = meta.secure_transport;
+    let listable = move |ev: &crate::changes::ChangeEvent| {
+        let facts = crate::authz::AuthzExtras {
+            source_ip: source_ip.as_deref(),
+            user_agent: user_agent.as_deref(),
+            secure_transport,
+            region: Some(&ev.region),
+            ..Default::default()
+        };
+        let allowed =
+            |action, resource: &str| st.authorize(&caller, action, resource, &facts).is_ok();
+        if ev.namespace == keyward_store::Namespace::Parameters.as_str() {
+            allowed(Action::DescribeParameters, "*")
+                || allowed(
+                    Action::GetParameter,
+                    &st.would_be_arn(keyward_store::Namespace::Parameters, &ev.region, &ev.name),
+                )
+        } else {
+            allowed(Action::ListSecrets, "*")
+        }
+    };
+    let stream = tokio_stream_from(rx)
+        .filter(move |ev| std::future::ready(listable(ev)))
+        .map(|ev| {
+            Ok::<_, std::convert::Infallible>(
+                Event::default()
+                    .event("change")
+                    .data(serde_json::to_string(&ev).unwrap_or_default()),
+            )
+        });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(WATCH_KEEP_ALIVE))
         .into_response()
