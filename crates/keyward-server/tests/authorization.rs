@@ -395,6 +395,17 @@ async fn a_rotation_uses_only_a_master_secret_its_configurer_may_read() {
     assert_eq!(answer["master_secret"], master_arn.as_str(), "{answer}");
     let (_, ran) = api.native("POST", "/v1/rotate/app/key", None).await;
     assert_eq!(ran["rotated"], true, "{ran}");
+
+    // The approved master, unchanged, needs no new approval to reconfigure.
+    let (status, answer) = app
+        .native(
+            "PUT",
+            "/v1/rotation/app/key",
+            Some(json!({"rotator": "generated", "field": "key", "schedule": "rate(30 days)"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["master_secret"], master_arn.as_str(), "{answer}");
 }
 
 /// The `command` rotator executes a program on the server and the `webhook`

@@ -115,12 +115,9 @@ pub(super) async fn set(
                 after_days: None,
                 schedule_expression: req.schedule,
                 window: req.window,
-                // An unchanged master needs no new approval.
-                master_secret: rot
-                    .config
-                    .master_secret
-                    .take()
-                    .filter(|m| req.master_secret.as_ref() == Some(m)),
+                // Kept for `approve` to compare: an unchanged master needs no new
+                // approval.
+                master_secret: rot.config.master_secret.take(),
                 command: req.command,
                 url: req.url,
                 gen_format: req.format,
@@ -131,7 +128,7 @@ pub(super) async fn set(
                 meta: call.meta,
                 region: &st.cfg.default_region,
             };
-            rotation::master::approve(
+            let master = rotation::master::approve(
                 &st,
                 &call.caller,
                 origin,
@@ -140,6 +137,10 @@ pub(super) async fn set(
                 req.master_secret.as_deref(),
             )
             .await?;
+            // `rotation set` replaces the whole configuration: no master named, none kept.
+            if master.is_none() {
+                rot.config.master_secret = None;
+            }
             rotation::runner_for(&st.cfg.rotation, &rot.config)
                 .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
             let now = OffsetDateTime::now_utc();

@@ -40,7 +40,8 @@ async fn named_by_value(st: &AppState, secret: &Secret) -> Result<Option<String>
 }
 
 /// Records in `config` the master secret `caller` configures the rotation of
-/// `secret` with: `requested` (`--master-secret`), else the one the value names.
+/// `secret` with: `requested` (`--master-secret`), else the one the value names,
+/// and returns it (`None`: neither names one, and `config` is left as it was).
 /// A master that is not already the approved one must exist and be readable
 /// (`secretsmanager:GetSecretValue`) by the caller.
 pub(crate) async fn approve(
@@ -50,16 +51,16 @@ pub(crate) async fn approve(
     secret: &Secret,
     config: &mut RotationConfig,
     requested: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     let wanted = match requested {
         Some(m) => m.to_owned(),
         None => match named_by_value(st, secret).await? {
             Some(m) => m,
-            None => return Ok(()),
+            None => return Ok(None),
         },
     };
     if config.master_secret.as_deref() == Some(wanted.as_str()) {
-        return Ok(());
+        return Ok(Some(wanted));
     }
     let found = st
         .find_secret(Namespace::Secrets, &secret.region, &wanted)
@@ -78,8 +79,8 @@ pub(crate) async fn approve(
             "master secret {wanted}: no such secret; store the admin credentials first"
         )));
     }
-    config.master_secret = Some(wanted);
-    Ok(())
+    config.master_secret = Some(wanted.clone());
+    Ok(Some(wanted))
 }
 
 /// The master secret a run of `secret`'s rotation may use: the approved one, if
