@@ -24,13 +24,7 @@ async fn every_documented_action_is_the_one_the_route_authorizes() {
         assert!(status.is_success(), "setup: {status} {body}");
         body
     };
-    ok(api
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "probe", "value": "probe-value-0123456789"})),
-        )
-        .await);
+    api.create_secret("probe", "probe-value-0123456789").await;
     let created = ok(api
         .native("POST", "/v1/principals", Some(json!({"name": "nobody"})))
         .await);
@@ -167,14 +161,7 @@ fn valid_body(method: &str, path: &str) -> Option<Value> {
 #[tokio::test]
 async fn a_restore_cannot_replace_a_secret_the_caller_may_not_restore() {
     let api = Api::new().await;
-    let (status, prod) = api
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "prod/db", "value": "prod-value-0123456789"})),
-        )
-        .await;
-    assert!(status.is_success(), "{prod}");
+    let prod = api.create_secret("prod/db", "prod-value-0123456789").await;
     // The second resource is an ARN no secret has yet: restoring under it may not
     // destroy the `prod/db` that exists under another suffix.
     let team_a = api
@@ -278,12 +265,10 @@ fn signed(api: &Api, export: Value) -> Value {
 #[tokio::test]
 async fn a_rotation_uses_only_a_master_secret_its_configurer_may_read() {
     let api = Api::new().await;
-    let (_, master) = api
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "prod/master",
-                "value": r#"{"username":"postgres","password":"admin-pw-0123456789"}"#})),
+    let master = api
+        .create_secret(
+            "prod/master",
+            r#"{"username":"postgres","password":"admin-pw-0123456789"}"#,
         )
         .await;
     let master_arn = master["secret"]["arn"].as_str().expect("arn").to_string();
@@ -301,14 +286,8 @@ async fn a_rotation_uses_only_a_master_secret_its_configurer_may_read() {
     };
 
     // Named outright.
-    let (_, created) = app
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "app/db", "value": r#"{"key":"k-0123456789abcdef"}"#})),
-        )
+    app.create_secret("app/db", r#"{"key":"k-0123456789abcdef"}"#)
         .await;
-    assert!(created["created"] == true, "{created}");
     let (status, answer) = app
         .native(
             "PUT",
@@ -347,12 +326,7 @@ async fn a_rotation_uses_only_a_master_secret_its_configurer_may_read() {
     assert_eq!(answer["__type"], "AccessDeniedException", "{answer}");
 
     // Written into the value after rotation was configured without a master.
-    let (_, _) = app
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "app/key", "value": r#"{"key":"k-0123456789abcdef"}"#})),
-        )
+    app.create_secret("app/key", r#"{"key":"k-0123456789abcdef"}"#)
         .await;
     let (status, answer) = app
         .native(
@@ -418,14 +392,7 @@ async fn a_rotation_runs_only_programs_and_urls_the_server_config_lists() {
     cfg.rotation.webhook_urls = vec!["https://rotator.internal".into()];
     cfg.rotation.webhook_secret = Some(keyward_crypto::SecretString::new("signing-key".into()));
     let api = Api::with(cfg).await;
-    let (status, answer) = api
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "svc/key", "value": "k-0123456789abcdef"})),
-        )
-        .await;
-    assert!(status.is_success(), "{answer}");
+    api.create_secret("svc/key", "k-0123456789abcdef").await;
     let set = async |body: Value| api.native("PUT", "/v1/rotation/svc/key", Some(body)).await;
 
     for refused in [
@@ -503,14 +470,7 @@ async fn a_grant_to_create_policies_does_not_reach_the_ones_in_force() {
 async fn a_batch_read_by_filter_needs_list_secrets() {
     let api = Api::new().await;
     for name in ["prod/a", "prod/b"] {
-        let (status, answer) = api
-            .native(
-                "POST",
-                "/v1/secrets",
-                Some(json!({"name": name, "value": "v-0123456789abcdef"})),
-            )
-            .await;
-        assert!(status.is_success(), "{answer}");
+        api.create_secret(name, "v-0123456789abcdef").await;
     }
     let reader = api
         .principal_with(

@@ -145,17 +145,7 @@ async fn the_request_id_is_the_servers_and_matches_the_audit_record() {
         .expect("ascii")
         .to_string();
     assert_ne!(id, "forged-id");
-    let last = api
-        .state
-        .store
-        .list_audit(&keyward_store::AuditQuery {
-            limit: Some(1),
-            descending: true,
-            ..Default::default()
-        })
-        .await
-        .expect("audit");
-    assert_eq!(last[0].event.request_id, id);
+    assert_eq!(api.last_audit().await.event.request_id, id);
 }
 
 /// `fields` with `pad` padded so that the JSON text is exactly `len` bytes long.
@@ -395,13 +385,7 @@ async fn every_json_answer_is_described_in_the_openapi_document() {
 #[tokio::test]
 async fn a_get_parameters_record_names_the_secrets_it_read_through_references() {
     let api = Api::new().await;
-    let (_, created) = api
-        .native(
-            "POST",
-            "/v1/secrets",
-            Some(json!({"name": "prod/db", "value": "v-0123456789"})),
-        )
-        .await;
+    let created = api.create_secret("prod/db", "v-0123456789").await;
     let secret_arn = created["secret"]["arn"].as_str().expect("arn").to_string();
     api.native("PUT", "/v1/secrets/plain", Some(json!({"value": "1"})))
         .await;
@@ -418,17 +402,7 @@ async fn a_get_parameters_record_names_the_secrets_it_read_through_references() 
         Some(1),
         "{answer}"
     );
-    let last = api
-        .state
-        .store
-        .list_audit(&keyward_store::AuditQuery {
-            limit: Some(1),
-            descending: true,
-            ..Default::default()
-        })
-        .await
-        .expect("audit");
-    let resource = last[0].event.resource.clone().unwrap_or_default();
+    let resource = api.last_audit().await.event.resource.unwrap_or_default();
     assert!(resource.contains(&secret_arn), "{resource}");
     assert!(resource.contains("parameter/dummy"), "{resource}");
 }

@@ -173,3 +173,34 @@ impl Api {
         }
     }
 }
+
+impl Api {
+    /// Creates secret `name` holding `value` as this principal; the answer
+    /// (`{secret, version, created}`).
+    pub async fn create_secret(&self, name: &str, value: &str) -> Value {
+        let (status, answer) = self
+            .native(
+                "POST",
+                "/v1/secrets",
+                Some(json!({ "name": name, "value": value })),
+            )
+            .await;
+        assert!(status.is_success(), "create {name}: {answer}");
+        answer
+    }
+
+    /// The newest audit record.
+    pub async fn last_audit(&self) -> keyward_store::AuditRecord {
+        let mut last = self
+            .state
+            .store
+            .list_audit(&keyward_store::AuditQuery {
+                limit: Some(1),
+                descending: true,
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        last.pop().expect("an audit record")
+    }
+}
