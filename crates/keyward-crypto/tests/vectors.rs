@@ -131,6 +131,38 @@ fn audit_mac_vectors() {
 }
 
 #[test]
+fn export_mac_vectors() {
+    let file = load("export-mac.json");
+    let mut mismatches = 0;
+    for case in cases(&file) {
+        let name = case["name"].as_str().expect("name");
+        let parts: Vec<Vec<u8>> = case["parts_hex"]
+            .as_array()
+            .expect("parts_hex")
+            .iter()
+            .map(|p| hex::decode(p.as_str().expect("hex part")).expect("hex"))
+            .collect();
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let key = root(case).audit_key();
+        // A MAC made with another subkey of the same audit key must not pass.
+        let mac = match case["with"].as_str() {
+            Some("backup_mac") => key.backup_mac(&refs),
+            _ => key.export_mac(&refs),
+        };
+        let matches = mac[..] == hex_field(case, "mac_hex")[..];
+        match case["expect"].as_str() {
+            Some("match") => assert!(matches, "{name}: {}", hex::encode(mac)),
+            Some("mismatch") => {
+                assert!(!matches, "{name}");
+                mismatches += 1;
+            }
+            other => panic!("{name}: unknown expectation {other:?}"),
+        }
+    }
+    assert!(mismatches >= 3, "the must-fail cases are gone");
+}
+
+#[test]
 fn fingerprint_vectors() {
     let file = load("fingerprints.json");
     for case in file["scan"].as_array().expect("scan") {
