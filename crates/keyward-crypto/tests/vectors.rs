@@ -24,6 +24,16 @@ fn hex_field(v: &Value, field: &str) -> Vec<u8> {
     hex::decode(text).unwrap_or_else(|e| panic!("{field}: {e}"))
 }
 
+/// A MAC case's `parts_hex`, decoded.
+fn parts_of(case: &Value) -> Vec<Vec<u8>> {
+    case["parts_hex"]
+        .as_array()
+        .expect("parts_hex")
+        .iter()
+        .map(|p| hex::decode(p.as_str().expect("hex part")).expect("hex"))
+        .collect()
+}
+
 fn root(v: &Value) -> RootKey {
     RootKey::from_text(v["root_key_hex"].as_str().expect("root_key_hex")).expect("root key")
 }
@@ -109,12 +119,7 @@ fn audit_mac_vectors() {
     let mut mismatches = 0;
     for case in cases(&file) {
         let name = case["name"].as_str().expect("name");
-        let parts: Vec<Vec<u8>> = case["parts_hex"]
-            .as_array()
-            .expect("parts_hex")
-            .iter()
-            .map(|p| hex::decode(p.as_str().expect("hex part")).expect("hex"))
-            .collect();
+        let parts = parts_of(case);
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let mac = root(case).audit_key().mac(&refs);
         let matches = mac[..] == hex_field(case, "mac_hex")[..];
@@ -136,12 +141,7 @@ fn export_mac_vectors() {
     let mut mismatches = 0;
     for case in cases(&file) {
         let name = case["name"].as_str().expect("name");
-        let parts: Vec<Vec<u8>> = case["parts_hex"]
-            .as_array()
-            .expect("parts_hex")
-            .iter()
-            .map(|p| hex::decode(p.as_str().expect("hex part")).expect("hex"))
-            .collect();
+        let parts = parts_of(case);
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let key = root(case).audit_key();
         // A MAC made with another subkey of the same audit key must not pass.

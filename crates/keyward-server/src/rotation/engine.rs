@@ -192,7 +192,7 @@ pub async fn drive(st: &AppState, secret_id: Uuid) -> Result<Driven, ApiError> {
             // A run of this rotation killed mid-step (a crashed server) never
             // deleted its key; this process holds the rotation now, so it is stale.
             TempAccess::remove_leftovers(st, &secret).await;
-            let master = match super::master::resolve(st, &secret, &rot.config).await {
+            let master = match super::master::resolve(st, &secret, &rot.config, None).await {
                 Ok(m) => m,
                 Err(e) => {
                     let step = next.unwrap_or(Step::FinishSecret);

@@ -15,11 +15,19 @@ use crate::error::ApiError;
 use crate::lookup::Origin;
 use crate::ops::AWSCURRENT;
 use crate::state::{AppState, Caller};
+use keyward_crypto::SecretString;
 use keyward_rotate::RotateError;
 use keyward_store::{Namespace, RotationConfig, Secret, VersionSelector};
 
-/// The `masterarn` field of the secret's current value (AWS's convention for
-/// multi-user rotation), if the value is JSON and has one.
+/// The `masterarn` field of a value (AWS's convention for multi-user rotation),
+/// if the value is JSON and has one.
+fn masterarn_in(value: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(value)
+        .ok()
+        .and_then(|j| j.get("masterarn")?.as_str().map(str::to_owned))
+}
+
+/// [`masterarn_in`] of the secret's current value.
 async fn named_by_value(st: &AppState, secret: &Secret) -> Result<Option<String>, ApiError> {
     let Some(v) = st
         .store
@@ -32,11 +40,7 @@ async fn named_by_value(st: &AppState, secret: &Secret) -> Result<Option<String>
         return Ok(None);
     }
     let value = st.open_value(secret, &v)?;
-    Ok(
-        serde_json::from_slice::<serde_json::Value>(value.bytes.expose())
-            .ok()
-            .and_then(|j| j.get("masterarn")?.as_str().map(str::to_owned)),
-    )
+    Ok(masterarn_in(value.bytes.expose()))
 }
 
 /// Records in `config` the master secret `caller` configures the rotation of
@@ -52,10 +56,10 @@ pub(crate) async fn approve(
     config: &mut RotationConfig,
     requested: Option<&str>,
 ) -> Result<Option<String>, ApiError> {
-    let wanted = match requested {
-        Some(m) => m.to_owned(),
+    let (wanted, from_value) = match requested {
+        Some(m) => (m.to_owned(), false),
         None => match named_by_value(st, secret).await? {
-            Some(m) => m,
+            Some(m) => (m, true),
             None => return Ok(None),
         },
     };
@@ -73,11 +77,29 @@ pub(crate) async fn approve(
         shown_resource: Some(&shown),
         ..origin.extras(found.as_ref())
     };
-    st.authorize(caller, Action::GetSecretValue, &arn, &facts)?;
+    // A master named by the value is a part of the value: refusals do not repeat
+    // it to a caller who may not read the value.
+    let refused_from_value = |why: &str| {
+        ApiError::AccessDenied(format!(
+            "the masterarn in the value of {} names a master secret that {why}: rotation reads it as the server, so whoever configures the rotation must be allowed secretsmanager:GetSecretValue on it",
+            secret.name
+        ))
+    };
+    if let Err(e) = st.authorize(caller, Action::GetSecretValue, &arn, &facts) {
+        return Err(if from_value {
+            refused_from_value("you may not read")
+        } else {
+            e
+        });
+    }
     if found.is_none() {
-        return Err(ApiError::InvalidParameter(format!(
-            "master secret {wanted}: no such secret; store the admin credentials first"
-        )));
+        return Err(if from_value {
+            refused_from_value("does not exist")
+        } else {
+            ApiError::InvalidParameter(format!(
+                "master secret {wanted}: no such secret; store the admin credentials first"
+            ))
+        });
     }
     config.master_secret = Some(wanted.clone());
     Ok(Some(wanted))
@@ -85,10 +107,13 @@ pub(crate) async fn approve(
 
 /// The master secret a run of `secret`'s rotation may use: the approved one, if
 /// any. A value that names another one refuses the run, saying how to approve it.
+/// `current` is the secret's current value when the caller has it open already
+/// (else it is read here).
 pub(crate) async fn resolve(
     st: &AppState,
     secret: &Secret,
     config: &RotationConfig,
+    current: Option<&SecretString>,
 ) -> Result<Option<Secret>, RotateError> {
     let store = |e: ApiError| RotateError::Target(format!("store: {e}"));
     let find = async |id: &str| {
@@ -105,7 +130,11 @@ pub(crate) async fn resolve(
         })?),
         None => None,
     };
-    if let Some(named) = named_by_value(st, secret).await.map_err(store)? {
+    let named = match current {
+        Some(v) => masterarn_in(v.expose().as_bytes()),
+        None => named_by_value(st, secret).await.map_err(store)?,
+    };
+    if let Some(named) = named {
         let same = match (&approved, find(&named).await?) {
             (Some(a), Some(n)) => a.id == n.id,
             _ => false,

@@ -63,8 +63,9 @@ async fn master(
     st: &AppState,
     secret: &Secret,
     config: &RotationConfig,
+    current: &SecretString,
 ) -> Result<Option<SecretString>, RotateError> {
-    let Some(found) = super::master::resolve(st, secret, config).await? else {
+    let Some(found) = super::master::resolve(st, secret, config, Some(current)).await? else {
         return Ok(None);
     };
     Ok(
@@ -94,7 +95,7 @@ async fn load(
     let pending = open_stage(st, secret, VersionSelector::Id(token.to_string()))
         .await?
         .map(|(_, v)| v);
-    let master = master(st, secret, cfg).await?;
+    let master = master(st, secret, cfg, &current).await?;
     Ok(Loaded {
         current,
         current_id,
